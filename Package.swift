@@ -1,0 +1,94 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies point inward: GeoRepCore is pure; adapters (AMQP, Postgres, Gluster) import the
+// core at most; services compose adapters (Worker: AMQP + Gluster, Persister: AMQP + Postgres);
+// only the `georep` executable wires everything.
+let package = Package(
+    name: "georep",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "georep", targets: ["georep"]),
+        .library(name: "GeoRepCore", targets: ["GeoRepCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    ],
+    targets: [
+        // Pure domain: statuses, rules, messages, validation. Foundation only, no I/O.
+        .target(name: "GeoRepCore"),
+
+        // RabbitMQ through librabbitmq.
+        .systemLibrary(
+            name: "CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .target(name: "CRabbitMQShim", dependencies: ["CRabbitMQ"]),
+        .target(
+            name: "AMQP",
+            dependencies: [
+                "GeoRepCore", "CRabbitMQ", "CRabbitMQShim",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // PostgreSQL through libpq.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "Postgres",
+            dependencies: ["GeoRepCore", "CLibPQ", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // The gluster CLI: argument vectors, local or over ssh, and its XML.
+        .target(
+            name: "Gluster",
+            dependencies: ["GeoRepCore", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // Services.
+        .target(
+            name: "Worker",
+            dependencies: [
+                "GeoRepCore", "AMQP", "Gluster",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "Persister",
+            dependencies: [
+                "GeoRepCore", "AMQP", "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // The one executable that wires them.
+        .executableTarget(
+            name: "georep",
+            dependencies: [
+                "GeoRepCore", "AMQP", "Postgres", "Gluster", "Worker", "Persister",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        .testTarget(name: "GeoRepCoreTests", dependencies: ["GeoRepCore"]),
+        .testTarget(name: "GlusterTests", dependencies: ["Gluster", "GeoRepCore"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "GeoRepCore", "AMQP", "Postgres", "Gluster", "Worker", "Persister",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,68 @@
+import Foundation
+
+/// One primary brick's view of a session, as `status detail` reports it.
+///
+/// Counters and times are `nil` where gluster says `N/A` or prints nothing. Times are the
+/// gluster host's local `YYYY-MM-DD HH:MM:SS`, kept as text because gluster gives no zone.
+public struct BrickDetail: Codable, Hashable, Sendable {
+    /// Stable id: ``StableID/brick(volumeID:host:path:)`` (`master_brick_id`).
+    public var brickId: UUID?
+    public var primaryNode: String
+    public var primaryNodeUuid: String?
+    public var primaryBrick: String
+    public var secondaryUser: String?
+    public var secondaryHost: String?
+    public var secondaryNode: String?
+    public var status: GeoRepStatus
+    /// gluster's own word, e.g. `Initializing...`.
+    public var rawStatus: String
+    public var crawlStatus: String?
+    public var entry: Int64?
+    public var data: Int64?
+    public var meta: Int64?
+    public var failures: Int64?
+    public var checkpointTime: String?
+    public var checkpointCompleted: Bool?
+    public var checkpointCompletionTime: String?
+    public var lastSynced: String?
+
+    public init(
+        brickId: UUID? = nil, primaryNode: String, primaryNodeUuid: String? = nil, primaryBrick: String,
+        secondaryUser: String? = nil, secondaryHost: String? = nil, secondaryNode: String? = nil,
+        status: GeoRepStatus, rawStatus: String, crawlStatus: String? = nil,
+        entry: Int64? = nil, data: Int64? = nil, meta: Int64? = nil, failures: Int64? = nil,
+        checkpointTime: String? = nil, checkpointCompleted: Bool? = nil,
+        checkpointCompletionTime: String? = nil, lastSynced: String? = nil
+    ) {
+        self.brickId = brickId
+        self.primaryNode = primaryNode
+        self.primaryNodeUuid = primaryNodeUuid
+        self.primaryBrick = primaryBrick
+        self.secondaryUser = secondaryUser
+        self.secondaryHost = secondaryHost
+        self.secondaryNode = secondaryNode
+        self.status = status
+        self.rawStatus = rawStatus
+        self.crawlStatus = crawlStatus
+        self.entry = entry
+        self.data = data
+        self.meta = meta
+        self.failures = failures
+        self.checkpointTime = checkpointTime
+        self.checkpointCompleted = checkpointCompleted
+        self.checkpointCompletionTime = checkpointCompletionTime
+        self.lastSynced = lastSynced
+    }
+
+    /// `host:path`, how gluster names a brick.
+    public var name: String { "\(primaryNode):\(primaryBrick)" }
+
+    /// The original design's `checkpoint_status`: `COMPLETED`, `PENDING`, or nil when none is set.
+    public var checkpointStatus: String? {
+        switch checkpointCompleted {
+        case .some(true): "COMPLETED"
+        case .some(false): "PENDING"
+        case .none: nil
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// The knobs of a command. Every field is optional; a field an action does not use is ignored.
+public struct CommandOptions: Codable, Hashable, Sendable {
+    /// `force` on create / start / stop / pause / resume.
+    public var force: Bool?
+    /// `push-pem` on create (default true: the lab and most fleets need it).
+    public var pushPem: Bool?
+    /// `ssh-port N` on create.
+    public var sshPort: Int?
+    /// `no-verify` on create.
+    public var noVerify: Bool?
+    /// `reset-sync-time` on delete.
+    public var resetSyncTime: Bool?
+    /// On delete: stop the session first when it is running.
+    public var stopFirst: Bool?
+    /// The option name for config.set / config.reset.
+    public var key: String?
+    /// The option value for config.set.
+    public var value: String?
+    /// For checkpoint: `now` (default) or a time gluster accepts.
+    public var checkpoint: String?
+
+    public init(
+        force: Bool? = nil, pushPem: Bool? = nil, sshPort: Int? = nil, noVerify: Bool? = nil,
+        resetSyncTime: Bool? = nil, stopFirst: Bool? = nil, key: String? = nil, value: String? = nil,
+        checkpoint: String? = nil
+    ) {
+        self.force = force
+        self.pushPem = pushPem
+        self.sshPort = sshPort
+        self.noVerify = noVerify
+        self.resetSyncTime = resetSyncTime
+        self.stopFirst = stopFirst
+        self.key = key
+        self.value = value
+        self.checkpoint = checkpoint
+    }
+}

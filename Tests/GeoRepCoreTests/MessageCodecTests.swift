@@ -1,0 +1,84 @@
+import Foundation
+import GeoRepCore
+import Testing
+
+@Suite struct MessageCodecTests {
+    let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: "vm", secondaryVolume: "svol")
+
+    @Test func commandRoundTripsAsCloudEvent() throws {
+        let command = Command(action: .configSet, session: ref, options: CommandOptions(key: "sync-jobs", value: "5"), sender: "test")
+        let bytes = try MessageCodec.encode(command, source: "test")
+        let json = try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Any]
+        #expect(json["specversion"] as? String == "1.0")
+        #expect(json["type"] as? String == "georep.command.config.set")
+        #expect(json["subject"] as? String == "lab/mvol/root@vm::svol")
+        let data = json["data"] as! [String: Any]
+        #expect(data["command_id"] as? String != nil)
+        #expect((data["session"] as! [String: Any])["primary_volume"] as? String == "mvol")
+        let decoded = try MessageCodec.decodeCommand(bytes)
+        #expect(decoded.commandId == command.commandId)
+        #expect(decoded.options.value == "5")
+    }
+
+    @Test func unknownActionIsTyped() throws {
+        let body = envelope(action: "frobnicate", volume: "mvol")
+        #expect(throws: MessageError.unknownAction("frobnicate")) { try MessageCodec.decodeCommand(body) }
+        let salvaged = MessageCodec.salvageCommand(body)
+        #expect(salvaged.action == "frobnicate")
+        #expect(salvaged.commandId != nil)
+    }
+
+    @Test func hostileNameIsRejectedBeforeAnything() {
+        let body = envelope(action: "start", volume: "mvol;touch /tmp/x")
+        do {
+            _ = try MessageCodec.decodeCommand(body)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.code == "invalid_value")
+            #expect(error.description.contains("session.primary_volume"))
+        }
+    }
+
+    @Test(arguments: ["", "not json", "[1,2]", "{\"specversion\":\"1.0\"}", "{\"data\":{}}"])
+    func malformedMessagesAreTyped(text: String) {
+        #expect(throws: MessageError.self) { try MessageCodec.decodeCommand(Array(text.utf8)) }
+    }
+
+    @Test func missingFieldNamesThePath() {
+        let text = #"{"specversion":"1.0","id":"1","source":"t","type":"georep.command.start","data":{"command_id":"6f1c1a2e-3b7d-4c1e-9a40-6a6f2f0e4e01","action":"start","session":{"cluster":"lab","primary_volume":"mvol","secondary_host":"vm"}}}"#
+        #expect(throws: MessageError.badField(path: "data.session.secondary_volume", reason: "is required")) {
+            try MessageCodec.decodeCommand(Array(text.utf8))
+        }
+    }
+
+    @Test func tooLargeIsRefusedUnparsed() {
+        let big = [UInt8](repeating: 0x20, count: MessageCodec.maxMessageBytes + 1)
+        #expect(throws: MessageError.tooLarge(bytes: big.count, limit: MessageCodec.maxMessageBytes)) { try MessageCodec.decodeCommand(big) }
+    }
+
+    @Test func eventsRoundTripWithRoutingKeys() throws {
+        var clock = ObservationClock()
+        let o1 = clock.next(now: Date(timeIntervalSince1970: 100), cause: .monitor)
+        let o2 = clock.next(now: Date(timeIntervalSince1970: 100), cause: .command(UUID()))
+        #expect(o2.seq > o1.seq)
+        let change = Event.sessionStatusChanged(SessionStatusChanged(session: ref, from: .active, to: .partialFaulty, observation: o2))
+        #expect(change.routingKey == "georep.session.status.partial_faulty")
+        let decoded = try MessageCodec.decodeEvent(try MessageCodec.encode(change, source: "t"))
+        #expect(decoded.event == change)
+        let snapshot = Event.sessionSnapshot(SessionSnapshot(
+            session: ref, sessionKey: "k", primaryVolumeId: nil, secondaryVolumeId: nil, status: .active,
+            bricks: [BrickDetail(primaryNode: "vm", primaryBrick: "/b1", status: .active, rawStatus: "Active", data: 3)],
+            options: ["sync_jobs": "3"], observation: o1))
+        #expect(try MessageCodec.decodeEvent(try MessageCodec.encode(snapshot, source: "t")).event == snapshot)
+    }
+
+    func envelope(action: String, volume: String) -> [UInt8] {
+        let volumeJSON = String(data: try! JSONEncoder().encode(volume), encoding: .utf8)!
+        let text = """
+            {"specversion":"1.0","id":"x","source":"t","type":"georep.command.\(action)","time":"2026-11-24T00:00:00Z",
+             "datacontenttype":"application/json","data":{"command_id":"6f1c1a2e-3b7d-4c1e-9a40-6a6f2f0e4e01","action":"\(action)",
+             "session":{"cluster":"lab","primary_volume":\(volumeJSON),"secondary_host":"vm","secondary_volume":"svol"},"sender":"t"}}
+            """
+        return Array(text.utf8)
+    }
+}
