@@ -1,0 +1,109 @@
+import Foundation
+import GeoRepCore
+import Logging
+
+/// Runs gluster for a cluster: on its first reachable host, locally or over ssh, and turns the
+/// answer into typed results or ``GlusterError``s.
+public struct GlusterExecutor: Sendable {
+    public var inventory: Inventory
+    /// Seconds one gluster command may take (status of a large cluster takes a while).
+    public var commandTimeout: Double
+    /// The gluster program (a path or a name looked up in PATH).
+    public var glusterProgram: String
+    var runner = ProcessRunner()
+    var logger: Logger
+
+    public init(inventory: Inventory, commandTimeout: Double = 120, glusterProgram: String = "gluster", logger: Logger) {
+        self.inventory = inventory
+        self.commandTimeout = commandTimeout
+        self.glusterProgram = glusterProgram
+        self.logger = logger
+    }
+
+    // MARK: Typed operations
+
+    public func volumes(cluster: String, volume: String? = nil) async throws(GlusterError) -> [VolumeInfo] {
+        let out = try await run(cluster: cluster, try validated { () throws(ValidationError) in try GlusterArguments.volumeInfo(volume) })
+        return try GlusterParser.volumes(out.stdout, exitCode: out.exitCode, host: out.host)
+    }
+
+    /// Every session gluster reports for the cluster, one volume, or one session.
+    public func statusDetail(cluster: String, volume: String? = nil, session ref: SessionRef? = nil,
+                             volumeIDs: [String: String] = [:]) async throws(GlusterError) -> [ObservedSession] {
+        let out = try await run(cluster: cluster, try validated { () throws(ValidationError) in
+            try GlusterArguments.statusDetail(volume: volume, session: ref)
+        })
+        var sessions = try GlusterParser.statusSessions(out.stdout, volumeIDs: volumeIDs, exitCode: out.exitCode, host: out.host)
+        if let ref { sessions = sessions.filter { $0.matches(ref) } }
+        return sessions
+    }
+
+    public func config(_ ref: SessionRef) async throws(GlusterError) -> [String: String] {
+        let out = try await run(cluster: ref.cluster, try validated { () throws(ValidationError) in try GlusterArguments.config(ref) })
+        return try GlusterParser.config(out.stdout, exitCode: out.exitCode, host: out.host)
+    }
+
+    /// Runs an action's argument vector (from ``GlusterArguments``) and returns gluster's message.
+    @discardableResult
+    public func action(cluster: String, _ arguments: [String]) async throws(GlusterError) -> String {
+        let out = try await run(cluster: cluster, arguments)
+        return try GlusterParser.action(out.stdout, stderr: out.stderr, exitCode: out.exitCode, host: out.host)
+    }
+
+    // MARK: Running
+
+    struct Output {
+        var stdout: String
+        var stderr: String
+        var exitCode: Int32
+        var host: String
+    }
+
+    /// Tries the cluster's hosts in inventory order; moves on only when a host cannot be
+    /// reached (the command did not run there), never after gluster itself answered.
+    func run(cluster: String, _ arguments: [String]) async throws(GlusterError) -> Output {
+        guard let entry = inventory.cluster(cluster), !entry.hosts.isEmpty else { throw .unknownCluster(cluster) }
+        var lastError = GlusterError.unknownCluster(cluster)
+        for host in entry.hosts {
+            do {
+                return try await run(on: host, arguments)
+            } catch where error.tryAnotherHost {
+                logger.warning("gluster host unavailable, trying the next one", metadata: [
+                    "cluster": "\(cluster)", "host": "\(host.name)", "error": "\(error)",
+                ])
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    func run(on host: Inventory.Host, _ arguments: [String]) async throws(GlusterError) -> Output {
+        let argv: [String]
+        switch host.transport {
+        case .local: argv = [glusterProgram] + arguments
+        case .ssh: argv = SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: [glusterProgram] + arguments)
+        }
+        let started = ContinuousClock.now
+        let out = try await runner.run(argv, timeout: commandTimeout)
+        let elapsed = ContinuousClock.now - started
+        logger.debug("gluster ran", metadata: [
+            "host": "\(host.name)", "transport": "\(host.transport.rawValue)",
+            "args": "\(arguments.dropFirst(GlusterArguments.common.count).joined(separator: " "))",
+            "exit": "\(out.exitCode)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+        ])
+        if out.timedOut { throw .timeout(host: host.name, seconds: commandTimeout) }
+        // ssh's own failures (connection refused, host key mismatch, auth) exit 255.
+        if host.transport == .ssh && out.exitCode == 255 {
+            throw .hostUnreachable(host: host.name, message: out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        if out.stdout.isEmpty && out.exitCode != 0 {
+            let failure = CLIOutput.plainTextFailure(stdout: "", stderr: out.stderr, exitCode: out.exitCode, host: host.name)
+            if case .hostUnreachable = failure { throw failure }
+        }
+        return Output(stdout: out.stdout, stderr: out.stderr, exitCode: out.exitCode, host: host.name)
+    }
+
+    private func validated(_ build: () throws(ValidationError) -> [String]) throws(GlusterError) -> [String] {
+        do { return try build() } catch { throw .invalidInput(error) }
+    }
+}
