@@ -1,0 +1,409 @@
+import CRabbitMQ
+import CRabbitMQShim
+import Foundation
+import Logging
+
+/// One connection to RabbitMQ with one channel, owned by one thread.
+///
+/// Use one connection to publish (publisher confirms) and another to consume: a publish waits
+/// for its confirm frame, which must not be interleaved with deliveries.
+public final class AMQPConnection: @unchecked Sendable {
+    public let configuration: AMQPConfiguration
+    /// Shown in the management UI and `rabbitmqctl list_connections`, e.g. `georep worker vm/1234 consumer`.
+    public let name: String
+    private let owner: OwnerThread
+    private let logger: Logger
+    // Owned by the owner thread only.
+    private var state: amqp_connection_state_t?
+    private var confirming = false
+    private var nextPublishTag: UInt64 = 1
+    private var deliveries: AsyncThrowingStream<Delivery, Error>.Continuation?
+    private let channel: amqp_channel_t = 1
+
+    public init(configuration: AMQPConfiguration, name: String, logger: Logger) {
+        self.configuration = configuration
+        self.name = name
+        self.logger = logger
+        self.owner = OwnerThread(name: "amqp \(name)")
+        owner.idle = { [unowned self] wakeFD in self.idleStep(wakeFD: wakeFD) }
+    }
+
+    deinit { owner.stop() }
+
+    // MARK: Lifecycle
+
+    /// Opens the socket (TLS for amqps), logs in and opens the channel.
+    public func open() async throws(AMQPError) {
+        try await owner.run { [self] () throws(AMQPError) in try self.openOnOwner() }
+    }
+
+    /// Closes politely; safe to call twice. Pending consumers' streams finish.
+    public func close() async {
+        _ = try? await owner.run { [self] () throws(AMQPError) in self.teardown(error: nil, polite: true) }
+        owner.stop()
+    }
+
+    private func openOnOwner() throws(AMQPError) {
+        teardown(error: nil, polite: false)
+        guard let conn = amqp_new_connection() else { throw .library(operation: "new connection", reason: "out of memory") }
+        let c = configuration
+        let socket: OpaquePointer?
+        if let tls = c.tls {
+            socket = amqp_ssl_socket_new(conn)
+            guard let socket else { amqp_destroy_connection(conn); throw .library(operation: "TLS socket", reason: "cannot create") }
+            amqp_ssl_socket_set_verify_peer(socket, 1)
+            amqp_ssl_socket_set_verify_hostname(socket, 1)
+            if let ca = tls.caCertificateFile, amqp_ssl_socket_set_cacert(socket, ca) != AMQP_STATUS_OK.rawValue {
+                amqp_destroy_connection(conn)
+                throw .connectionFailed(host: c.host, port: c.port, reason: "cannot read CA file \(ca)")
+            }
+            if let cert = tls.certificateFile, let key = tls.keyFile,
+               amqp_ssl_socket_set_key(socket, cert, key) != AMQP_STATUS_OK.rawValue {
+                amqp_destroy_connection(conn)
+                throw .connectionFailed(host: c.host, port: c.port, reason: "cannot read client certificate \(cert) / key \(key)")
+            }
+        } else {
+            socket = amqp_tcp_socket_new(conn)
+        }
+        var tv = timeval(tv_sec: c.timeout, tv_usec: 0)
+        let rc = amqp_socket_open_noblock(socket, c.host, Int32(c.port), &tv)
+        guard rc == AMQP_STATUS_OK.rawValue else {
+            amqp_destroy_connection(conn)
+            throw .connectionFailed(host: c.host, port: c.port, reason: String(cString: amqp_error_string2(rc)))
+        }
+        _ = amqp_set_rpc_timeout(conn, &tv)
+        let strings = CStrings()
+        var properties = strings.table([
+            ("connection_name", .string(name)),
+            ("product", .string("georep")),
+            ("capabilities", .table([("publisher_confirms", .bool(true)), ("consumer_cancel_notify", .bool(true))])),
+        ])
+        let reply = georep_amqp_login_plain(conn, c.vhost, 0, 131_072, Int32(c.heartbeat), &properties, c.user, c.password)
+        guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
+            let reason = Self.describe(reply)
+            amqp_destroy_connection(conn)
+            throw .loginFailed(reason: reason)
+        }
+        state = conn
+        _ = amqp_channel_open(conn, channel)
+        try check("channel.open")
+        nextPublishTag = 1
+        confirming = false
+        logger.info("connected to RabbitMQ", metadata: ["url": "\(c.redacted)", "connection": "\(name)"])
+    }
+
+    private func teardown(error: AMQPError?, polite: Bool) {
+        if let conn = state {
+            if polite {
+                _ = amqp_channel_close(conn, channel, Int32(AMQP_REPLY_SUCCESS))
+                _ = amqp_connection_close(conn, Int32(AMQP_REPLY_SUCCESS))
+            }
+            amqp_destroy_connection(conn)
+            state = nil
+        }
+        if let deliveries {
+            if let error { deliveries.finish(throwing: error) } else { deliveries.finish() }
+            self.deliveries = nil
+        }
+    }
+
+    // MARK: Topology
+
+    public func declare(_ topology: Topology) async throws(AMQPError) {
+        try await owner.run { [self] () throws(AMQPError) in
+            let conn = try self.connected()
+            for exchange in topology.exchanges {
+                let s = CStrings()
+                _ = amqp_exchange_declare(conn, channel, s.bytes(exchange.name), s.bytes(exchange.type), 0, 1, 0,
+                                          exchange.isInternal ? 1 : 0, s.table(exchange.arguments))
+                try check("exchange.declare \(exchange.name)")
+            }
+            for queue in topology.queues {
+                let s = CStrings()
+                _ = amqp_queue_declare(conn, channel, s.bytes(queue.name), 0, queue.durable ? 1 : 0, queue.exclusive ? 1 : 0,
+                                       queue.autoDelete ? 1 : 0, s.table(queue.arguments))
+                try check("queue.declare \(queue.name)")
+            }
+            for binding in topology.bindings {
+                let s = CStrings()
+                _ = amqp_queue_bind(conn, channel, s.bytes(binding.queue), s.bytes(binding.exchange), s.bytes(binding.routingKey), amqp_empty_table)
+                try check("queue.bind \(binding.queue) to \(binding.exchange)")
+            }
+        }
+    }
+
+    /// Declares a server-named, exclusive, auto-delete queue bound to `exchange` with each key;
+    /// returns its name. For watchers such as the demo and callers waiting for replies.
+    public func declareTemporaryQueue(bindings: [(exchange: String, routingKey: String)]) async throws(AMQPError) -> String {
+        let keys = bindings.map { [$0.exchange, $0.routingKey] }
+        return try await owner.run { [self] () throws(AMQPError) -> String in
+            let conn = try self.connected()
+            let s = CStrings()
+            guard let ok = amqp_queue_declare(conn, channel, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table) else {
+                try check("queue.declare (temporary)")
+                throw .library(operation: "queue.declare", reason: "no reply")
+            }
+            let queue = String(amqpBytes: ok.pointee.queue)
+            for pair in keys {
+                _ = amqp_queue_bind(conn, channel, s.bytes(queue), s.bytes(pair[0]), s.bytes(pair[1]), amqp_empty_table)
+                try check("queue.bind \(queue)")
+            }
+            return queue
+        }
+    }
+
+    // MARK: Publishing
+
+    /// Publishes one persistent message and returns once the broker has confirmed it
+    /// (publisher confirms). With `mandatory`, a message no queue takes is an error.
+    public func publish(exchange: String, routingKey: String, body: [UInt8], properties: MessageProperties,
+                        mandatory: Bool = true) async throws(AMQPError) {
+        try await owner.run { [self] () throws(AMQPError) in
+            try self.publishOnOwner(exchange: exchange, routingKey: routingKey, body: body, properties: properties, mandatory: mandatory)
+        }
+    }
+
+    private func publishOnOwner(exchange: String, routingKey: String, body: [UInt8], properties: MessageProperties,
+                                mandatory: Bool) throws(AMQPError) {
+        let conn = try connected()
+        if !confirming {
+            _ = amqp_confirm_select(conn, channel)
+            try check("confirm.select")
+            confirming = true
+        }
+        let s = CStrings()
+        var props = amqp_basic_properties_t()
+        var flags: amqp_flags_t = 0
+        if let v = properties.contentType { props.content_type = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_CONTENT_TYPE_FLAG) }
+        if let v = properties.messageId { props.message_id = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) }
+        if let v = properties.correlationId { props.correlation_id = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_CORRELATION_ID_FLAG) }
+        if let v = properties.replyTo { props.reply_to = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_REPLY_TO_FLAG) }
+        if let v = properties.type { props.type = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_TYPE_FLAG) }
+        if let v = properties.appId { props.app_id = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_APP_ID_FLAG) }
+        if !properties.headers.isEmpty { props.headers = s.table(properties.headers); flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) }
+        props.delivery_mode = properties.persistent ? 2 : 1
+        flags |= amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
+        props.timestamp = UInt64(Date().timeIntervalSince1970)
+        flags |= amqp_flags_t(AMQP_BASIC_TIMESTAMP_FLAG)
+        props._flags = flags
+
+        let rc = amqp_basic_publish(conn, channel, s.bytes(exchange), s.bytes(routingKey), mandatory ? 1 : 0, 0, &props, s.bytes(body))
+        guard rc == AMQP_STATUS_OK.rawValue else { throw fail(.library(operation: "basic.publish", reason: String(cString: amqp_error_string2(rc)))) }
+        let tag = nextPublishTag
+        nextPublishTag += 1
+        try awaitConfirm(conn: conn, tag: tag, exchange: exchange, routingKey: routingKey)
+    }
+
+    /// Reads frames until the broker acks or nacks `tag`; a basic.return before it means unroutable.
+    private func awaitConfirm(conn: amqp_connection_state_t, tag: UInt64, exchange: String, routingKey: String) throws(AMQPError) {
+        var returned: String?
+        let deadline = Date().addingTimeInterval(Double(max(configuration.timeout, 30)))
+        while true {
+            var frame = amqp_frame_t()
+            var tv = timeval(tv_sec: 1, tv_usec: 0)
+            let rc = amqp_simple_wait_frame_noblock(conn, &frame, &tv)
+            if rc == AMQP_STATUS_TIMEOUT.rawValue {
+                if Date() > deadline { throw fail(.library(operation: "publish confirm", reason: "no confirm within the timeout")) }
+                continue
+            }
+            guard rc == AMQP_STATUS_OK.rawValue else {
+                throw fail(.library(operation: "publish confirm", reason: String(cString: amqp_error_string2(rc))))
+            }
+            guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { continue }
+            let method = frame.payload.method
+            switch method.id {
+            case georep_method_basic_ack:
+                let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+                if ack.delivery_tag >= tag || (ack.multiple != 0 && ack.delivery_tag >= tag) {
+                    if let returned { throw AMQPError.unroutable(exchange: exchange, routingKey: routingKey, reason: returned) }
+                    return
+                }
+            case georep_method_basic_nack:
+                throw AMQPError.nacked(exchange: exchange, routingKey: routingKey)
+            case georep_method_basic_return:
+                let ret = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
+                returned = String(amqpBytes: ret.reply_text)
+                var message = amqp_message_t()
+                let read = amqp_read_message(conn, channel, &message, 0)
+                if read.reply_type == AMQP_RESPONSE_NORMAL { amqp_destroy_message(&message) }
+            case georep_method_channel_close, georep_method_connection_close:
+                throw fail(closeError(method))
+            default:
+                continue
+            }
+        }
+    }
+
+    // MARK: Consuming
+
+    /// Starts consuming `queues` with manual acks and at most `prefetch` unsettled deliveries
+    /// per queue. The stream ends with an error when the connection is lost.
+    public func consume(queues: [String], prefetch: UInt16) async throws(AMQPError) -> AsyncThrowingStream<Delivery, Error> {
+        let (stream, continuation) = AsyncThrowingStream<Delivery, Error>.makeStream(bufferingPolicy: .unbounded)
+        try await owner.run { [self] () throws(AMQPError) in
+            let conn = try self.connected()
+            _ = amqp_basic_qos(conn, channel, 0, prefetch, 0)
+            try check("basic.qos")
+            for queue in queues {
+                let s = CStrings()
+                _ = amqp_basic_consume(conn, channel, s.bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
+                try check("basic.consume \(queue)")
+            }
+            self.deliveries = continuation
+        }
+        return stream
+    }
+
+    public func ack(_ delivery: Delivery) async throws(AMQPError) {
+        let tag = delivery.deliveryTag
+        try await owner.run { [self] () throws(AMQPError) in
+            let rc = amqp_basic_ack(try self.connected(), channel, tag, 0)
+            guard rc == AMQP_STATUS_OK.rawValue else { throw fail(.library(operation: "basic.ack", reason: String(cString: amqp_error_string2(rc)))) }
+        }
+    }
+
+    /// Rejects a delivery: back to its queue with `requeue`, otherwise to the queue's dead-letter exchange.
+    public func reject(_ delivery: Delivery, requeue: Bool) async throws(AMQPError) {
+        let tag = delivery.deliveryTag
+        try await owner.run { [self] () throws(AMQPError) in
+            let rc = amqp_basic_reject(try self.connected(), channel, tag, requeue ? 1 : 0)
+            guard rc == AMQP_STATUS_OK.rawValue else { throw fail(.library(operation: "basic.reject", reason: String(cString: amqp_error_string2(rc)))) }
+        }
+    }
+
+    /// The owner thread's idle step: wait for the socket or a job, then read one delivery.
+    /// Always entering librabbitmq at least once a second also services heartbeats.
+    private func idleStep(wakeFD: Int32) {
+        guard let conn = state else {
+            var pfd = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
+            _ = poll(&pfd, 1, 1000)
+            return
+        }
+        if amqp_data_in_buffer(conn) == 0 && amqp_frames_enqueued(conn) == 0 {
+            var fds = [pollfd(fd: amqp_get_sockfd(conn), events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+            _ = poll(&fds, 2, 1000)
+            if fds[1].revents != 0 && fds[0].revents == 0 { return }
+        }
+        if deliveries != nil { readDelivery(conn) } else { serviceIdleFrame(conn) }
+    }
+
+    private func readDelivery(_ conn: amqp_connection_state_t) {
+        amqp_maybe_release_buffers(conn)
+        var envelope = amqp_envelope_t()
+        var tv = timeval(tv_sec: 0, tv_usec: 20_000)
+        let reply = amqp_consume_message(conn, &envelope, &tv, 0)
+        switch reply.reply_type {
+        case AMQP_RESPONSE_NORMAL:
+            deliveries?.yield(Self.delivery(from: envelope))
+            amqp_destroy_envelope(&envelope)
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION where reply.library_error == AMQP_STATUS_TIMEOUT.rawValue:
+            return
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION where reply.library_error == AMQP_STATUS_UNEXPECTED_STATE.rawValue:
+            // Not a delivery: a close, a cancel, or an ack meant for nobody.
+            var frame = amqp_frame_t()
+            guard amqp_simple_wait_frame(conn, &frame) == AMQP_STATUS_OK.rawValue else {
+                _ = fail(.library(operation: "read frame", reason: "socket error"))
+                return
+            }
+            if frame.frame_type == UInt8(AMQP_FRAME_METHOD),
+               frame.payload.method.id == georep_method_channel_close || frame.payload.method.id == georep_method_connection_close {
+                _ = fail(closeError(frame.payload.method))
+            }
+        default:
+            _ = fail(.library(operation: "basic.consume", reason: Self.describe(reply)))
+        }
+    }
+
+    /// For a connection that does not consume: read what arrived (a close, a heartbeat) and let
+    /// librabbitmq send heartbeats that are due.
+    private func serviceIdleFrame(_ conn: amqp_connection_state_t) {
+        var frame = amqp_frame_t()
+        var tv = timeval(tv_sec: 0, tv_usec: 1000)
+        let rc = amqp_simple_wait_frame_noblock(conn, &frame, &tv)
+        if rc == AMQP_STATUS_TIMEOUT.rawValue { return }
+        guard rc == AMQP_STATUS_OK.rawValue else {
+            _ = fail(.library(operation: "read frame", reason: String(cString: amqp_error_string2(rc))))
+            return
+        }
+        if frame.frame_type == UInt8(AMQP_FRAME_METHOD),
+           frame.payload.method.id == georep_method_channel_close || frame.payload.method.id == georep_method_connection_close {
+            _ = fail(closeError(frame.payload.method))
+        }
+    }
+
+    private static func delivery(from e: amqp_envelope_t) -> Delivery {
+        let p = e.message.properties
+        func has(_ flag: Int32) -> Bool { p._flags & amqp_flags_t(flag) != 0 }
+        let props = MessageProperties(
+            contentType: has(AMQP_BASIC_CONTENT_TYPE_FLAG) ? String(amqpBytes: p.content_type) : nil,
+            messageId: has(AMQP_BASIC_MESSAGE_ID_FLAG) ? String(amqpBytes: p.message_id) : nil,
+            correlationId: has(AMQP_BASIC_CORRELATION_ID_FLAG) ? String(amqpBytes: p.correlation_id) : nil,
+            replyTo: has(AMQP_BASIC_REPLY_TO_FLAG) ? String(amqpBytes: p.reply_to) : nil,
+            type: has(AMQP_BASIC_TYPE_FLAG) ? String(amqpBytes: p.type) : nil,
+            appId: has(AMQP_BASIC_APP_ID_FLAG) ? String(amqpBytes: p.app_id) : nil,
+            persistent: has(AMQP_BASIC_DELIVERY_MODE_FLAG) && p.delivery_mode == 2,
+            headers: has(AMQP_BASIC_HEADERS_FLAG) ? readTable(p.headers) : [])
+        let body = e.message.body.len > 0 && e.message.body.bytes != nil
+            ? [UInt8](UnsafeRawBufferPointer(start: e.message.body.bytes, count: e.message.body.len)) : []
+        return Delivery(body: body, exchange: String(amqpBytes: e.exchange), routingKey: String(amqpBytes: e.routing_key),
+                        deliveryTag: e.delivery_tag, redelivered: e.redelivered != 0,
+                        consumerTag: String(amqpBytes: e.consumer_tag), properties: props)
+    }
+
+    // MARK: Errors
+
+    private func connected() throws(AMQPError) -> amqp_connection_state_t {
+        guard let state else { throw .notConnected }
+        return state
+    }
+
+    /// Checks the last RPC; a failure leaves the connection unusable, so it is torn down.
+    private func check(_ operation: String) throws(AMQPError) {
+        guard let conn = state else { throw .notConnected }
+        let reply = amqp_get_rpc_reply(conn)
+        switch reply.reply_type {
+        case AMQP_RESPONSE_NORMAL: return
+        case AMQP_RESPONSE_SERVER_EXCEPTION: throw fail(closeError(reply.reply))
+        default: throw fail(.library(operation: operation, reason: Self.describe(reply)))
+        }
+    }
+
+    /// Records a fatal error: the connection is dropped and consumers see the error.
+    private func fail(_ error: AMQPError) -> AMQPError {
+        logger.warning("RabbitMQ connection lost", metadata: ["connection": "\(name)", "error": "\(error)"])
+        teardown(error: error, polite: false)
+        return error
+    }
+
+    private func closeError(_ method: amqp_method_t) -> AMQPError {
+        if method.id == georep_method_channel_close, let d = method.decoded {
+            let m = d.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+            return .channelClosed(code: Int(m.reply_code), text: String(amqpBytes: m.reply_text))
+        }
+        if method.id == georep_method_connection_close, let d = method.decoded {
+            let m = d.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
+            return .connectionClosed(code: Int(m.reply_code), text: String(amqpBytes: m.reply_text))
+        }
+        return .library(operation: "rpc", reason: "unexpected method \(method.id)")
+    }
+
+    private static func describe(_ reply: amqp_rpc_reply_t) -> String {
+        switch reply.reply_type {
+        case AMQP_RESPONSE_NORMAL: return "ok"
+        case AMQP_RESPONSE_NONE: return "no reply (missing RPC reply type)"
+        case AMQP_RESPONSE_LIBRARY_EXCEPTION: return String(cString: amqp_error_string2(reply.library_error))
+        case AMQP_RESPONSE_SERVER_EXCEPTION:
+            if reply.reply.id == georep_method_connection_close, let d = reply.reply.decoded {
+                let m = d.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
+                return "server closed the connection (\(m.reply_code)): \(String(amqpBytes: m.reply_text))"
+            }
+            if reply.reply.id == georep_method_channel_close, let d = reply.reply.decoded {
+                let m = d.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+                return "server closed the channel (\(m.reply_code)): \(String(amqpBytes: m.reply_text))"
+            }
+            return "server exception (method \(reply.reply.id))"
+        default: return "unknown reply type"
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import GeoRepCore
+
+/// The service's messages on the wire: commands to the commands exchange, events to the
+/// events exchange, rejects to the dead-letter exchange with their reason. All publishes wait
+/// for the broker's confirm.
+public struct GeoRepBus: Sendable {
+    public let connection: AMQPConnection
+    /// CloudEvents `source` of what this process publishes.
+    public let source: String
+
+    public init(connection: AMQPConnection, source: String) {
+        self.connection = connection
+        self.source = source
+    }
+
+    /// Sends a command to its session's shard. `replyTo` names a queue that also gets the result.
+    public func send(_ command: Command, replyTo: String? = nil) async throws {
+        let body = try MessageCodec.encode(command, source: source)
+        try await connection.publish(
+            exchange: GeoRepTopology.commandsExchange, routingKey: command.session.key, body: body,
+            properties: MessageProperties(
+                contentType: MessageCodec.contentType, messageId: command.commandId.uuidString.lowercased(),
+                correlationId: command.commandId.uuidString.lowercased(), replyTo: replyTo, type: command.eventType, appId: source))
+    }
+
+    /// Publishes an event; `correlationId` ties a command result to its command.
+    public func publish(_ event: Event, correlationId: String? = nil, replyTo: String? = nil) async throws {
+        let id = UUID()
+        let body = try MessageCodec.encode(event, id: id, source: source)
+        let properties = MessageProperties(
+            contentType: MessageCodec.contentType, messageId: id.uuidString.lowercased(), correlationId: correlationId,
+            type: event.type, appId: source)
+        try await connection.publish(exchange: GeoRepTopology.eventsExchange, routingKey: event.routingKey, body: body, properties: properties)
+        if let replyTo {
+            // RPC-style reply through the default exchange; not mandatory: the caller may have gone.
+            try await connection.publish(exchange: "", routingKey: replyTo, body: body, properties: properties, mandatory: false)
+        }
+    }
+
+    /// Moves a message that cannot be processed to the dead-letter queue, with why, then the
+    /// caller acks the original. The body is kept as it came.
+    public func deadLetter(_ delivery: Delivery, from queue: String, code: String, reason: String) async throws {
+        var properties = delivery.properties
+        properties.headers.removeAll { $0.0.hasPrefix("x-georep-") }
+        properties.headers += [
+            ("x-georep-reason", .string(String(reason.prefix(1000)))),
+            ("x-georep-error-code", .string(code)),
+            ("x-georep-source-queue", .string(queue)),
+            ("x-georep-rejected-by", .string(source)),
+        ]
+        try await connection.publish(exchange: GeoRepTopology.deadLetterExchange, routingKey: "\(queue).\(code)",
+                                     body: delivery.body, properties: properties)
+    }
+}

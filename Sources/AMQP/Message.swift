@@ -1,0 +1,49 @@
+import Foundation
+
+/// The AMQP properties the service sets and reads.
+public struct MessageProperties: Sendable, Equatable {
+    public var contentType: String?
+    public var messageId: String?
+    public var correlationId: String?
+    public var replyTo: String?
+    public var type: String?
+    public var appId: String?
+    /// Persistent (2) by default: every message of the service must survive a broker restart.
+    public var persistent: Bool
+    public var headers: [(String, AMQPValue)]
+
+    public init(contentType: String? = nil, messageId: String? = nil, correlationId: String? = nil, replyTo: String? = nil,
+                type: String? = nil, appId: String? = nil, persistent: Bool = true, headers: [(String, AMQPValue)] = []) {
+        self.contentType = contentType
+        self.messageId = messageId
+        self.correlationId = correlationId
+        self.replyTo = replyTo
+        self.type = type
+        self.appId = appId
+        self.persistent = persistent
+        self.headers = headers
+    }
+
+    public static func == (lhs: MessageProperties, rhs: MessageProperties) -> Bool {
+        lhs.contentType == rhs.contentType && lhs.messageId == rhs.messageId && lhs.correlationId == rhs.correlationId
+            && lhs.replyTo == rhs.replyTo && lhs.type == rhs.type && lhs.appId == rhs.appId && lhs.persistent == rhs.persistent
+            && AMQPValue.table(lhs.headers) == AMQPValue.table(rhs.headers)
+    }
+
+    /// A header's integer value (e.g. quorum queues' `x-delivery-count`).
+    public func intHeader(_ name: String) -> Int? {
+        for (key, value) in headers where key == name { if case .int(let n) = value { return n } }
+        return nil
+    }
+}
+
+/// A message handed to a consumer; settle it with ``AMQPConnection/ack(_:)`` or ``AMQPConnection/reject(_:requeue:)``.
+public struct Delivery: Sendable {
+    public var body: [UInt8]
+    public var exchange: String
+    public var routingKey: String
+    public var deliveryTag: UInt64
+    public var redelivered: Bool
+    public var consumerTag: String
+    public var properties: MessageProperties
+}
