@@ -1,0 +1,133 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// One libpq connection, owned by a serial queue (libpq connections are not thread-safe and
+/// block): async callers hand it a closure that runs there with synchronous access.
+public final class PGConnection: @unchecked Sendable {
+    public let url: String
+    private let queue: DispatchQueue
+    private let logger: Logger
+    private var conn: OpaquePointer?
+
+    /// `url` is a libpq connection string or URI, e.g. `postgresql://user:pw@127.0.0.1:5432/db`.
+    public init(url: String, name: String = "georep", logger: Logger) {
+        self.url = url
+        self.logger = logger
+        self.queue = DispatchQueue(label: "pg \(name)")
+    }
+
+    deinit { if let conn { PQfinish(conn) } }
+
+    /// Runs `body` on the connection's queue, connecting first when needed.
+    public func run<T: Sendable>(_ body: @escaping @Sendable (PGSession) throws(PGError) -> T) async throws(PGError) -> T {
+        let result: Result<T, PGError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result { () throws(PGError) -> T in
+                    let session = PGSession(conn: try self.connectedOnQueue())
+                    do throws(PGError) { return try body(session) } catch {
+                        if error.isConnectionLoss || PQstatus(session.conn) != CONNECTION_OK { self.dropOnQueue() }
+                        throw error
+                    }
+                })
+            }
+        }
+        return try result.get()
+    }
+
+    public func close() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            queue.async { self.dropOnQueue(); c.resume() }
+        }
+    }
+
+    private func connectedOnQueue() throws(PGError) -> OpaquePointer {
+        if let conn, PQstatus(conn) == CONNECTION_OK { return conn }
+        dropOnQueue()
+        guard let c = PQconnectdb(url) else { throw .connectionFailed("out of memory") }
+        guard PQstatus(c) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(c)
+            throw .connectionFailed(message)
+        }
+        conn = c
+        logger.debug("connected to PostgreSQL")
+        return c
+    }
+
+    private func dropOnQueue() {
+        if let conn { PQfinish(conn) }
+        conn = nil
+    }
+}
+
+/// Synchronous access to a connection, valid only inside ``PGConnection/run(_:)``.
+public struct PGSession: @unchecked Sendable {
+    let conn: OpaquePointer
+
+    /// Runs one statement with text parameters (`$1`, `$2`, …; nil is SQL NULL).
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [String?] = []) throws(PGError) -> PGResult {
+        var cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        let result: OpaquePointer? = cStrings.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, parameters.count)) { values in
+                parameters.isEmpty
+                    ? PQexec(conn, sql)
+                    : PQexecParams(conn, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+            }
+        }
+        return try PGResult.take(result, conn: conn, sql: sql)
+    }
+
+    /// Runs `body` between BEGIN and COMMIT; any error rolls back.
+    public func transaction<T>(_ body: () throws(PGError) -> T) throws(PGError) -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
+    }
+}
+
+/// A statement's rows as text (libpq's text format), column names, and affected row count.
+public struct PGResult: Sendable {
+    public var columns: [String]
+    public var rows: [[String?]]
+    public var affectedRows: Int
+
+    /// The value of `column` in row `row`.
+    public subscript(row: Int, column: String) -> String? {
+        guard let index = columns.firstIndex(of: column) else { return nil }
+        return rows[row][index]
+    }
+
+    static func take(_ result: OpaquePointer?, conn: OpaquePointer, sql: String) throws(PGError) -> PGResult {
+        guard let result else {
+            throw .connectionLost(String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_COPY_IN else {
+            let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
+            if state.isEmpty && PQstatus(conn) != CONNECTION_OK { throw .connectionLost(message) }
+            throw .queryFailed(sqlState: state, message: message, statement: sql)
+        }
+        let fields = Int(PQnfields(result))
+        let tuples = Int(PQntuples(result))
+        let columns = (0..<fields).map { String(cString: PQfname(result, Int32($0))) }
+        var rows: [[String?]] = []
+        rows.reserveCapacity(tuples)
+        for r in 0..<tuples {
+            rows.append((0..<fields).map { f in
+                PQgetisnull(result, Int32(r), Int32(f)) != 0 ? nil : String(cString: PQgetvalue(result, Int32(r), Int32(f)))
+            })
+        }
+        return PGResult(columns: columns, rows: rows, affectedRows: Int(String(cString: PQcmdTuples(result))) ?? 0)
+    }
+}

@@ -1,0 +1,28 @@
+/// What went wrong talking to PostgreSQL.
+public enum PGError: Error, Equatable, Sendable, CustomStringConvertible {
+    case connectionFailed(String)
+    /// The server refused a statement; `sqlState` is PostgreSQL's five-character code.
+    case queryFailed(sqlState: String, message: String, statement: String)
+    /// The connection broke during a statement (server restart, network); reconnect and retry.
+    case connectionLost(String)
+    case migration(String)
+
+    /// Reconnecting and retrying may help.
+    public var isConnectionLoss: Bool {
+        switch self {
+        case .connectionFailed, .connectionLost: true
+        // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx connection exceptions.
+        case .queryFailed(let state, _, _): state.hasPrefix("08") || state.hasPrefix("57P")
+        case .migration: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .connectionFailed(let m): "cannot connect to PostgreSQL: \(m)"
+        case .queryFailed(let state, let m, let sql): "PostgreSQL refused a statement (SQLSTATE \(state)): \(m) [\(sql.prefix(120))]"
+        case .connectionLost(let m): "lost the PostgreSQL connection: \(m)"
+        case .migration(let m): "migration failed: \(m)"
+        }
+    }
+}
