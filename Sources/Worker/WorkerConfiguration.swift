@@ -1,0 +1,31 @@
+import AMQP
+import Gluster
+
+/// Settings of a worker.
+public struct WorkerConfiguration: Sendable {
+    public var amqpURL: String
+    public var inventory: Inventory
+    public var topology: GeoRepTopology
+    /// Seconds between two reads of every session of a cluster (one gluster call per cluster).
+    public var monitorInterval: Double
+    /// A full snapshot of every session every this many monitor rounds, even without change.
+    public var snapshotEvery: Int
+    /// Seconds one gluster command may take.
+    public var glusterTimeout: Double
+    /// The gluster program (path or name in PATH).
+    public var glusterProgram: String
+    public var instance: String
+
+    public init(amqpURL: String, inventory: Inventory, topology: GeoRepTopology = GeoRepTopology(), monitorInterval: Double = 15,
+                snapshotEvery: Int = 20, glusterTimeout: Double = 120, glusterProgram: String = "gluster",
+                instance: String = ProcessIdentity.name) {
+        self.amqpURL = amqpURL
+        self.inventory = inventory
+        self.topology = topology
+        self.monitorInterval = monitorInterval
+        self.snapshotEvery = snapshotEvery
+        self.glusterTimeout = glusterTimeout
+        self.glusterProgram = glusterProgram
+        self.instance = instance
+    }
+}
