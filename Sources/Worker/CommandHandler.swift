@@ -101,11 +101,17 @@ struct CommandHandler: Sendable {
             }
         case .delete:
             if o.stopFirst == true {
+                // A stop that fails (already stopped, or no such session: gluster then says only
+                // "Commit failed") is not the answer; the delete below says what holds.
                 do {
                     try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
                         try GlusterArguments.lifecycle("stop", ref, force: true)
                     })
-                } catch .alreadyStopped {}
+                } catch .invalidInput(let error) {
+                    throw .invalidInput(error)
+                } catch {
+                    logger.debug("stop before delete did not apply", metadata: ["session": "\(ref)", "error": "\(error)"])
+                }
             }
             do {
                 return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in

@@ -11,6 +11,9 @@ actor SessionTracker {
         var session: SessionRef
         var status: GeoRepStatus
         var bricks: [String: GeoRepStatus]
+        /// The bricks' details but for `last_synced`, which moves on every sync: a change here
+        /// (crawl status, counters, checkpoint) is worth a snapshot, a newer sync time alone is not.
+        var details: [BrickDetail]
     }
 
     private var known: [UUID: Known] = [:]
@@ -45,8 +48,14 @@ actor SessionTracker {
                     session: ref, brickId: brick.brickId, brick: brick.name, from: before, to: brick.status, observation: observation)))
             }
         }
-        known[ref.sessionID] = Known(session: ref, status: status, bricks: brickStatuses)
-        if !events.isEmpty || forceSnapshot {
+        let details = observed.bricks.map { brick in
+            var b = brick
+            b.lastSynced = nil
+            return b
+        }
+        let detailsChanged = previous?.details != details
+        known[ref.sessionID] = Known(session: ref, status: status, bricks: brickStatuses, details: details)
+        if !events.isEmpty || detailsChanged || forceSnapshot {
             events.append(.sessionSnapshot(SessionSnapshot(
                 session: ref, sessionKey: observed.sessionKey, primaryVolumeId: primaryVolumeId,
                 secondaryVolumeId: observed.secondaryVolumeId, status: status, bricks: observed.bricks,

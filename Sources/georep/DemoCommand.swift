@@ -76,7 +76,7 @@ struct DemoCommand: AsyncParsableCommand {
         case .commandResult(let r): "\(event.routingKey) \(r.action): \(r.message)"
         case .sessionStatusChanged(let e): "\(event.routingKey) \(e.session.key): \(e.from?.rawValue ?? "-") -> \(e.to.rawValue)"
         case .brickStatusChanged(let e): "\(event.routingKey) \(e.brick): \(e.from?.rawValue ?? "-") -> \(e.to.rawValue)"
-        case .sessionSnapshot(let s): "\(event.routingKey) \(s.session.key): \(s.status.rawValue), \(s.bricks.count) bricks, \(s.options?.count ?? 0) options"
+        case .sessionSnapshot(let s): "\(event.routingKey) \(s.session.key): \(s.status.rawValue), \(s.bricks.count) bricks, \(s.options.map { "\($0.count) options" } ?? "options not re-read")"
         case .sessionDeleted(let e): "\(event.routingKey) \(e.session.key)"
         }
     }

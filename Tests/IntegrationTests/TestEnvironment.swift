@@ -1,0 +1,52 @@
+import Foundation
+import Gluster
+import Logging
+import Testing
+
+/// The real services the integration tests talk to, from the environment that
+/// `ops/test.sh` sets up (it sources `/var/lib/georep/stack.env`). A missing variable is a
+/// failure with instructions, never a silent skip.
+struct TestEnvironment {
+    var amqpURL: String
+    var postgresURL: String
+    var inventoryPath: String
+    var labHost: String
+
+    static func load() throws -> TestEnvironment {
+        let env = ProcessInfo.processInfo.environment
+        func need(_ key: String) throws -> String {
+            guard let value = env[key], !value.isEmpty else {
+                throw MissingEnvironment(key: key)
+            }
+            return value
+        }
+        return TestEnvironment(amqpURL: try need("GEOREP_AMQP_URL"), postgresURL: try need("GEOREP_PG_URL"),
+                               inventoryPath: try need("GEOREP_INVENTORY"), labHost: try need("GEOREP_LAB_HOST"))
+    }
+
+    static var schemasDirectory: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Schemas/sql").path
+    }
+
+    static var logger: Logger {
+        var logger = Logger(label: "georep.tests")
+        logger.logLevel = ProcessInfo.processInfo.environment["GEOREP_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .notice
+        return logger
+    }
+}
+
+struct MissingEnvironment: Error, CustomStringConvertible {
+    var key: String
+    var description: String { "\(key) is not set: run the tests with ops/test.sh, which starts RabbitMQ, PostgreSQL and the gluster lab" }
+}
+
+/// Polls `body` until it returns a value or `seconds` pass.
+func eventually<T>(_ seconds: Double, every interval: Double = 0.5, _ body: () async throws -> T?) async throws -> T? {
+    let deadline = Date().addingTimeInterval(seconds)
+    repeat {
+        if let value = try await body() { return value }
+        try await Task.sleep(for: .seconds(interval))
+    } while Date() < deadline
+    return nil
+}

@@ -1,0 +1,40 @@
+# Shared helpers for the stack scripts (sourced, not run).
+GEOREP_STATE=${GEOREP_STATE:-/var/lib/georep}
+PG_PORT=${GEOREP_PG_PORT:-55432}
+PG_DATA=$GEOREP_STATE/postgres
+PG_SOCKETS=$GEOREP_STATE/pgsock
+LAB_DIR=$GEOREP_STATE/lab
+
+log() { printf '[stack] %s\n' "$*"; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+# wait_for SECONDS DESCRIPTION COMMAND...: retries COMMAND once a second.
+wait_for() {
+    local seconds=$1 what=$2; shift 2
+    local i
+    for ((i = 0; i < seconds; i++)); do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 1
+    done
+    die "$what did not come up within ${seconds}s"
+}
+
+pg_bin() {
+    local v
+    v=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1)
+    [ -n "$v" ] && echo "/usr/lib/postgresql/$v/bin"
+}
+
+# The lab's host name: this machine's name when it resolves to a loopback address (as on the
+# machine the recorded gluster output comes from), otherwise a name of our own in /etc/hosts.
+# gluster refuses "localhost" and 127.0.0.1 as brick hosts, but accepts a name for them.
+lab_host() {
+    local h
+    h=$(hostname)
+    if getent ahostsv4 "$h" 2>/dev/null | awk '{print $1}' | grep -q '^127\.'; then
+        echo "$h"
+        return
+    fi
+    grep -qE '^127\.0\.0\.1[[:space:]].*\bgeorep-lab\b' /etc/hosts || echo "127.0.0.1 georep-lab" >>/etc/hosts
+    echo georep-lab
+}

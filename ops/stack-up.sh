@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Brings up everything the service needs on this Debian machine, idempotently:
+# RabbitMQ (127.0.0.1:5672), PostgreSQL (own data directory, 127.0.0.1:55432), sshd, and a
+# single-node GlusterFS geo-replication lab (primary mvol with two bricks, secondaries svol and
+# svol2). Writes the settings to /var/lib/georep/stack.env and the inventory beside it.
+# Run as root. Safe to run again: what is already up is left alone.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+[ "$(id -u)" = 0 ] || die "run as root"
+export DEBIAN_FRONTEND=noninteractive
+
+# --- packages -------------------------------------------------------------------------------
+packages=(rabbitmq-server postgresql glusterfs-server openssh-server openssh-client rsync librabbitmq-dev libpq-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    # No services are started by the packages here (no systemd); this script starts them.
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+mkdir -p "$GEOREP_STATE"
+
+# --- RabbitMQ -------------------------------------------------------------------------------
+mkdir -p /etc/rabbitmq
+if ! grep -q 'georep' /etc/rabbitmq/rabbitmq.conf 2>/dev/null; then
+    cat >/etc/rabbitmq/rabbitmq.conf <<'CONF'
+# georep local stack: loopback only.
+listeners.tcp.default = 127.0.0.1:5672
+management.tcp.ip = 127.0.0.1
+CONF
+fi
+if ! grep -q 'georep' /etc/rabbitmq/rabbitmq-env.conf 2>/dev/null; then
+    cat >/etc/rabbitmq/rabbitmq-env.conf <<'CONF'
+# georep local stack: node name and Erlang distribution on loopback.
+NODENAME=rabbit@localhost
+ERL_EPMD_ADDRESS=127.0.0.1
+SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+CONF
+fi
+export ERL_EPMD_ADDRESS=127.0.0.1
+rabbitmq-plugins enable --offline rabbitmq_consistent_hash_exchange >/dev/null
+if ! rabbitmqctl -q status >/dev/null 2>&1; then
+    log "starting RabbitMQ"
+    rabbitmq-server -detached >/dev/null 2>&1 || true
+    wait_for 120 "RabbitMQ" rabbitmqctl -q await_startup --timeout 5
+else
+    log "RabbitMQ is running"
+fi
+rabbitmqctl -q list_vhosts | grep -qx georep || rabbitmqctl -q add_vhost georep
+rabbitmqctl -q list_users | awk '{print $1}' | grep -qx georep || rabbitmqctl -q add_user georep georep
+rabbitmqctl -q set_user_tags georep administrator
+rabbitmqctl -q set_permissions -p georep georep '.*' '.*' '.*'
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+pgbin=$(pg_bin) || die "PostgreSQL binaries not found under /usr/lib/postgresql"
+mkdir -p "$PG_SOCKETS"
+chown postgres:postgres "$PG_SOCKETS"
+if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+    log "initialising PostgreSQL in $PG_DATA"
+    mkdir -p "$PG_DATA"
+    chown postgres:postgres "$PG_DATA"
+    runuser -u postgres -- "$pgbin/initdb" -D "$PG_DATA" -U postgres --auth-local=peer --auth-host=scram-sha-256 >/dev/null
+    cat >>"$PG_DATA/postgresql.conf" <<CONF
+# georep local stack
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_SOCKETS'
+CONF
+fi
+if ! runuser -u postgres -- "$pgbin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    runuser -u postgres -- "$pgbin/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/server.log" -w -t 60 start >/dev/null
+else
+    log "PostgreSQL is running"
+fi
+psql_admin() { runuser -u postgres -- psql -h "$PG_SOCKETS" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
+psql_admin -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'georep') THEN CREATE ROLE georep LOGIN PASSWORD 'georep'; END IF; END \$\$;"
+[ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = 'georep'")" = 1 ] || psql_admin -c "CREATE DATABASE georep OWNER georep"
+
+# --- sshd and keys --------------------------------------------------------------------------
+host=$(lab_host)
+mkdir -p /run/sshd /root/.ssh "$GEOREP_STATE/ssh"
+chmod 700 /root/.ssh
+ssh-keygen -A >/dev/null
+if [ ! -f /etc/ssh/sshd_config.d/georep.conf ]; then
+    cat >/etc/ssh/sshd_config.d/georep.conf <<'CONF'
+# georep lab: root logs in with keys only (gluster geo-replication runs as root here).
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+CONF
+fi
+[ -f /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519
+touch /root/.ssh/authorized_keys
+chmod 600 /root/.ssh/authorized_keys
+grep -qF "$(cut -d' ' -f2 /root/.ssh/id_ed25519.pub)" /root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >>/root/.ssh/authorized_keys
+if ! pgrep -x sshd >/dev/null; then
+    log "starting sshd"
+    /usr/sbin/sshd
+fi
+wait_for 20 "sshd" bash -c "ssh-keyscan -T 2 -t ed25519 $host 2>/dev/null | grep -q ssh-ed25519"
+ssh-keyscan -T 5 "$host" 2>/dev/null | sort >"$GEOREP_STATE/ssh/known_hosts"
+# gluster's create push-pem verifies the secondary with root's own key and no host-key prompt.
+ssh-keyscan -T 5 "$host" 2>/dev/null >>/root/.ssh/known_hosts
+sort -u -o /root/.ssh/known_hosts /root/.ssh/known_hosts
+ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$GEOREP_STATE/ssh/known_hosts" "root@$host" true \
+    || die "ssh root@$host does not work with the lab key"
+
+# --- GlusterFS lab --------------------------------------------------------------------------
+if ! pgrep -x glusterd >/dev/null; then
+    log "starting glusterd"
+    glusterd
+fi
+wait_for 60 "glusterd" gluster --mode=script pool list
+bricks=$LAB_DIR/bricks
+mkdir -p "$bricks"/{b1,b2,s1,s2}
+ensure_volume() {
+    local name=$1; shift
+    if ! gluster --mode=script volume info "$name" >/dev/null 2>&1; then
+        log "creating volume $name"
+        gluster --mode=script volume create "$name" "$@" force >/dev/null
+    fi
+    if ! gluster --mode=script volume info "$name" | grep -q '^Status: Started'; then
+        log "starting volume $name"
+        gluster --mode=script volume start "$name" >/dev/null
+    fi
+}
+ensure_volume mvol "$host:$bricks/b1" "$host:$bricks/b2"
+ensure_volume svol "$host:$bricks/s1"
+ensure_volume svol2 "$host:$bricks/s2"
+secret=/var/lib/glusterd/geo-replication/common_secret.pem.pub
+if [ ! -s "$secret" ]; then
+    log "generating the geo-replication keys (gsec_create)"
+    gluster --mode=script system:: execute gsec_create >/dev/null
+fi
+# create push-pem puts these forced-command lines into authorized_keys; have them there from the
+# start. Never the bare secret.pem.pub / tar_ssh.pem.pub keys: sshd takes the first matching line,
+# and a bare one sends gsyncd to /nonexistent/gsyncd (the session goes Faulty).
+while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    grep -qxF "$line" /root/.ssh/authorized_keys || printf '%s\n' "$line" >>/root/.ssh/authorized_keys
+done <"$secret"
+
+# glustereventsd (webhooks of GEOREP_* events); optional for the skeleton.
+if command -v glustereventsd >/dev/null && ! pgrep -f glustereventsd >/dev/null; then
+    (setsid glustereventsd >/dev/null 2>&1 &) || log "warning: glustereventsd did not start"
+fi
+
+# --- settings for the service and its tests -------------------------------------------------
+cat >"$GEOREP_STATE/inventory.json" <<JSON
+{"clusters":[{"id":"lab","hosts":[{"name":"$host","transport":"local"},{"name":"$host","transport":"ssh"}]}],"ssh":{"user":"root","identity_file":"/root/.ssh/id_ed25519","known_hosts_file":"$GEOREP_STATE/ssh/known_hosts","port":22}}
+JSON
+cat >"$GEOREP_STATE/stack.env" <<ENV
+GEOREP_AMQP_URL=amqp://georep:georep@127.0.0.1:5672/georep
+GEOREP_PG_URL=postgresql://georep:georep@127.0.0.1:$PG_PORT/georep
+GEOREP_LAB_HOST=$host
+GEOREP_INVENTORY=$GEOREP_STATE/inventory.json
+GEOREP_SSH_KNOWN_HOSTS=$GEOREP_STATE/ssh/known_hosts
+GEOREP_SSH_IDENTITY=/root/.ssh/id_ed25519
+ENV
+log "up: RabbitMQ 127.0.0.1:5672 (vhost georep), PostgreSQL 127.0.0.1:$PG_PORT (db georep), lab host $host (mvol -> svol, svol2)"
+log "settings: $GEOREP_STATE/stack.env"

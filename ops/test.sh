@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every test: brings up RabbitMQ, PostgreSQL and the gluster lab (idempotently), builds,
+# and runs the unit and integration tests against the real services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ops/stack-up.sh
+set -a
+# shellcheck disable=SC1091
+. /var/lib/georep/stack.env
+set +a
+
+echo "[test] building"
+swift build --build-tests
+echo "[test] running the tests (unit + integration against the real stack)"
+swift test "$@"
