@@ -46,6 +46,7 @@ public struct Migrator: Sendable {
         let all = try migrations()
         let applied = try await connection.run { (db) throws(PGError) -> [String] in
             try db.transaction { () throws(PGError) -> [String] in
+                try db.execute("SET LOCAL client_min_messages = warning")
                 try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
                 try db.execute("""
                     CREATE TABLE IF NOT EXISTS georep_schema_migrations (

@@ -69,7 +69,13 @@ import Worker
         #expect(Set(bricks.compactMap { $0["master_brick_id"] }) == Set(["b1", "b2"].map {
             StableID.brick(volumeID: volumeID, host: env.labHost, path: "/var/lib/georep/lab/bricks/\($0)").uuidString.lowercased()
         }))
-        #expect(bricks.allSatisfy { $0["crawl_status"] != nil && $0["slave_host_name"] != nil })
+        #expect(bricks.allSatisfy { $0["slave_host_name"] != nil })
+        // Crawl status shows up a little after Active; the monitor's next snapshot carries it.
+        let crawling = try await eventually(90, every: 1) { () -> Bool? in
+            let rows = try await brickRows(database, ref)
+            return rows.count == 2 && rows.allSatisfy { $0["crawl_status"] != nil } ? true : nil
+        }
+        #expect(crawling == true, "no crawl status was stored for the active bricks")
         let changes = seen.compactMap { event -> SessionStatusChanged? in
             if case .sessionStatusChanged(let e) = event, e.sessionId == ref.sessionID { return e } else { return nil }
         }
