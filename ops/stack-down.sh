@@ -11,8 +11,9 @@ purge=0
 pkill -f 'georep (worker|persister)' 2>/dev/null && log "stopped georep processes"
 if command -v gluster >/dev/null && pgrep -x glusterd >/dev/null; then
     if [ $purge = 1 ]; then
-        for s in $(gluster --mode=script volume geo-replication status 2>/dev/null | awk '$1 ~ /^[A-Za-z0-9]/ && $3 ~ /::/ {print $2" "$3}' | sort -u | tr ' ' ','); do
-            vol=${s%%,*}; sec=${s#*,}
+        # Columns: primary node, primary vol, primary brick, secondary user, secondary, ...
+        for s in $(gluster --mode=script volume geo-replication status 2>/dev/null | awk '$5 ~ /::/ {print $2","$5}' | sort -u); do
+            vol=${s%%,*}; sec=${s#*,}; sec=${sec#ssh://}
             gluster --mode=script volume geo-replication "$vol" "$sec" stop force >/dev/null 2>&1
             gluster --mode=script volume geo-replication "$vol" "$sec" delete >/dev/null 2>&1
         done
