@@ -1,0 +1,78 @@
+import Foundation
+import GeoRepCore
+import Testing
+
+/// Every kind of message the service produces, checked against `Schemas/messages` by the
+/// `jsonschema` Python package (a validator that is not ours), including negative cases so
+/// that a validator that accepts everything would fail this test.
+@Suite struct SchemaConformanceTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func producedMessagesMatchTheirSchemas() throws {
+        let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: "vm", secondaryVolume: "svol", secondaryUser: "geo")
+        var clock = ObservationClock()
+        let o = clock.next(now: Date(), cause: .command(UUID()))
+        let brick = BrickDetail(brickId: UUID(), primaryNode: "vm", primaryNodeUuid: "7be8d38a-8d56-484f-bc15-48d6c08a17f2",
+                                primaryBrick: "/b1", secondaryUser: "geo", secondaryHost: "vm", status: .active, rawStatus: "Active",
+                                crawlStatus: "Changelog Crawl", entry: 0, data: 1, meta: 2, failures: 0, checkpointCompleted: true,
+                                lastSynced: "2026-11-23 03:58:02")
+        let events: [(String, Event)] = [
+            ("command-result.schema.json", .commandResult(CommandResult(commandId: UUID(), action: "start", session: ref, outcome: .succeeded, message: "ok"))),
+            ("command-result.schema.json", .commandResult(CommandResult(commandId: nil, action: "frobnicate", session: nil, outcome: .rejected,
+                                                                        message: "no", error: ErrorInfo(code: "unknown_action", message: "no")))),
+            ("session-status-changed.schema.json", .sessionStatusChanged(SessionStatusChanged(session: ref, from: nil, to: .initializing, observation: o))),
+            ("brick-status-changed.schema.json", .brickStatusChanged(BrickStatusChanged(session: ref, brickId: UUID(), brick: "vm:/b1", from: .initializing, to: .active, observation: o))),
+            ("session-snapshot.schema.json", .sessionSnapshot(SessionSnapshot(session: ref, sessionKey: "k", primaryVolumeId: "v", secondaryVolumeId: "s",
+                                                                             status: .active, bricks: [brick], options: ["sync_jobs": "3"], observation: o))),
+            ("session-deleted.schema.json", .sessionDeleted(SessionDeleted(session: ref, observation: o))),
+        ]
+        var cases: [[String: Any]] = []
+        for (schema, event) in events {
+            cases.append(["schema": schema, "message": try JSONSerialization.jsonObject(with: Data(MessageCodec.encode(event, source: "test")))])
+        }
+        for action in CommandAction.allCases {
+            let command = Command(action: action, session: ref, options: CommandOptions(force: true, key: "sync-jobs", value: "4"), sender: "test")
+            cases.append(["schema": "command.schema.json", "message": try JSONSerialization.jsonObject(with: Data(MessageCodec.encode(command, source: "test")))])
+        }
+        #expect(try validate(cases) == 0)
+
+        // The schemas must also refuse: a hostile volume name, an unknown status, a missing field.
+        var hostile = cases[events.count]["message"] as! [String: Any]
+        var data = hostile["data"] as! [String: Any]
+        var session = data["session"] as! [String: Any]
+        session["primary_volume"] = "vol;touch /tmp/x"
+        data["session"] = session
+        hostile["data"] = data
+        var badStatus = cases[2]["message"] as! [String: Any]
+        var statusData = badStatus["data"] as! [String: Any]
+        statusData["to"] = "SORT_OF_OK"
+        badStatus["data"] = statusData
+        var missing = cases[0]["message"] as! [String: Any]
+        missing.removeValue(forKey: "specversion")
+        #expect(try validate([
+            ["schema": "command.schema.json", "message": hostile],
+            ["schema": "session-status-changed.schema.json", "message": badStatus],
+            ["schema": "command-result.schema.json", "message": missing],
+        ]) == 3)
+    }
+
+    /// Runs the validator; returns the number of violations it printed.
+    func validate(_ cases: [[String: Any]]) throws -> Int {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("georep-schema-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: cases).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.repository.appendingPathComponent("ops/check-schemas.py").path, file.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let summary = output.split(separator: "\n").last.map(String.init) ?? ""
+        let count = summary.split(separator: " ").dropFirst(3).first.flatMap { Int($0) }
+        #expect(count != nil, "the validator did not run: \(output)")
+        if count != 0 { print(output) }
+        return count ?? -1
+    }
+}
