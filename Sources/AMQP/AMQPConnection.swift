@@ -246,7 +246,8 @@ public final class AMQPConnection: @unchecked Sendable {
             try check("basic.qos")
             for queue in queues {
                 let s = CStrings()
-                _ = amqp_basic_consume(conn, channel, s.bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
+                // The queue's name as consumer tag: a delivery says which queue it came from.
+                _ = amqp_basic_consume(conn, channel, s.bytes(queue), s.bytes(queue), 0, 0, 0, amqp_empty_table)
                 try check("basic.consume \(queue)")
             }
             self.deliveries = continuation

@@ -44,6 +44,9 @@ public struct Delivery: Sendable {
     public var routingKey: String
     public var deliveryTag: UInt64
     public var redelivered: Bool
+    /// The consumer tag, which ``AMQPConnection/consume(queues:prefetch:)`` sets to the queue's name.
     public var consumerTag: String
+    /// The queue the delivery came from.
+    public var queue: String { consumerTag }
     public var properties: MessageProperties
 }

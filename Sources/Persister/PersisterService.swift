@@ -44,28 +44,15 @@ public struct PersisterService: Service {
     public func run() async throws {
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
         let database = PGConnection(url: configuration.postgresURL, name: "persister", logger: logger)
-        var backoff = Backoff()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let consumer = AMQPConnection(configuration: amqp, name: "georep persister \(configuration.instance) consume", logger: logger)
-            let publisher = AMQPConnection(configuration: amqp, name: "georep persister \(configuration.instance) publish", logger: logger)
-            do {
-                try await consumer.open()
-                try await publisher.open()
-                try await consumer.declare(configuration.topology.topology)
-                let bus = GeoRepBus(connection: publisher, source: "georep/persister/\(configuration.instance)")
-                let stream = try await consumer.consume(queues: [GeoRepTopology.persisterQueue], prefetch: configuration.prefetch)
-                logger.info("persister consuming", metadata: ["queue": "\(GeoRepTopology.persisterQueue)"])
-                backoff.reset()
-                for try await delivery in stream.cancelOnGracefulShutdown() {
-                    try await handle(delivery, consumer: consumer, bus: bus, database: database)
-                }
-            } catch {
-                logger.warning("persister interrupted; reconnecting", metadata: ["error": "\(error)"])
+        let supervisor = ConnectionSupervisor(configuration: amqp, name: "georep persister \(configuration.instance)",
+                                              topology: configuration.topology.topology, logger: logger)
+        await supervisor.run(shouldStop: { Task.isCancelled || Task.isShuttingDownGracefully }) { consumer, publisher in
+            let bus = GeoRepBus(connection: publisher, source: "georep/persister/\(configuration.instance)")
+            let stream = try await consumer.consume(queues: [GeoRepTopology.persisterQueue], prefetch: configuration.prefetch)
+            logger.info("persister consuming", metadata: ["queue": "\(GeoRepTopology.persisterQueue)"])
+            for try await delivery in stream.cancelOnGracefulShutdown() {
+                try await handle(delivery, consumer: consumer, bus: bus, database: database)
             }
-            await consumer.close()
-            await publisher.close()
-            if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            try? await Task.sleep(for: .seconds(backoff.next()))
         }
         await database.close()
         logger.info("persister stopped")

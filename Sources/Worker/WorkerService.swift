@@ -25,39 +25,24 @@ public struct WorkerService: Service {
         let reader = SessionReader(gluster: gluster, tracker: tracker, logger: logger)
         let handler = CommandHandler(gluster: gluster, reader: reader, logger: logger)
         let source = "georep/worker/\(configuration.instance)"
-        var backoff = Backoff()
-
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let consumer = AMQPConnection(configuration: amqp, name: "georep worker \(configuration.instance) consume", logger: logger)
-            let publisher = AMQPConnection(configuration: amqp, name: "georep worker \(configuration.instance) publish", logger: logger)
-            do {
-                try await publisher.open()
-                try await consumer.open()
-                try await consumer.declare(configuration.topology.topology)
-                let bus = GeoRepBus(connection: publisher, source: source)
-                let queues = configuration.topology.shardQueues
-                let stream = try await consumer.consume(queues: queues, prefetch: 1)
-                logger.info("worker consuming", metadata: ["shards": "\(queues.count)"])
-                backoff.reset()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await monitor(reader: reader, bus: bus) }
-                    group.addTask {
-                        for try await delivery in stream.cancelOnGracefulShutdown() {
-                            let queue = queues.first { delivery.routingKey == $0 } ?? "georep.commands"
-                            try await handler.handle(delivery, queue: queue, consumer: consumer, bus: bus)
-                        }
+        let supervisor = ConnectionSupervisor(configuration: amqp, name: "georep worker \(configuration.instance)",
+                                              topology: configuration.topology.topology, logger: logger)
+        await supervisor.run(shouldStop: { Task.isCancelled || Task.isShuttingDownGracefully }) { consumer, publisher in
+            let bus = GeoRepBus(connection: publisher, source: source)
+            let queues = configuration.topology.shardQueues
+            let stream = try await consumer.consume(queues: queues, prefetch: 1)
+            logger.info("worker consuming", metadata: ["shards": "\(queues.count)"])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await monitor(reader: reader, bus: bus) }
+                group.addTask {
+                    for try await delivery in stream.cancelOnGracefulShutdown() {
+                        try await handler.handle(delivery, queue: delivery.queue, consumer: consumer, bus: bus)
                     }
-                    // Whichever ends first (shutdown, or a lost connection) ends the round.
-                    try await group.next()
-                    group.cancelAll()
                 }
-            } catch {
-                logger.warning("worker interrupted; reconnecting", metadata: ["error": "\(error)"])
+                // Whichever ends first (shutdown, or a lost connection) ends the round.
+                try await group.next()
+                group.cancelAll()
             }
-            await consumer.close()
-            await publisher.close()
-            if Task.isShuttingDownGracefully || Task.isCancelled { break }
-            try? await Task.sleep(for: .seconds(backoff.next()))
         }
         logger.info("worker stopped")
     }

@@ -1,0 +1,44 @@
+import GeoRepCore
+import Logging
+
+/// Keeps a service connected: opens a consumer and a publisher connection, declares the
+/// topology, runs the service's body, and when the body ends with an error (a lost broker,
+/// a restart) closes both and starts again after a capped, jittered backoff. Unacked
+/// deliveries of the lost connection are redelivered by the broker, so nothing is lost.
+public struct ConnectionSupervisor: Sendable {
+    public let configuration: AMQPConfiguration
+    /// Names the process in connection names, e.g. `georep worker vm/1234`.
+    public let name: String
+    public let topology: Topology
+    let logger: Logger
+
+    public init(configuration: AMQPConfiguration, name: String, topology: Topology, logger: Logger) {
+        self.configuration = configuration
+        self.name = name
+        self.topology = topology
+        self.logger = logger
+    }
+
+    /// Runs until `shouldStop` says so after a round (graceful shutdown, cancellation).
+    public func run(shouldStop: @Sendable () -> Bool,
+                    _ body: @Sendable (_ consumer: AMQPConnection, _ publisher: AMQPConnection) async throws -> Void) async {
+        var backoff = Backoff()
+        while !shouldStop() {
+            let consumer = AMQPConnection(configuration: configuration, name: "\(name) consume", logger: logger)
+            let publisher = AMQPConnection(configuration: configuration, name: "\(name) publish", logger: logger)
+            do {
+                try await publisher.open()
+                try await consumer.open()
+                try await consumer.declare(topology)
+                backoff.reset()
+                try await body(consumer, publisher)
+            } catch {
+                if !shouldStop() { logger.warning("\(name) interrupted; reconnecting", metadata: ["error": "\(error)"]) }
+            }
+            await consumer.close()
+            await publisher.close()
+            if shouldStop() { break }
+            try? await Task.sleep(for: .seconds(backoff.next()))
+        }
+    }
+}
