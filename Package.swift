@@ -47,9 +47,10 @@ let package = Package(
         ),
 
         // The gluster CLI: argument vectors, local or over ssh, and its XML.
+        .target(name: "CSpawnShim"),
         .target(
             name: "Gluster",
-            dependencies: ["GeoRepCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["GeoRepCore", "CSpawnShim", .product(name: "Logging", package: "swift-log")]
         ),
 
         // Services.

@@ -17,7 +17,7 @@ if command -v gluster >/dev/null && pgrep -x glusterd >/dev/null; then
             gluster --mode=script volume geo-replication "$vol" "$sec" stop force >/dev/null 2>&1
             gluster --mode=script volume geo-replication "$vol" "$sec" delete >/dev/null 2>&1
         done
-        for v in mvol svol svol2; do
+        for v in mvol svol svol2 svol3; do
             gluster --mode=script volume stop "$v" force >/dev/null 2>&1
             gluster --mode=script volume delete "$v" >/dev/null 2>&1
         done
@@ -38,7 +38,7 @@ if command -v rabbitmqctl >/dev/null && rabbitmqctl -q status >/dev/null 2>&1; t
 fi
 pkill -x sshd 2>/dev/null && log "stopped sshd"
 if [ $purge = 1 ]; then
-    rm -rf "$GEOREP_STATE" /var/lib/glusterd/vols/{mvol,svol,svol2} /var/lib/glusterd/geo-replication/mvol_* 2>/dev/null
+    rm -rf "$GEOREP_STATE" /var/lib/glusterd/vols/{mvol,svol,svol2,svol3} /var/lib/glusterd/geo-replication/mvol_* 2>/dev/null
     log "purged $GEOREP_STATE and the lab's gluster state"
 fi
 log "down"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Brings up everything the service needs on this Debian machine, idempotently:
 # RabbitMQ (127.0.0.1:5672), PostgreSQL (own data directory, 127.0.0.1:55432), sshd, and a
-# single-node GlusterFS geo-replication lab (primary mvol with two bricks, secondaries svol and
-# svol2). Writes the settings to /var/lib/georep/stack.env and the inventory beside it.
+# single-node GlusterFS geo-replication lab (primary mvol with two bricks, secondaries svol
+# (the demo's), svol2 (the end-to-end test's) and svol3 (the gluster executor tests')).
+# Writes the settings to /var/lib/georep/stack.env and the inventory beside it.
 # Run as root. Safe to run again: what is already up is left alone.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -117,7 +118,7 @@ if ! pgrep -x glusterd >/dev/null; then
 fi
 wait_for 60 "glusterd" gluster --mode=script pool list
 bricks=$LAB_DIR/bricks
-mkdir -p "$bricks"/{b1,b2,s1,s2}
+mkdir -p "$bricks"/{b1,b2,s1,s2,s3}
 ensure_volume() {
     local name=$1; shift
     if ! gluster --mode=script volume info "$name" >/dev/null 2>&1; then
@@ -132,6 +133,7 @@ ensure_volume() {
 ensure_volume mvol "$host:$bricks/b1" "$host:$bricks/b2"
 ensure_volume svol "$host:$bricks/s1"
 ensure_volume svol2 "$host:$bricks/s2"
+ensure_volume svol3 "$host:$bricks/s3"
 secret=/var/lib/glusterd/geo-replication/common_secret.pem.pub
 if [ ! -s "$secret" ]; then
     log "generating the geo-replication keys (gsec_create)"
@@ -162,5 +164,5 @@ GEOREP_INVENTORY=$GEOREP_STATE/inventory.json
 GEOREP_SSH_KNOWN_HOSTS=$GEOREP_STATE/ssh/known_hosts
 GEOREP_SSH_IDENTITY=/root/.ssh/id_ed25519
 ENV
-log "up: RabbitMQ 127.0.0.1:5672 (vhost georep), PostgreSQL 127.0.0.1:$PG_PORT (db georep), lab host $host (mvol -> svol, svol2)"
+log "up: RabbitMQ 127.0.0.1:5672 (vhost georep), PostgreSQL 127.0.0.1:$PG_PORT (db georep), lab host $host (mvol -> svol, svol2, svol3)"
 log "settings: $GEOREP_STATE/stack.env"

@@ -41,15 +41,21 @@ public enum GlusterArguments {
         try session(ref) + ["delete"] + (resetSyncTime ? ["reset-sync-time"] : [])
     }
 
+    /// `status` (or `status detail`) of one session, of a volume's sessions, or of every session.
+    public static func status(volume: String?, session ref: SessionRef?, detail: Bool) throws(ValidationError) -> [String] {
+        let tail = detail ? ["status", "detail"] : ["status"]
+        if let ref { return try session(ref) + tail }
+        if let volume {
+            try Validate.volumeName(volume, field: "volume")
+            return common + ["volume", "geo-replication", volume] + tail
+        }
+        return common + ["volume", "geo-replication"] + tail
+    }
+
     /// `status detail` of one session, of every session of a volume, or of every session the
     /// cluster knows (one call covers them all: monitor per cluster, not per session).
     public static func statusDetail(volume: String?, session ref: SessionRef?) throws(ValidationError) -> [String] {
-        if let ref { return try session(ref) + ["status", "detail"] }
-        if let volume {
-            try Validate.volumeName(volume, field: "volume")
-            return common + ["volume", "geo-replication", volume, "status", "detail"]
-        }
-        return common + ["volume", "geo-replication", "status", "detail"]
+        try status(volume: volume, session: ref, detail: true)
     }
 
     public static func config(_ ref: SessionRef) throws(ValidationError) -> [String] { try session(ref) + ["config"] }

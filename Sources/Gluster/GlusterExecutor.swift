@@ -27,6 +27,22 @@ public struct GlusterExecutor: Sendable {
         return try GlusterParser.volumes(out.stdout, exitCode: out.exitCode, host: out.host)
     }
 
+    public func pool(cluster: String) async throws(GlusterError) -> [PoolPeer] {
+        let out = try await run(cluster: cluster, GlusterArguments.poolList())
+        return try GlusterParser.pool(out.stdout, exitCode: out.exitCode, host: out.host)
+    }
+
+    /// `status` without `detail`: the same sessions and bricks, without the counters.
+    public func status(cluster: String, volume: String? = nil, session ref: SessionRef? = nil,
+                       volumeIDs: [String: String] = [:]) async throws(GlusterError) -> [ObservedSession] {
+        let out = try await run(cluster: cluster, try validated { () throws(ValidationError) in
+            try GlusterArguments.status(volume: volume, session: ref, detail: false)
+        })
+        var sessions = try GlusterParser.statusSessions(out.stdout, volumeIDs: volumeIDs, exitCode: out.exitCode, host: out.host)
+        if let ref { sessions = sessions.filter { $0.matches(ref) } }
+        return sessions
+    }
+
     /// Every session gluster reports for the cluster, one volume, or one session.
     public func statusDetail(cluster: String, volume: String? = nil, session ref: SessionRef? = nil,
                              volumeIDs: [String: String] = [:]) async throws(GlusterError) -> [ObservedSession] {
@@ -41,6 +57,13 @@ public struct GlusterExecutor: Sendable {
     public func config(_ ref: SessionRef) async throws(GlusterError) -> [String: String] {
         let out = try await run(cluster: ref.cluster, try validated { () throws(ValidationError) in try GlusterArguments.config(ref) })
         return try GlusterParser.config(out.stdout, exitCode: out.exitCode, host: out.host)
+    }
+
+    /// One option's value. gluster answers `config KEY` with an empty `<config/>` in XML mode,
+    /// so the whole config is read and the key looked up (dashes and underscores alike).
+    public func configValue(_ ref: SessionRef, key: String) async throws(GlusterError) -> String? {
+        do { try Validate.configKey(key, field: "key") } catch { throw .invalidInput(error) }
+        return try await config(ref)[key.replacingOccurrences(of: "-", with: "_")]
     }
 
     /// Runs an action's argument vector (from ``GlusterArguments``) and returns gluster's message.

@@ -1,4 +1,8 @@
+import CSpawnShim
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a finished process left behind.
 public struct ProcessOutput: Sendable {
@@ -8,8 +12,12 @@ public struct ProcessOutput: Sendable {
     public var timedOut: Bool
 }
 
-/// Runs an argument vector directly (execve through Foundation's Process: no shell), with a
-/// deadline, off the cooperative thread pool.
+/// Runs an argument vector directly with `posix_spawn` (no shell), with a deadline, off the
+/// cooperative thread pool.
+///
+/// The child gets its own process group, so a timeout kills everything it started (a shell
+/// wrapper's children too), and only stdin/stdout/stderr: no descriptor of ours (broker or
+/// database sockets) leaks into gluster or ssh.
 public struct ProcessRunner: Sendable {
     /// Directories searched for bare program names, after `PATH` (gluster lives in /usr/sbin).
     public var extraSearchPath = ["/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/local/bin"]
@@ -17,71 +25,97 @@ public struct ProcessRunner: Sendable {
     public init() {}
 
     public func run(_ argv: [String], timeout: Double) async throws(GlusterError) -> ProcessOutput {
-        guard let program = argv.first, let url = resolve(program) else {
+        guard let program = argv.first, let path = resolve(program) else {
             throw .launchFailed("\(argv.first ?? "(empty)") was not found in PATH")
         }
         let result: Result<ProcessOutput, GlusterError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(returning: Self.runBlocking(url: url, arguments: Array(argv.dropFirst()), timeout: timeout))
+                continuation.resume(returning: Self.runBlocking(path: path, argv: argv, timeout: timeout))
             }
         }
         return try result.get()
     }
 
-    func resolve(_ program: String) -> URL? {
-        if program.contains("/") { return URL(fileURLWithPath: program) }
+    func resolve(_ program: String) -> String? {
+        if program.contains("/") { return FileManager.default.isExecutableFile(atPath: program) ? program : nil }
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         for dir in path + extraSearchPath {
             let candidate = "\(dir)/\(program)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return URL(fileURLWithPath: candidate) }
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
     }
 
-    private static func runBlocking(url: URL, arguments: [String], timeout: Double) -> Result<ProcessOutput, GlusterError> {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch { return .failure(.launchFailed("\(url.path): \(error.localizedDescription)")) }
+    private static func runBlocking(path: String, argv: [String], timeout: Double) -> Result<ProcessOutput, GlusterError> {
+        var out: [Int32] = [0, 0]
+        var err: [Int32] = [0, 0]
+        guard pipe(&out) == 0, pipe(&err) == 0 else { return .failure(.launchFailed("pipe: \(String(cString: strerror(errno)))")) }
 
-        let reads = DispatchGroup()
-        let collected = Collected()
-        reads.enter()
-        DispatchQueue.global().async { collected.setOut(out.fileHandleForReading.readDataToEndOfFile()); reads.leave() }
-        reads.enter()
-        DispatchQueue.global().async { collected.setErr(err.fileHandleForReading.readDataToEndOfFile()); reads.leave() }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        georep_spawn_addclosefrom(&actions, 3)
 
-        let pid = process.processIdentifier
-        let killer = DispatchWorkItem {
-            guard process.isRunning else { return }
-            collected.markTimedOut()
-            kill(pid, SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if process.isRunning { kill(pid, SIGKILL) } }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, cArgs, environ)
+        close(out[1])
+        close(err[1])
+        guard spawned == 0 else {
+            close(out[0])
+            close(err[0])
+            return .failure(.launchFailed("\(path): \(String(cString: strerror(spawned)))"))
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        process.waitUntilExit()
-        killer.cancel()
-        _ = reads.wait(timeout: .now() + 5)
-        let (o, e, timedOut) = collected.values
-        return .success(ProcessOutput(
-            exitCode: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-            stderr: String(decoding: e, as: UTF8.self), timedOut: timedOut))
+
+        var stdout = [UInt8]()
+        var stderr = [UInt8]()
+        var open = [out[0]: true, err[0]: true]
+        let deadline = Date().addingTimeInterval(timeout)
+        var timedOut = false
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while open.values.contains(true) {
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 && !timedOut {
+                timedOut = true
+                kill(-pid, SIGKILL)
+            }
+            // After a kill, give the pipes a moment: an orphan may hold them, and we do not wait for it.
+            let wait = timedOut ? 200 : Int32(min(max(remaining, 0), 1) * 1000)
+            var fds = open.filter(\.value).map { pollfd(fd: $0.key, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&fds, nfds_t(fds.count), wait)
+            if ready == 0 && timedOut { break }
+            if ready < 0 && errno != EINTR { break }
+            for fd in fds where fd.revents != 0 {
+                let n = read(fd.fd, &buffer, buffer.count)
+                if n > 0 {
+                    if fd.fd == out[0] { stdout += buffer[0..<n] } else { stderr += buffer[0..<n] }
+                } else if n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN) {
+                    open[fd.fd] = false
+                }
+            }
+        }
+        close(out[0])
+        close(err[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitCode: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return .success(ProcessOutput(exitCode: exitCode, stdout: String(decoding: stdout, as: UTF8.self),
+                                      stderr: String(decoding: stderr, as: UTF8.self), timedOut: timedOut))
     }
-}
-
-private final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var out = Data()
-    private var err = Data()
-    private var timedOut = false
-
-    func setOut(_ d: Data) { lock.withLock { out = d } }
-    func setErr(_ d: Data) { lock.withLock { err = d } }
-    func markTimedOut() { lock.withLock { timedOut = true } }
-    var values: (Data, Data, Bool) { lock.withLock { (out, err, timedOut) } }
 }
