@@ -19,6 +19,10 @@ enum CLIOutput {
         return root
     }
 
+    /// gluster prints only "geo-replication command failed" both for a session or volume it does
+    /// not know and when a status read lost a race for the cluster lock.
+    static let genericStatusFailure = "gluster knows no such geo-replication session or volume"
+
     static func plainTextFailure(stdout: String, stderr: String, exitCode: Int32, host: String) -> GlusterError {
         let text = [stdout, stderr.trimmingCharacters(in: .whitespacesAndNewlines)].filter { !$0.isEmpty }.joined(separator: "\n")
         let lower = text.lowercased()
@@ -31,7 +35,7 @@ enum CLIOutput {
         }
         // What gluster 10 prints for `status` of a session or volume it does not know.
         if lower == "geo-replication command failed" && exitCode != 0 {
-            return .sessionNotFound(message: "gluster knows no such geo-replication session or volume (it printed \"\(text)\", exit status \(exitCode)).")
+            return .sessionNotFound(message: CLIOutput.genericStatusFailure + " (it printed \"\(text)\", exit status \(exitCode)).")
         }
         return .unparseable(raw: text.isEmpty ? "(no output, exit status \(exitCode))" : "\(text) (exit status \(exitCode))")
     }

@@ -10,6 +10,8 @@ public struct GlusterExecutor: Sendable {
     public var commandTimeout: Double
     /// The gluster program (a path or a name looked up in PATH).
     public var glusterProgram: String
+    /// How often a command that found glusterd's cluster lock held is tried again (with backoff).
+    public var lockRetries = 6
     var runner = ProcessRunner()
     var logger: Logger
 
@@ -23,22 +25,25 @@ public struct GlusterExecutor: Sendable {
     // MARK: Typed operations
 
     public func volumes(cluster: String, volume: String? = nil) async throws(GlusterError) -> [VolumeInfo] {
-        let out = try await run(cluster: cluster, try validated { () throws(ValidationError) in try GlusterArguments.volumeInfo(volume) })
-        return try GlusterParser.volumes(out.stdout, exitCode: out.exitCode, host: out.host)
+        let args = try validated { () throws(ValidationError) in try GlusterArguments.volumeInfo(volume) }
+        return try await runParsed(cluster: cluster, args) { (out) throws(GlusterError) in
+            try GlusterParser.volumes(out.stdout, exitCode: out.exitCode, host: out.host)
+        }
     }
 
     public func pool(cluster: String) async throws(GlusterError) -> [PoolPeer] {
-        let out = try await run(cluster: cluster, GlusterArguments.poolList())
-        return try GlusterParser.pool(out.stdout, exitCode: out.exitCode, host: out.host)
+        try await runParsed(cluster: cluster, GlusterArguments.poolList()) { (out) throws(GlusterError) in
+            try GlusterParser.pool(out.stdout, exitCode: out.exitCode, host: out.host)
+        }
     }
 
     /// `status` without `detail`: the same sessions and bricks, without the counters.
     public func status(cluster: String, volume: String? = nil, session ref: SessionRef? = nil,
                        volumeIDs: [String: String] = [:]) async throws(GlusterError) -> [ObservedSession] {
-        let out = try await run(cluster: cluster, try validated { () throws(ValidationError) in
-            try GlusterArguments.status(volume: volume, session: ref, detail: false)
-        })
-        var sessions = try GlusterParser.statusSessions(out.stdout, volumeIDs: volumeIDs, exitCode: out.exitCode, host: out.host)
+        let args = try validated { () throws(ValidationError) in try GlusterArguments.status(volume: volume, session: ref, detail: false) }
+        var sessions = try await runParsed(cluster: cluster, args) { (out) throws(GlusterError) in
+            try GlusterParser.statusSessions(out.stdout, volumeIDs: volumeIDs, exitCode: out.exitCode, host: out.host)
+        }
         if let ref { sessions = sessions.filter { $0.matches(ref) } }
         return sessions
     }
@@ -46,17 +51,19 @@ public struct GlusterExecutor: Sendable {
     /// Every session gluster reports for the cluster, one volume, or one session.
     public func statusDetail(cluster: String, volume: String? = nil, session ref: SessionRef? = nil,
                              volumeIDs: [String: String] = [:]) async throws(GlusterError) -> [ObservedSession] {
-        let out = try await run(cluster: cluster, try validated { () throws(ValidationError) in
-            try GlusterArguments.statusDetail(volume: volume, session: ref)
-        })
-        var sessions = try GlusterParser.statusSessions(out.stdout, volumeIDs: volumeIDs, exitCode: out.exitCode, host: out.host)
+        let args = try validated { () throws(ValidationError) in try GlusterArguments.statusDetail(volume: volume, session: ref) }
+        var sessions = try await runParsed(cluster: cluster, args) { (out) throws(GlusterError) in
+            try GlusterParser.statusSessions(out.stdout, volumeIDs: volumeIDs, exitCode: out.exitCode, host: out.host)
+        }
         if let ref { sessions = sessions.filter { $0.matches(ref) } }
         return sessions
     }
 
     public func config(_ ref: SessionRef) async throws(GlusterError) -> [String: String] {
-        let out = try await run(cluster: ref.cluster, try validated { () throws(ValidationError) in try GlusterArguments.config(ref) })
-        return try GlusterParser.config(out.stdout, exitCode: out.exitCode, host: out.host)
+        let args = try validated { () throws(ValidationError) in try GlusterArguments.config(ref) }
+        return try await runParsed(cluster: ref.cluster, args) { (out) throws(GlusterError) in
+            try GlusterParser.config(out.stdout, exitCode: out.exitCode, host: out.host)
+        }
     }
 
     /// One option's value. gluster answers `config KEY` with an empty `<config/>` in XML mode,
@@ -69,8 +76,9 @@ public struct GlusterExecutor: Sendable {
     /// Runs an action's argument vector (from ``GlusterArguments``) and returns gluster's message.
     @discardableResult
     public func action(cluster: String, _ arguments: [String]) async throws(GlusterError) -> String {
-        let out = try await run(cluster: cluster, arguments)
-        return try GlusterParser.action(out.stdout, stderr: out.stderr, exitCode: out.exitCode, host: out.host)
+        try await runParsed(cluster: cluster, arguments) { (out) throws(GlusterError) in
+            try GlusterParser.action(out.stdout, stderr: out.stderr, exitCode: out.exitCode, host: out.host)
+        }
     }
 
     // MARK: Running
@@ -80,6 +88,26 @@ public struct GlusterExecutor: Sendable {
         var stderr: String
         var exitCode: Int32
         var host: String
+    }
+
+    /// Runs and parses, trying again while glusterd reports another transaction holding the
+    /// cluster lock (the command did not run, so trying again is safe).
+    func runParsed<T>(cluster: String, _ arguments: [String], _ parse: (Output) throws(GlusterError) -> T) async throws(GlusterError) -> T {
+        var backoff = Backoff(initial: 0.3, maximum: 4)
+        var attempt = 0
+        while true {
+            do {
+                return try parse(try await run(cluster: cluster, arguments))
+            } catch .sessionNotFound(let message) where message.hasPrefix(CLIOutput.genericStatusFailure) && attempt < 2 {
+                // Ambiguous: a missing session, or a status that lost a race for the lock. Ask again.
+                attempt += 1
+                try? await Task.sleep(for: .milliseconds(400 * attempt))
+            } catch .transactionInProgress where attempt < lockRetries {
+                attempt += 1
+                logger.debug("gluster cluster lock held; retrying", metadata: ["cluster": "\(cluster)", "attempt": "\(attempt)"])
+                try? await Task.sleep(for: .seconds(backoff.next()))
+            }
+        }
     }
 
     /// Tries the cluster's hosts in inventory order; moves on only when a host cannot be
