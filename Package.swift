@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "georep", targets: ["georep"]),
+        .executable(name: "georep-bench", targets: ["georep-bench"]),
         .library(name: "GeoRepCore", targets: ["GeoRepCore"]),
     ],
     dependencies: [
@@ -80,6 +81,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+
+        // Benchmarks that print figures against a baseline measured in the same run.
+        .executableTarget(
+            name: "georep-bench",
+            dependencies: [
+                "GeoRepCore", "Gluster",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Benchmarks"
         ),
 
         .testTarget(name: "GeoRepCoreTests", dependencies: ["GeoRepCore"]),

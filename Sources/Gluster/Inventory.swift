@@ -75,15 +75,18 @@ public struct SSHSettings: Codable, Sendable, Equatable {
     public var connectTimeout: Int?
     /// Where ControlMaster sockets live.
     public var controlDirectory: String?
+    /// Reuse one ssh connection per host (ControlMaster); default true.
+    public var reuseConnections: Bool?
 
     public init(user: String? = nil, identityFile: String? = nil, knownHostsFile: String? = nil, port: Int? = nil,
-                connectTimeout: Int? = nil, controlDirectory: String? = nil) {
+                connectTimeout: Int? = nil, controlDirectory: String? = nil, reuseConnections: Bool? = nil) {
         self.user = user
         self.identityFile = identityFile
         self.knownHostsFile = knownHostsFile
         self.port = port
         self.connectTimeout = connectTimeout
         self.controlDirectory = controlDirectory
+        self.reuseConnections = reuseConnections
     }
 }
 

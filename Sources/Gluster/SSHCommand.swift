@@ -8,16 +8,22 @@ import GeoRepCore
 /// the words were validated before (allow-listed names), the quoting is a second wall.
 enum SSHCommand {
     static func argv(host: String, settings: SSHSettings, remote: [String]) -> [String] {
-        var args = [
+        var args: [String] = [
             "ssh",
             "-o", "BatchMode=yes",
             "-o", "StrictHostKeyChecking=yes",
             "-o", "ConnectTimeout=\(settings.connectTimeout ?? 10)",
             "-o", "ServerAliveInterval=15",
-            "-o", "ControlMaster=auto",
-            "-o", "ControlPersist=300",
-            "-o", "ControlPath=\(settings.controlDirectory ?? "/tmp")/georep-ssh-%C",
         ]
+        if settings.reuseConnections ?? true {
+            args += [
+                "-o", "ControlMaster=auto",
+                "-o", "ControlPersist=300",
+                "-o", "ControlPath=\(settings.controlDirectory ?? "/tmp")/georep-ssh-%C",
+            ]
+        } else {
+            args += ["-o", "ControlMaster=no", "-o", "ControlPath=none"]
+        }
         if let known = settings.knownHostsFile { args += ["-o", "UserKnownHostsFile=\(known)"] }
         if let key = settings.identityFile { args += ["-i", key, "-o", "IdentitiesOnly=yes"] }
         if let port = settings.port { args += ["-p", String(port)] }
