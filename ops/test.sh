@@ -10,6 +10,9 @@ set -a
 . /var/lib/georep/stack.env
 set +a
 
+# Clients that are not ours: the pika example and the jsonschema validator (both from PyPI).
+python3 -c 'import pika, jsonschema' 2>/dev/null || python3 -m pip install -q pika jsonschema
+
 echo "[test] building"
 swift build --build-tests
 echo "[test] running the tests (unit + integration against the real stack)"

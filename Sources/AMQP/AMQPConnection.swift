@@ -152,6 +152,42 @@ public final class AMQPConnection: @unchecked Sendable {
         }
     }
 
+    /// Messages ready in `queue` (a passive declare: fails if the queue does not exist).
+    public func messageCount(queue: String) async throws(AMQPError) -> Int {
+        try await owner.run { [self] () throws(AMQPError) -> Int in
+            let conn = try self.connected()
+            let s = CStrings()
+            guard let ok = amqp_queue_declare(conn, channel, s.bytes(queue), 1, 0, 0, 0, amqp_empty_table) else {
+                try check("queue.declare passive \(queue)")
+                throw .library(operation: "queue.declare", reason: "no reply")
+            }
+            return Int(ok.pointee.message_count)
+        }
+    }
+
+    public func deleteQueue(_ queue: String) async throws(AMQPError) {
+        try await owner.run { [self] () throws(AMQPError) in
+            let s = CStrings()
+            _ = amqp_queue_delete(try self.connected(), channel, s.bytes(queue), 0, 0)
+            try check("queue.delete \(queue)")
+        }
+    }
+
+    public func deleteExchange(_ exchange: String) async throws(AMQPError) {
+        try await owner.run { [self] () throws(AMQPError) in
+            let s = CStrings()
+            _ = amqp_exchange_delete(try self.connected(), channel, s.bytes(exchange), 0)
+            try check("exchange.delete \(exchange)")
+        }
+    }
+
+    /// Drops the socket without closing the channel or connection, as a killed process would:
+    /// the broker requeues what was delivered and not acked.
+    public func abort() async {
+        _ = try? await owner.run { [self] () throws(AMQPError) in self.teardown(error: .notConnected, polite: false) }
+        owner.stop()
+    }
+
     // MARK: Publishing
 
     /// Publishes one persistent message and returns once the broker has confirmed it

@@ -45,6 +45,8 @@ final class CStrings {
             case .table(let nested):
                 field.kind = UInt8(AMQP_FIELD_KIND_TABLE.rawValue)
                 field.value.table = table(nested)
+            case .array:
+                field.kind = UInt8(AMQP_FIELD_KIND_VOID.rawValue)  // never written; see AMQPValue.array
             }
             buffer[i] = amqp_table_entry_t(key: bytes(key), value: field)
         }
@@ -58,6 +60,8 @@ public indirect enum AMQPValue: Sendable, Equatable {
     case int(Int)
     case bool(Bool)
     case table([(String, AMQPValue)])
+    /// Read only (brokers send `x-death` as an array); never written by the service.
+    case array([AMQPValue])
 
     public static func == (lhs: AMQPValue, rhs: AMQPValue) -> Bool {
         switch (lhs, rhs) {
@@ -65,6 +69,7 @@ public indirect enum AMQPValue: Sendable, Equatable {
         case (.int(let a), .int(let b)): a == b
         case (.bool(let a), .bool(let b)): a == b
         case (.table(let a), .table(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.array(let a), .array(let b)): a == b
         default: false
         }
     }
@@ -84,6 +89,9 @@ public indirect enum AMQPValue: Sendable, Equatable {
         case AMQP_FIELD_KIND_U64.rawValue: self = .int(Int(truncatingIfNeeded: field.value.u64))
         case AMQP_FIELD_KIND_BOOLEAN.rawValue: self = .bool(field.value.boolean != 0)
         case AMQP_FIELD_KIND_TABLE.rawValue: self = .table(readTable(field.value.table))
+        case AMQP_FIELD_KIND_ARRAY.rawValue:
+            let a = field.value.array
+            self = .array(a.num_entries > 0 && a.entries != nil ? (0..<Int(a.num_entries)).compactMap { AMQPValue(a.entries[$0]) } : [])
         default: return nil
         }
     }

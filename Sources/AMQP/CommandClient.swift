@@ -24,17 +24,17 @@ public final class CommandClient: Sendable {
         try await consumer.open()
         try await consumer.declare(topology.topology)
         let queue = try await consumer.declareTemporaryQueue(
-            bindings: watchEvents ? [(GeoRepTopology.eventsExchange, "georep.#")] : [])
+            bindings: watchEvents ? [(topology.eventsExchange, GeoRepTopology.allEventsKey)] : [])
         let stream = try await consumer.consume(queues: [queue], prefetch: 256)
-        return CommandClient(publisher: publisher, consumer: consumer, source: source, queue: queue,
+        return CommandClient(publisher: publisher, consumer: consumer, source: source, topology: topology, queue: queue,
                              watchEvents: watchEvents, stream: stream)
     }
 
-    private init(publisher: AMQPConnection, consumer: AMQPConnection, source: String, queue: String, watchEvents: Bool,
+    private init(publisher: AMQPConnection, consumer: AMQPConnection, source: String, topology: GeoRepTopology, queue: String, watchEvents: Bool,
                  stream: AsyncThrowingStream<Delivery, Error>) {
         self.publisher = publisher
         self.consumer = consumer
-        self.bus = GeoRepBus(connection: publisher, source: source)
+        self.bus = GeoRepBus(connection: publisher, source: source, topology: topology)
         self.queue = queue
         self.watchesEvents = watchEvents
         let inbox = self.inbox
@@ -56,7 +56,7 @@ public final class CommandClient: Sendable {
 
     /// Publishes raw bytes as a command, e.g. to show how bad input is rejected.
     public func sendRaw(_ body: [UInt8], routingKey: String) async throws {
-        try await publisher.publish(exchange: GeoRepTopology.commandsExchange, routingKey: routingKey, body: body,
+        try await publisher.publish(exchange: bus.topology.commandsExchange, routingKey: routingKey, body: body,
                                     properties: MessageProperties(contentType: MessageCodec.contentType, replyTo: watchesEvents ? nil : queue))
     }
 

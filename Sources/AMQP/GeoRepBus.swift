@@ -8,17 +8,19 @@ public struct GeoRepBus: Sendable {
     public let connection: AMQPConnection
     /// CloudEvents `source` of what this process publishes.
     public let source: String
+    public let topology: GeoRepTopology
 
-    public init(connection: AMQPConnection, source: String) {
+    public init(connection: AMQPConnection, source: String, topology: GeoRepTopology) {
         self.connection = connection
         self.source = source
+        self.topology = topology
     }
 
     /// Sends a command to its session's shard. `replyTo` names a queue that also gets the result.
     public func send(_ command: Command, replyTo: String? = nil) async throws {
         let body = try MessageCodec.encode(command, source: source)
         try await connection.publish(
-            exchange: GeoRepTopology.commandsExchange, routingKey: command.session.key, body: body,
+            exchange: topology.commandsExchange, routingKey: command.session.key, body: body,
             properties: MessageProperties(
                 contentType: MessageCodec.contentType, messageId: command.commandId.uuidString.lowercased(),
                 correlationId: command.commandId.uuidString.lowercased(), replyTo: replyTo, type: command.eventType, appId: source))
@@ -31,11 +33,19 @@ public struct GeoRepBus: Sendable {
         let properties = MessageProperties(
             contentType: MessageCodec.contentType, messageId: id.uuidString.lowercased(), correlationId: correlationId,
             type: event.type, appId: source)
-        try await connection.publish(exchange: GeoRepTopology.eventsExchange, routingKey: event.routingKey, body: body, properties: properties)
+        try await connection.publish(exchange: topology.eventsExchange, routingKey: event.routingKey, body: body, properties: properties)
         if let replyTo {
             // RPC-style reply through the default exchange; not mandatory: the caller may have gone.
             try await connection.publish(exchange: "", routingKey: replyTo, body: body, properties: properties, mandatory: false)
         }
+    }
+
+    /// Sends a command back to be tried again after the retry delay, on its own shard.
+    public func retryLater(_ delivery: Delivery, sessionKey: String, attempt: Int) async throws {
+        var properties = delivery.properties
+        properties.headers.removeAll { $0.0 == "x-georep-attempt" }
+        properties.headers.append(("x-georep-attempt", .int(attempt)))
+        try await connection.publish(exchange: topology.retryExchange, routingKey: sessionKey, body: delivery.body, properties: properties)
     }
 
     /// Moves a message that cannot be processed to the dead-letter queue, with why, then the
@@ -49,7 +59,7 @@ public struct GeoRepBus: Sendable {
             ("x-georep-source-queue", .string(queue)),
             ("x-georep-rejected-by", .string(source)),
         ]
-        try await connection.publish(exchange: GeoRepTopology.deadLetterExchange, routingKey: "\(queue).\(code)",
+        try await connection.publish(exchange: topology.deadLetterExchange, routingKey: "\(queue).\(code)",
                                      body: delivery.body, properties: properties)
     }
 }

@@ -30,6 +30,9 @@ public struct MessageProperties: Sendable, Equatable {
             && AMQPValue.table(lhs.headers) == AMQPValue.table(rhs.headers)
     }
 
+    /// A header's value.
+    public func header(_ name: String) -> AMQPValue? { headers.first { $0.0 == name }?.1 }
+
     /// A header's integer value (e.g. quorum queues' `x-delivery-count`).
     public func intHeader(_ name: String) -> Int? {
         for (key, value) in headers where key == name { if case .int(let n) = value { return n } }

@@ -39,43 +39,63 @@ public struct Topology: Sendable {
 ///   session's commands land on one shard and are handled in order by one worker at a time,
 ///   while any number of workers share the shards.
 /// - Events go to the `georep.events` topic exchange; the persister's quorum queue takes `georep.#`.
+/// - Transient failures are retried later: the worker republishes the command to `georep.retry`,
+///   whose queue holds it for `retryDelay` and then dead-letters it back to `georep.commands`
+///   with its session key, so it returns to its own shard.
 /// - Rejected or poison messages go through `georep.dlx` to `georep.dead`; quorum queues count
 ///   deliveries and dead-letter a message past `deliveryLimit`.
-public struct GeoRepTopology: Sendable {
-    public static let commandsExchange = "georep.commands"
-    public static let eventsExchange = "georep.events"
-    public static let deadLetterExchange = "georep.dlx"
-    public static let deadLetterQueue = "georep.dead"
-    public static let persisterQueue = "georep.persister"
-
+///
+/// `prefix` renames everything (tests use their own prefix so they never touch the service's queues).
+public struct GeoRepTopology: Sendable, Equatable {
+    public var prefix: String
     public var shards: Int
     public var deliveryLimit: Int
+    /// Milliseconds a retried command waits.
+    public var retryDelay: Int
 
-    public init(shards: Int = 4, deliveryLimit: Int = 5) {
+    public init(shards: Int = 4, deliveryLimit: Int = 5, retryDelay: Int = 5_000, prefix: String = "georep") {
+        self.prefix = prefix
         self.shards = max(1, shards)
         self.deliveryLimit = deliveryLimit
+        self.retryDelay = retryDelay
     }
 
-    public var shardQueues: [String] { (0..<shards).map { "georep.commands.shard.\($0)" } }
+    public var commandsExchange: String { "\(prefix).commands" }
+    public var eventsExchange: String { "\(prefix).events" }
+    public var retryExchange: String { "\(prefix).retry" }
+    public var retryQueue: String { "\(prefix).commands.retry" }
+    public var deadLetterExchange: String { "\(prefix).dlx" }
+    public var deadLetterQueue: String { "\(prefix).dead" }
+    public var persisterQueue: String { "\(prefix).persister" }
+    public var shardQueues: [String] { (0..<shards).map { "\(prefix).commands.shard.\($0)" } }
+    /// The events routing keys all start with `georep.`, whatever the prefix.
+    public static let allEventsKey = "georep.#"
 
     public var topology: Topology {
         let quorum: [(String, AMQPValue)] = [
             ("x-queue-type", .string("quorum")),
-            ("x-dead-letter-exchange", .string(Self.deadLetterExchange)),
+            ("x-dead-letter-exchange", .string(deadLetterExchange)),
             ("x-delivery-limit", .int(deliveryLimit)),
         ]
         var queues = shardQueues.map { Topology.Queue(name: $0, arguments: quorum + [("x-single-active-consumer", .bool(true))]) }
-        queues.append(Topology.Queue(name: Self.persisterQueue, arguments: quorum))
-        queues.append(Topology.Queue(name: Self.deadLetterQueue, arguments: [("x-queue-type", .string("quorum"))]))
+        queues.append(Topology.Queue(name: persisterQueue, arguments: quorum))
+        queues.append(Topology.Queue(name: retryQueue, arguments: [
+            ("x-queue-type", .string("quorum")),
+            ("x-message-ttl", .int(retryDelay)),
+            ("x-dead-letter-exchange", .string(commandsExchange)),
+        ]))
+        queues.append(Topology.Queue(name: deadLetterQueue, arguments: [("x-queue-type", .string("quorum"))]))
         // A consistent-hash binding's key is the shard's weight.
-        var bindings = shardQueues.map { Topology.Binding(queue: $0, exchange: Self.commandsExchange, routingKey: "1") }
-        bindings.append(Topology.Binding(queue: Self.persisterQueue, exchange: Self.eventsExchange, routingKey: "georep.#"))
-        bindings.append(Topology.Binding(queue: Self.deadLetterQueue, exchange: Self.deadLetterExchange, routingKey: "#"))
+        var bindings = shardQueues.map { Topology.Binding(queue: $0, exchange: commandsExchange, routingKey: "1") }
+        bindings.append(Topology.Binding(queue: persisterQueue, exchange: eventsExchange, routingKey: Self.allEventsKey))
+        bindings.append(Topology.Binding(queue: retryQueue, exchange: retryExchange, routingKey: "#"))
+        bindings.append(Topology.Binding(queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: "#"))
         return Topology(
             exchanges: [
-                Topology.Exchange(name: Self.commandsExchange, type: "x-consistent-hash"),
-                Topology.Exchange(name: Self.eventsExchange, type: "topic"),
-                Topology.Exchange(name: Self.deadLetterExchange, type: "topic"),
+                Topology.Exchange(name: commandsExchange, type: "x-consistent-hash"),
+                Topology.Exchange(name: eventsExchange, type: "topic"),
+                Topology.Exchange(name: retryExchange, type: "topic"),
+                Topology.Exchange(name: deadLetterExchange, type: "topic"),
             ],
             queues: queues,
             bindings: bindings)

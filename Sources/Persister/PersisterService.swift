@@ -47,9 +47,9 @@ public struct PersisterService: Service {
         let supervisor = ConnectionSupervisor(configuration: amqp, name: "georep persister \(configuration.instance)",
                                               topology: configuration.topology.topology, logger: logger)
         await supervisor.run(shouldStop: { Task.isCancelled || Task.isShuttingDownGracefully }) { consumer, publisher in
-            let bus = GeoRepBus(connection: publisher, source: "georep/persister/\(configuration.instance)")
-            let stream = try await consumer.consume(queues: [GeoRepTopology.persisterQueue], prefetch: configuration.prefetch)
-            logger.info("persister consuming", metadata: ["queue": "\(GeoRepTopology.persisterQueue)"])
+            let bus = GeoRepBus(connection: publisher, source: "georep/persister/\(configuration.instance)", topology: configuration.topology)
+            let stream = try await consumer.consume(queues: [configuration.topology.persisterQueue], prefetch: configuration.prefetch)
+            logger.info("persister consuming", metadata: ["queue": "\(configuration.topology.persisterQueue)"])
             for try await delivery in stream.cancelOnGracefulShutdown() {
                 try await handle(delivery, consumer: consumer, bus: bus, database: database)
             }
@@ -64,7 +64,7 @@ public struct PersisterService: Service {
             decoded = try MessageCodec.decodeEvent(delivery.body)
         } catch {
             logger.warning("dead-lettering an unreadable event", metadata: ["code": "\(error.code)", "reason": "\(error)"])
-            try await bus.deadLetter(delivery, from: GeoRepTopology.persisterQueue, code: error.code, reason: error.description)
+            try await bus.deadLetter(delivery, from: configuration.topology.persisterQueue, code: error.code, reason: error.description)
             try await consumer.ack(delivery)
             return
         }
@@ -84,7 +84,7 @@ public struct PersisterService: Service {
                 try await Task.sleep(for: .seconds(backoff.next()))
             } catch {
                 logger.error("dead-lettering an event PostgreSQL refused", metadata: ["type": "\(decoded.header.type)", "error": "\(error)"])
-                try await bus.deadLetter(delivery, from: GeoRepTopology.persisterQueue, code: "store_refused", reason: error.description)
+                try await bus.deadLetter(delivery, from: configuration.topology.persisterQueue, code: "store_refused", reason: error.description)
                 break
             }
         }

@@ -13,6 +13,8 @@ import Logging
 struct CommandHandler: Sendable {
     let gluster: GlusterExecutor
     let reader: SessionReader
+    /// Tries of a command whose failure is transient (lock held, host unreachable, timeout).
+    let maxAttempts: Int
     let logger: Logger
 
     func handle(_ delivery: Delivery, queue: String, consumer: AMQPConnection, bus: GeoRepBus) async throws {
@@ -56,6 +58,14 @@ struct CommandHandler: Sendable {
             result = CommandResult(commandId: command.commandId, action: command.action.rawValue, session: command.session,
                                    outcome: .succeeded, message: message)
         } catch {
+            let attempt = (delivery.properties.intHeader("x-georep-attempt") ?? 0) + 1
+            if error.retryable && attempt < maxAttempts {
+                // Later, on the same shard; no result yet: the command is still under way.
+                try await bus.retryLater(delivery, sessionKey: command.session.key, attempt: attempt)
+                try await consumer.ack(delivery)
+                log.warning("transient failure; retrying later", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                return
+            }
             result = CommandResult(commandId: command.commandId, action: command.action.rawValue, session: command.session,
                                    outcome: .failed, message: error.description, error: error.errorInfo)
         }

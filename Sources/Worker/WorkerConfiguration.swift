@@ -14,11 +14,13 @@ public struct WorkerConfiguration: Sendable {
     public var glusterTimeout: Double
     /// The gluster program (path or name in PATH).
     public var glusterProgram: String
+    /// Tries of a command that fails transiently before it is reported failed.
+    public var maxAttempts: Int
     public var instance: String
 
     public init(amqpURL: String, inventory: Inventory, topology: GeoRepTopology = GeoRepTopology(), monitorInterval: Double = 15,
                 snapshotEvery: Int = 20, glusterTimeout: Double = 120, glusterProgram: String = "gluster",
-                instance: String = ProcessIdentity.name) {
+                maxAttempts: Int = 3, instance: String = ProcessIdentity.name) {
         self.amqpURL = amqpURL
         self.inventory = inventory
         self.topology = topology
@@ -26,6 +28,7 @@ public struct WorkerConfiguration: Sendable {
         self.snapshotEvery = snapshotEvery
         self.glusterTimeout = glusterTimeout
         self.glusterProgram = glusterProgram
+        self.maxAttempts = maxAttempts
         self.instance = instance
     }
 }

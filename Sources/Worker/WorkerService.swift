@@ -23,12 +23,12 @@ public struct WorkerService: Service {
                                       glusterProgram: configuration.glusterProgram, logger: logger)
         let tracker = SessionTracker()
         let reader = SessionReader(gluster: gluster, tracker: tracker, logger: logger)
-        let handler = CommandHandler(gluster: gluster, reader: reader, logger: logger)
+        let handler = CommandHandler(gluster: gluster, reader: reader, maxAttempts: configuration.maxAttempts, logger: logger)
         let source = "georep/worker/\(configuration.instance)"
         let supervisor = ConnectionSupervisor(configuration: amqp, name: "georep worker \(configuration.instance)",
                                               topology: configuration.topology.topology, logger: logger)
         await supervisor.run(shouldStop: { Task.isCancelled || Task.isShuttingDownGracefully }) { consumer, publisher in
-            let bus = GeoRepBus(connection: publisher, source: source)
+            let bus = GeoRepBus(connection: publisher, source: source, topology: configuration.topology)
             let queues = configuration.topology.shardQueues
             let stream = try await consumer.consume(queues: queues, prefetch: 1)
             logger.info("worker consuming", metadata: ["shards": "\(queues.count)"])

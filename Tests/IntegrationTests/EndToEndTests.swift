@@ -11,6 +11,7 @@ import Worker
 /// The whole path against the real services: a command published to RabbitMQ, a worker
 /// running the real gluster CLI on the lab, events back through RabbitMQ, the persister
 /// writing PostgreSQL, and the rows checked there.
+extension Integration {
 @Suite(.serialized) struct EndToEndTests {
     @Test(.timeLimit(.minutes(10)))
     func createStartStopDeleteThroughTheWholePath() async throws {
@@ -111,6 +112,7 @@ import Worker
         await client.close()
         await database.close()
     }
+}
 }
 
 func sessionRow(_ db: PGConnection, _ ref: SessionRef) async throws -> [String: String]? {

@@ -6,6 +6,7 @@ import Testing
 
 /// Every gluster operation against the real lab, once over ssh to the lab host and once
 /// locally, on the session `mvol -> <host>::svol3` that only these tests use.
+extension Integration {
 @Suite(.serialized) struct GlusterLabTests {
     static func executor(_ transports: [Inventory.Host.Transport], extraFirstHost: String? = nil, timeout: Double = 120,
                          program: String = "gluster") throws -> (GlusterExecutor, TestEnvironment) {
@@ -152,6 +153,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: canary.path))
         try? FileManager.default.removeItem(at: canary)
     }
+}
 }
 
 extension TestEnvironment {

@@ -3,6 +3,10 @@ import Gluster
 import Logging
 import Testing
 
+/// Every integration suite nests in this one, one test at a time: they share one broker, one
+/// database and one gluster lab, and some restart the broker.
+@Suite(.serialized) struct Integration {}
+
 /// The real services the integration tests talk to, from the environment that
 /// `ops/test.sh` sets up (it sources `/var/lib/georep/stack.env`). A missing variable is a
 /// failure with instructions, never a silent skip.

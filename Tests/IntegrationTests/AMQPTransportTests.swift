@@ -1,0 +1,325 @@
+import AMQP
+import Foundation
+import GeoRepCore
+import Gluster
+import Logging
+import Testing
+import Worker
+
+extension Integration {
+/// The transport against the real RabbitMQ, each test on a topology of its own (own prefix),
+/// removed afterwards.
+@Suite(.serialized) struct AMQPTransportTests {
+    let env: TestEnvironment
+    let amqp: AMQPConfiguration
+    let logger = TestEnvironment.logger
+
+    init() throws {
+        env = try TestEnvironment.load()
+        amqp = try AMQPConfiguration(url: env.amqpURL)
+    }
+
+    func connection(_ name: String) async throws -> AMQPConnection {
+        let c = AMQPConnection(configuration: amqp, name: "georep tests \(name)", logger: logger)
+        try await c.open()
+        return c
+    }
+
+    /// Declares a fresh topology, runs `body`, then deletes everything it declared.
+    func withTopology(shards: Int = 4, deliveryLimit: Int = 5, _ body: (GeoRepTopology, AMQPConnection) async throws -> Void) async throws {
+        let topology = GeoRepTopology(shards: shards, deliveryLimit: deliveryLimit, retryDelay: 1000,
+                                      prefix: "t\(UUID().uuidString.prefix(8).lowercased())")
+        let admin = try await connection("admin")
+        try await admin.declare(topology.topology)
+        do { try await body(topology, admin) } catch {
+            await cleanup(topology)
+            await admin.close()
+            throw error
+        }
+        await cleanup(topology)
+        await admin.close()
+    }
+
+    func cleanup(_ topology: GeoRepTopology) async {
+        guard let c = try? await connection("cleanup") else { return }
+        for q in topology.topology.queues { try? await c.deleteQueue(q.name) }
+        for e in topology.topology.exchanges { try? await c.deleteExchange(e.name) }
+        await c.close()
+    }
+
+    func props(_ id: String) -> MessageProperties { MessageProperties(contentType: "text/plain", messageId: id) }
+
+    @Test func aConfirmMeansTheBrokerHoldsTheMessage() async throws {
+        try await withTopology { topology, admin in
+            let publisher = try await connection("publisher")
+            for i in 1...3 {
+                try await publisher.publish(exchange: topology.eventsExchange, routingKey: "georep.test", body: Array("m\(i)".utf8), properties: props("m\(i)"))
+                // Returned means confirmed: the message is in the queue now, not eventually.
+                #expect(try await admin.messageCount(queue: topology.persisterQueue) == i)
+            }
+            await #expect(throws: AMQPError.unroutable(exchange: topology.eventsExchange, routingKey: "nobody.listens", reason: "NO_ROUTE")) {
+                try await publisher.publish(exchange: topology.eventsExchange, routingKey: "nobody.listens", body: [1], properties: props("x"))
+            }
+            // The connection survives an unroutable message.
+            try await publisher.publish(exchange: topology.eventsExchange, routingKey: "georep.test", body: [2], properties: props("y"))
+            #expect(try await admin.messageCount(queue: topology.persisterQueue) == 4)
+            await publisher.close()
+        }
+    }
+
+    @Test func anUnackedMessageOfAKilledConsumerGoesToAnother() async throws {
+        try await withTopology { topology, _ in
+            let publisher = try await connection("publisher")
+            try await publisher.publish(exchange: topology.eventsExchange, routingKey: "georep.test", body: Array("only".utf8), properties: props("only"))
+            let first = try await connection("first consumer")
+            var firstStream = try await first.consume(queues: [topology.persisterQueue], prefetch: 1).makeAsyncIterator()
+            let got = try #require(try await firstStream.next())
+            #expect(got.redelivered == false)
+            await first.abort()  // dies before its ack
+
+            let second = try await connection("second consumer")
+            var secondStream = try await second.consume(queues: [topology.persisterQueue], prefetch: 1).makeAsyncIterator()
+            let again = try #require(try await secondStream.next())
+            #expect(again.body == got.body)
+            #expect(again.properties.messageId == "only")
+            #expect(again.redelivered)
+            try await second.ack(again)
+            await second.close()
+            await publisher.close()
+        }
+    }
+
+    @Test func pastTheDeliveryLimitAMessageIsDeadLetteredWithItsReason() async throws {
+        try await withTopology(shards: 1, deliveryLimit: 2) { topology, admin in
+            let publisher = try await connection("publisher")
+            try await publisher.publish(exchange: topology.commandsExchange, routingKey: "lab/mvol/root@vm::svol", body: Array("poison".utf8), properties: props("poison"))
+            let consumer = try await connection("consumer")
+            var stream = try await consumer.consume(queues: topology.shardQueues, prefetch: 1).makeAsyncIterator()
+            var deliveries = 0
+            while deliveries < 10, try await admin.messageCount(queue: topology.deadLetterQueue) == 0 {
+                if deliveries == 3 { try await Task.sleep(for: .milliseconds(200)); continue }
+                guard let d = try await stream.next() else { break }
+                deliveries += 1
+                try await consumer.reject(d, requeue: true)  // a worker that crashes on it, again and again
+            }
+            #expect(deliveries == 3, "delivery limit 2: the third delivery is the last")
+            let deadReader = try await connection("dead reader")
+            var dead = try await deadReader.consume(queues: [topology.deadLetterQueue], prefetch: 1).makeAsyncIterator()
+            let poisoned = try #require(try await dead.next())
+            #expect(poisoned.body == Array("poison".utf8))
+            guard case .array(let deaths) = poisoned.properties.header("x-death"), case .table(let death) = deaths.first else {
+                Issue.record("no x-death header: \(poisoned.properties.headers)")
+                return
+            }
+            #expect(death.first { $0.0 == "reason" }?.1 == .string("delivery_limit"))
+            try await deadReader.ack(poisoned)
+
+            // Our own dead-lettering (bad input) carries the reason in headers.
+            let bus = GeoRepBus(connection: publisher, source: "tests", topology: topology)
+            try await bus.deadLetter(poisoned, from: topology.shardQueues[0], code: "unknown_action", reason: "unknown action \"frobnicate\"")
+            let reasoned = try #require(try await dead.next())
+            #expect(reasoned.properties.header("x-georep-error-code") == .string("unknown_action"))
+            #expect(reasoned.properties.header("x-georep-reason") == .string("unknown action \"frobnicate\""))
+            try await deadReader.ack(reasoned)
+            await deadReader.close()
+            await consumer.close()
+            await publisher.close()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(4)))
+    func threeConsumersKeepEachSessionsOrderAndNeverOverlap() async throws {
+        try await withTopology(shards: 4) { topology, _ in
+            let sessions = (0..<50).map { "lab/vol\($0)/root@vm::svol" }
+            let ledger = OrderLedger()
+            let consumers = try await (0..<3).asyncMap { try await connection("consumer \($0)") }
+            var tasks: [Task<Void, Error>] = []
+            for (index, consumer) in consumers.enumerated() {
+                let stream = try await consumer.consume(queues: topology.shardQueues, prefetch: 1)
+                tasks.append(Task {
+                    for try await d in stream {
+                        let text = String(decoding: d.body, as: UTF8.self)
+                        let parts = text.split(separator: "|")
+                        let session = String(parts[0])
+                        let seq = Int(parts[1])!
+                        await ledger.begin(session: session, seq: seq, consumer: index)
+                        try await Task.sleep(for: .microseconds(Int.random(in: 0...1500)))
+                        await ledger.end(session: session)
+                        try await consumer.ack(d)
+                    }
+                })
+            }
+            let publisher = try await connection("publisher")
+            for i in 0..<1000 {
+                let session = sessions[i % sessions.count]
+                try await publisher.publish(exchange: topology.commandsExchange, routingKey: session,
+                                            body: Array("\(session)|\(i / sessions.count)".utf8), properties: props("\(i)"))
+            }
+            let done = try await eventually(120) { await ledger.count >= 1000 ? true : nil }
+            for t in tasks { t.cancel() }
+            for c in consumers { await c.close() }
+            await publisher.close()
+            let count = await ledger.count
+            let violations = await ledger.violations
+            let perConsumer = await ledger.perConsumer
+            #expect(done == true, "processed \(count) of 1000")
+            #expect(violations.isEmpty, "\(violations.prefix(5))")
+            #expect(count == 1000)
+            print("per-session order held for 1000 commands over 50 sessions; work per consumer: \(perConsumer)")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(5)))
+    func aBrokerRestartMidStreamLosesNothingConfirmed() async throws {
+        try await withTopology { topology, _ in
+            let received = ReceivedIDs()
+            let supervisor = ConnectionSupervisor(configuration: amqp, name: "georep tests restart consumer",
+                                                  topology: topology.topology, logger: logger)
+            let stopFlag = StopFlag()
+            let consumerTask = Task {
+                await supervisor.run(shouldStop: { stopFlag.isSet }) { consumer, _ in
+                    let stream = try await consumer.consume(queues: [topology.persisterQueue], prefetch: 50)
+                    for try await d in stream {
+                        await received.add(d.properties.messageId ?? "")
+                        try await consumer.ack(d)
+                    }
+                }
+            }
+            var confirmed: [String] = []
+            var publisher = try await connection("restart publisher")
+            var restart: Task<Int32, Never>?
+            var backoff = Backoff(initial: 0.2, maximum: 2)
+            var losses = 0
+            var i = 0
+            let deadline = Date().addingTimeInterval(180)
+            while i < 400 && Date() < deadline {
+                if i == 100 && restart == nil {
+                    restart = Task.detached { runCommand(["rabbitmqctl", "-q", "stop_app"]) == 0 ? runCommand(["rabbitmqctl", "-q", "start_app"]) : -1 }
+                }
+                do {
+                    try await publisher.publish(exchange: topology.eventsExchange, routingKey: "georep.test", body: Array("\(i)".utf8), properties: props("msg-\(i)"))
+                    confirmed.append("msg-\(i)")
+                    i += 1
+                    backoff.reset()
+                } catch let error as AMQPError where error.isConnectionLoss {
+                    // Not confirmed: publish it again on a new connection (at-least-once).
+                    losses += 1
+                    await publisher.close()
+                    try await Task.sleep(for: .seconds(backoff.next()))
+                    publisher = AMQPConnection(configuration: amqp, name: "georep tests restart publisher", logger: logger)
+                    try? await publisher.open()
+                }
+                // Slow down after the restart is asked for, until the broker has really gone away,
+                // so that the restart lands in the middle of the stream.
+                if i > 100 && losses == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let restartStatus = await restart?.value
+            #expect(restartStatus == 0, "rabbitmqctl stop_app/start_app failed")
+            #expect(confirmed.count == 400)
+            #expect(losses > 0, "the broker restart did not interrupt the stream")
+            let all = try await eventually(120) { await received.contains(all: confirmed) ? true : nil }
+            stopFlag.set()
+            consumerTask.cancel()
+            await publisher.close()
+            let missing = await received.missing(from: confirmed)
+            let deliveries = await received.count
+            #expect(all == true, "\(missing.count) confirmed messages never arrived, e.g. \(missing.prefix(5))")
+            print("broker restart: \(confirmed.count) confirmed, \(losses) failed publishes retried, \(deliveries) deliveries (duplicates allowed), missing \(missing.count)")
+        }
+    }
+
+    @Test func thePikaExampleGetsItsResult() async throws {
+        let inventory = try Inventory.load(path: env.inventoryPath)
+        let worker = WorkerService(configuration: WorkerConfiguration(amqpURL: env.amqpURL, inventory: inventory, monitorInterval: 0),
+                                   logger: logger)
+        let task = Task { try? await worker.run() }
+        defer { task.cancel() }
+        let script = URL(fileURLWithPath: TestEnvironment.schemasDirectory).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/publish_and_wait.py").path
+        let (status, output) = runCommandCapturing(["python3", script, "refresh", "lab", "mvol", env.labHost, "svol"],
+                                                   environment: ["GEOREP_AMQP_URL": env.amqpURL, "GEOREP_WAIT": "60"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("\"outcome\": \"succeeded\""), "\(output)")
+    }
+
+    @Test func theDefinitionsFileIsTheCodesTopologyAndImports() throws {
+        let root = URL(fileURLWithPath: TestEnvironment.schemasDirectory).deletingLastPathComponent().deletingLastPathComponent()
+        let file = root.appendingPathComponent("ops/rabbitmq/definitions.json")
+        let committed = try String(contentsOf: file, encoding: .utf8)
+        #expect(committed == (try GeoRepTopology().topology.definitionsJSON(vhost: "georep")),
+                "ops/rabbitmq/definitions.json is stale: regenerate it with `georep topology > ops/rabbitmq/definitions.json`")
+        #expect(runCommand(["rabbitmqctl", "-q", "import_definitions", file.path]) == 0)
+    }
+}
+}
+
+actor OrderLedger {
+    private var inFlight: Set<String> = []
+    private var last: [String: Int] = [:]
+    private(set) var violations: [String] = []
+    private(set) var count = 0
+    private(set) var perConsumer: [Int: Int] = [:]
+
+    func begin(session: String, seq: Int, consumer: Int) {
+        if inFlight.contains(session) { violations.append("\(session) handled twice at once") }
+        inFlight.insert(session)
+        let expected = (last[session] ?? -1) + 1
+        if seq != expected { violations.append("\(session): got \(seq), expected \(expected)") }
+        last[session] = seq
+        perConsumer[consumer, default: 0] += 1
+    }
+
+    func end(session: String) {
+        inFlight.remove(session)
+        count += 1
+    }
+}
+
+actor ReceivedIDs {
+    private var ids: Set<String> = []
+    private(set) var count = 0
+    func add(_ id: String) { ids.insert(id); count += 1 }
+    func contains(all: [String]) -> Bool { all.allSatisfy(ids.contains) }
+    func missing(from all: [String]) -> [String] { all.filter { !ids.contains($0) } }
+}
+
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+func runCommand(_ argv: [String]) -> Int32 { runCommandCapturing(argv).status }
+
+func runCommandCapturing(_ argv: [String], environment: [String: String] = [:]) -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = argv
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    do { try process.run() } catch { return (-1, "\(error)") }
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output)
+}
+
+func withTimeout<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask { try await Task.sleep(for: .seconds(seconds)); return nil }
+        let first = try await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for e in self { out.append(try await transform(e)) }
+        return out
+    }
+}
