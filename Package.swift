@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "georep-bench",
             dependencies: [
-                "GeoRepCore", "Gluster",
+                "GeoRepCore", "Gluster", "AMQP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

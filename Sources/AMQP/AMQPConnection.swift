@@ -19,6 +19,10 @@ public final class AMQPConnection: @unchecked Sendable {
     private var nextPublishTag: UInt64 = 1
     private var deliveries: AsyncThrowingStream<Delivery, Error>.Continuation?
     private let channel: amqp_channel_t = 1
+    private let openLock = NSLock()
+    private var openFlag = false
+    /// Whether the connection is up, readable from any thread.
+    public var isOpen: Bool { openLock.withLock { openFlag } }
 
     public init(configuration: AMQPConfiguration, name: String, logger: Logger) {
         self.configuration = configuration
@@ -87,12 +91,14 @@ public final class AMQPConnection: @unchecked Sendable {
         state = conn
         _ = amqp_channel_open(conn, channel)
         try check("channel.open")
+        openLock.withLock { openFlag = true }
         nextPublishTag = 1
         confirming = false
         logger.info("connected to RabbitMQ", metadata: ["url": "\(c.redacted)", "connection": "\(name)"])
     }
 
     private func teardown(error: AMQPError?, polite: Bool) {
+        openLock.withLock { openFlag = false }
         if let conn = state {
             if polite {
                 _ = amqp_channel_close(conn, channel, Int32(AMQP_REPLY_SUCCESS))
@@ -291,11 +297,16 @@ public final class AMQPConnection: @unchecked Sendable {
         return stream
     }
 
+    /// Acks a delivery. basic.ack has no reply in AMQP, so this queues it on the owner thread and
+    /// returns at once; if the connection is lost first, the broker redelivers the message and
+    /// the consumer's stream ends with the error.
     public func ack(_ delivery: Delivery) async throws(AMQPError) {
+        guard isOpen else { throw .notConnected }
         let tag = delivery.deliveryTag
-        try await owner.run { [self] () throws(AMQPError) in
-            let rc = amqp_basic_ack(try self.connected(), channel, tag, 0)
-            guard rc == AMQP_STATUS_OK.rawValue else { throw fail(.library(operation: "basic.ack", reason: String(cString: amqp_error_string2(rc)))) }
+        owner.submit { [self] in
+            guard let conn = state else { return }
+            let rc = amqp_basic_ack(conn, channel, tag, 0)
+            if rc != AMQP_STATUS_OK.rawValue { _ = fail(.library(operation: "basic.ack", reason: String(cString: amqp_error_string2(rc)))) }
         }
     }
 

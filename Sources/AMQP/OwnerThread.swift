@@ -10,6 +10,8 @@ final class OwnerThread: @unchecked Sendable {
     private let lock = NSLock()
     private var jobs: [() -> Void] = []
     private var stopped = false
+    /// True while the thread may be blocked in poll: only then does a new job need a wake-up.
+    private var sleeping = false
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private var thread: Thread?
@@ -45,12 +47,12 @@ final class OwnerThread: @unchecked Sendable {
     }
 
     func submit(_ job: @escaping () -> Void) {
-        let accepted = lock.withLock { () -> Bool in
-            guard !stopped else { return false }
+        let (accepted, needsWake) = lock.withLock { () -> (Bool, Bool) in
+            guard !stopped else { return (false, false) }
             jobs.append(job)
-            return true
+            return (true, sleeping)
         }
-        if accepted { wake() } else { job() }
+        if !accepted { job() } else if needsWake { wake() }
     }
 
     /// Ends the loop after the jobs already submitted.
@@ -58,6 +60,17 @@ final class OwnerThread: @unchecked Sendable {
         lock.withLock { stopped = true }
         wake()
     }
+
+    /// Marks the thread as about to block; returns false when jobs arrived meanwhile.
+    func prepareToSleep() -> Bool {
+        lock.withLock {
+            guard jobs.isEmpty && !stopped else { return false }
+            sleeping = true
+            return true
+        }
+    }
+
+    func awake() { lock.withLock { sleeping = false } }
 
     private func wake() {
         var byte: UInt8 = 1
@@ -79,12 +92,14 @@ final class OwnerThread: @unchecked Sendable {
             for job in batch { job() }
             if done && batch.isEmpty { break }
             if !batch.isEmpty { continue }
+            guard prepareToSleep() else { continue }
             if let idle {
                 idle(wakeRead)
             } else {
                 var pfd = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
                 _ = poll(&pfd, 1, 1000)
             }
+            awake()
             drainWake()
         }
     }

@@ -5,6 +5,13 @@ public struct Topology: Sendable {
         public var type: String
         public var isInternal = false
         public var arguments: [(String, AMQPValue)] = []
+
+        public init(name: String, type: String, isInternal: Bool = false, arguments: [(String, AMQPValue)] = []) {
+            self.name = name
+            self.type = type
+            self.isInternal = isInternal
+            self.arguments = arguments
+        }
     }
 
     public struct Queue: Sendable {
@@ -13,12 +20,27 @@ public struct Topology: Sendable {
         public var exclusive = false
         public var autoDelete = false
         public var arguments: [(String, AMQPValue)] = []
+
+        public init(name: String, durable: Bool = true, exclusive: Bool = false, autoDelete: Bool = false,
+                    arguments: [(String, AMQPValue)] = []) {
+            self.name = name
+            self.durable = durable
+            self.exclusive = exclusive
+            self.autoDelete = autoDelete
+            self.arguments = arguments
+        }
     }
 
     public struct Binding: Sendable {
         public var queue: String
         public var exchange: String
         public var routingKey: String
+
+        public init(queue: String, exchange: String, routingKey: String) {
+            self.queue = queue
+            self.exchange = exchange
+            self.routingKey = routingKey
+        }
     }
 
     public var exchanges: [Exchange]
