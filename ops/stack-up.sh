@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 export DEBIAN_FRONTEND=noninteractive
 
 # --- packages -------------------------------------------------------------------------------
-packages=(rabbitmq-server postgresql glusterfs-server openssh-server openssh-client rsync librabbitmq-dev libpq-dev pkg-config)
+packages=(rabbitmq-server postgresql glusterfs-server openssh-server openssh-client rsync librabbitmq-dev libpq-dev pkg-config openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,25 +26,66 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 mkdir -p "$GEOREP_STATE"
 
+# --- TLS material for amqps (a CA of the stack's own; the tests verify against it) -------------
+tls=$GEOREP_STATE/tls
+if [ ! -s "$tls/client.pem" ]; then
+    log "making a CA and certificates in $tls"
+    mkdir -p "$tls"
+    (
+        cd "$tls"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=georep stack CA" -keyout ca.key -out ca.pem 2>/dev/null
+        for who in server client; do
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=$( [ $who = server ] && echo localhost || echo georep-client)" \
+                -keyout $who.key -out $who.csr 2>/dev/null
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >$who.ext
+            openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -extfile $who.ext -out $who.pem 2>/dev/null
+        done
+        rm -f ./*.csr ./*.ext
+    )
+    chmod 644 "$tls"/*.pem
+    chmod 640 "$tls"/*.key
+    chgrp rabbitmq "$tls/server.key" 2>/dev/null || chmod 644 "$tls/server.key"
+fi
+
 # --- RabbitMQ -------------------------------------------------------------------------------
 mkdir -p /etc/rabbitmq
-if ! grep -q 'georep' /etc/rabbitmq/rabbitmq.conf 2>/dev/null; then
-    cat >/etc/rabbitmq/rabbitmq.conf <<'CONF'
-# georep local stack: loopback only.
+rabbit_restart=0
+# write_if_changed FILE: stdin becomes FILE's content; a change means RabbitMQ must restart.
+write_if_changed() {
+    local tmp
+    tmp=$(mktemp)
+    cat >"$tmp"
+    if ! cmp -s "$tmp" "$1"; then
+        mv "$tmp" "$1"
+        chmod 644 "$1"
+        rabbit_restart=1
+    else
+        rm -f "$tmp"
+    fi
+}
+write_if_changed /etc/rabbitmq/rabbitmq.conf <<CONF
+# georep local stack: loopback only; amqps with the stack's CA on 5671.
 listeners.tcp.default = 127.0.0.1:5672
+listeners.ssl.default = 127.0.0.1:5671
+ssl_options.cacertfile = $tls/ca.pem
+ssl_options.certfile = $tls/server.pem
+ssl_options.keyfile = $tls/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = false
 management.tcp.ip = 127.0.0.1
 CONF
-fi
-if ! grep -q 'georep' /etc/rabbitmq/rabbitmq-env.conf 2>/dev/null; then
-    cat >/etc/rabbitmq/rabbitmq-env.conf <<'CONF'
+write_if_changed /etc/rabbitmq/rabbitmq-env.conf <<'CONF'
 # georep local stack: node name and Erlang distribution on loopback.
 NODENAME=rabbit@localhost
 ERL_EPMD_ADDRESS=127.0.0.1
 SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 CONF
-fi
 export ERL_EPMD_ADDRESS=127.0.0.1
 rabbitmq-plugins enable --offline rabbitmq_consistent_hash_exchange >/dev/null
+if [ $rabbit_restart = 1 ] && rabbitmqctl -q status >/dev/null 2>&1; then
+    log "RabbitMQ's configuration changed: restarting it"
+    rabbitmqctl -q shutdown >/dev/null 2>&1 || true
+fi
 if ! rabbitmqctl -q status >/dev/null 2>&1; then
     log "starting RabbitMQ"
     rabbitmq-server -detached >/dev/null 2>&1 || true
@@ -158,6 +199,8 @@ cat >"$GEOREP_STATE/inventory.json" <<JSON
 JSON
 cat >"$GEOREP_STATE/stack.env" <<ENV
 GEOREP_AMQP_URL=amqp://georep:georep@127.0.0.1:5672/georep
+GEOREP_AMQPS_URL=amqps://georep:georep@localhost:5671/georep?cacertfile=$tls/ca.pem
+GEOREP_TLS_DIR=$tls
 GEOREP_PG_URL=postgresql://georep:georep@127.0.0.1:$PG_PORT/georep
 GEOREP_LAB_HOST=$host
 GEOREP_INVENTORY=$GEOREP_STATE/inventory.json

@@ -228,6 +228,52 @@ extension Integration {
         }
     }
 
+    @Test func amqpsVerifiesTheBrokerAgainstTheCA() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let url = try #require(env["GEOREP_AMQPS_URL"], "GEOREP_AMQPS_URL is not set: run ops/test.sh")
+        let tls = try #require(env["GEOREP_TLS_DIR"])
+        let secure = try AMQPConfiguration(url: url)
+        #expect(secure.tls?.caCertificateFile == "\(tls)/ca.pem")
+        try await withTopology { topology, admin in
+            // With the stack's CA (and, the second time, a client certificate too): a confirmed publish.
+            for config in [secure, try AMQPConfiguration(url: url + "&certfile=\(tls)/client.pem&keyfile=\(tls)/client.key")] {
+                let c = AMQPConnection(configuration: config, name: "georep tests tls", logger: logger)
+                try await c.open()
+                try await c.publish(exchange: topology.eventsExchange, routingKey: "georep.tls", body: [1], properties: props("tls"))
+                await c.close()
+            }
+            #expect(try await admin.messageCount(queue: topology.persisterQueue) == 2)
+        }
+        // A CA that did not sign the broker's certificate: refused at the handshake.
+        let foreign = try AMQPConfiguration(url: url.replacingOccurrences(of: "\(tls)/ca.pem", with: "/etc/ssl/certs/ca-certificates.crt"))
+        let refused = AMQPConnection(configuration: foreign, name: "georep tests tls foreign CA", logger: logger)
+        do {
+            try await refused.open()
+            Issue.record("a foreign CA was accepted")
+        } catch {
+            #expect(error.description.contains("peer cert verification failed"), "\(error)")
+        }
+        // The same broker under a name its certificate does not carry (the lab host name, also
+        // 127.0.0.1): refused by host name verification, though the TCP connection is made.
+        let wrongName = try AMQPConfiguration(url: url.replacingOccurrences(of: "@localhost:", with: "@\(self.env.labHost):"))
+        let mismatched = AMQPConnection(configuration: wrongName, name: "georep tests tls wrong name", logger: logger)
+        do {
+            try await mismatched.open()
+            Issue.record("host name verification let \(self.env.labHost) through")
+        } catch {
+            #expect(error.description.contains("hostname verification failed"), "\(error)")
+        }
+        // A client certificate that cannot be read: a clear error, not a crash.
+        let missing = try AMQPConfiguration(url: url + "&certfile=/nonexistent.pem&keyfile=/nonexistent.key")
+        let broken = AMQPConnection(configuration: missing, name: "georep tests tls missing cert", logger: logger)
+        do {
+            try await broken.open()
+            Issue.record("opened with a missing client certificate")
+        } catch {
+            #expect(error.description.contains("/nonexistent.pem"))
+        }
+    }
+
     @Test func thePikaExampleGetsItsResult() async throws {
         let inventory = try Inventory.load(path: env.inventoryPath)
         let worker = WorkerService(configuration: WorkerConfiguration(amqpURL: env.amqpURL, inventory: inventory, monitorInterval: 0),
