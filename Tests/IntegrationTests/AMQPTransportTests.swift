@@ -274,6 +274,45 @@ extension Integration {
         }
     }
 
+    @Test func heartbeatsKeepAnIdleConnectionOpen() async throws {
+        // heartbeat=1: the broker closes a connection after two silent seconds unless heartbeats flow.
+        let config = try AMQPConfiguration(url: env.amqpURL + "?heartbeat=1")
+        #expect(config.heartbeat == 1)
+        try await withTopology { topology, admin in
+            let idle = AMQPConnection(configuration: config, name: "georep tests heartbeat", logger: logger)
+            try await idle.open()
+            try await Task.sleep(for: .seconds(5))
+            #expect(idle.isOpen)
+            try await idle.publish(exchange: topology.eventsExchange, routingKey: "georep.hb", body: [1], properties: props("hb"))
+            #expect(try await admin.messageCount(queue: topology.persisterQueue) == 1)
+            await idle.close()
+        }
+    }
+
+    @Test func aRetriedCommandComesBackToItsShardAfterTheDelay() async throws {
+        try await withTopology(shards: 4) { topology, admin in
+            let publisher = try await connection("publisher")
+            let key = "lab/mvol/root@vm::svol"
+            try await publisher.publish(exchange: topology.commandsExchange, routingKey: key, body: Array("cmd".utf8), properties: props("cmd"))
+            let consumer = try await connection("consumer")
+            var stream = try await consumer.consume(queues: topology.shardQueues, prefetch: 1).makeAsyncIterator()
+            let first = try #require(try await stream.next())
+            let bus = GeoRepBus(connection: publisher, source: "tests", topology: topology)
+            let sent = Date()
+            try await bus.retryLater(first, sessionKey: key, attempt: 1)
+            try await consumer.ack(first)
+            let again = try #require(try await stream.next())
+            let waited = Date().timeIntervalSince(sent)
+            #expect(again.body == first.body)
+            #expect(again.queue == first.queue, "a retried command returns to its own shard")
+            #expect(again.properties.intHeader("x-georep-attempt") == 1)
+            #expect(waited >= 0.9 && waited < 10, "retry delay 1 s, came back after \(waited) s")
+            try await consumer.ack(again)
+            await consumer.close()
+            await publisher.close()
+        }
+    }
+
     @Test func thePikaExampleGetsItsResult() async throws {
         let inventory = try Inventory.load(path: env.inventoryPath)
         let worker = WorkerService(configuration: WorkerConfiguration(amqpURL: env.amqpURL, inventory: inventory, monitorInterval: 0),
