@@ -310,6 +310,17 @@ public final class AMQPConnection: @unchecked Sendable {
         }
     }
 
+    /// Acks every unsettled delivery up to and including `delivery` in one frame (`multiple`).
+    public func ackAll(upTo delivery: Delivery) async throws(AMQPError) {
+        guard isOpen else { throw .notConnected }
+        let tag = delivery.deliveryTag
+        owner.submit { [self] in
+            guard let conn = state else { return }
+            let rc = amqp_basic_ack(conn, channel, tag, 1)
+            if rc != AMQP_STATUS_OK.rawValue { _ = fail(.library(operation: "basic.ack", reason: String(cString: amqp_error_string2(rc)))) }
+        }
+    }
+
     /// Rejects a delivery: back to its queue with `requeue`, otherwise to the queue's dead-letter exchange.
     public func reject(_ delivery: Delivery, requeue: Bool) async throws(AMQPError) {
         let tag = delivery.deliveryTag

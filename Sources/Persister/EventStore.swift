@@ -2,22 +2,59 @@ import Foundation
 import GeoRepCore
 import Postgres
 
-/// Writes events into the oVirt-shaped tables. Every write is guarded by the observation
-/// stamp, so replays and late events are harmless: applying the same event twice, or an
-/// older one after a newer one, leaves the newest state in place.
+/// Writes events into the oVirt-shaped tables, a batch per transaction.
+///
+/// Every write is guarded by the observation stamp, so replays and late events are harmless:
+/// applying the same event twice, or an older one after a newer one, leaves the newest state.
+/// Status events, the bulk of the traffic, become a few set-based statements per batch
+/// (`unnest` of arrays) rather than statements per event.
 public struct EventStore: Sendable {
+    /// NOTIFY channel that readers can LISTEN on instead of polling.
+    public static let notifyChannel = "georep_changes"
+
     public init() {}
 
     /// Applies one event inside the caller's transaction.
     public func apply(_ event: Event, in db: PGSession) throws(PGError) {
-        switch event {
-        case .sessionSnapshot(let s): try applySnapshot(s, db)
-        case .sessionStatusChanged(let e): try applyStatus(e, db)
-        case .brickStatusChanged(let e): try applyBrickStatus(e, db)
-        case .sessionDeleted(let e): try applyDeleted(e, db)
-        case .commandResult(let r): try applyResult(r, db)
-        }
+        _ = try apply(batch: [event], in: db)
     }
+
+    /// Applies a batch inside the caller's transaction and queues one NOTIFY naming the
+    /// sessions that changed (delivered on commit). Returns those session ids.
+    @discardableResult
+    public func apply(batch events: [Event], in db: PGSession) throws(PGError) -> Set<UUID> {
+        var snapshots: [UUID: SessionSnapshot] = [:]
+        var deletions: [SessionDeleted] = []
+        var sessionChanges: [SessionStatusChanged] = []
+        var brickChanges: [BrickStatusChanged] = []
+        var results: [CommandResult] = []
+        for event in events {
+            switch event {
+            case .sessionSnapshot(let s):
+                // Within a batch only the newest snapshot of a session can win.
+                if let held = snapshots[s.sessionId], held.observation.seq >= s.observation.seq { continue }
+                snapshots[s.sessionId] = s
+            case .sessionDeleted(let e): deletions.append(e)
+            case .sessionStatusChanged(let e): sessionChanges.append(e)
+            case .brickStatusChanged(let e): brickChanges.append(e)
+            case .commandResult(let r): results.append(r)
+            }
+        }
+        for snapshot in snapshots.values.sorted(by: { $0.observation.seq < $1.observation.seq }) { try applySnapshot(snapshot, db) }
+        for deletion in deletions { try applyDeleted(deletion, db) }
+        try applySessionStatuses(sessionChanges, db)
+        try applyBrickStatuses(brickChanges, db)
+        try applyResults(results, db)
+
+        var changed = Set(snapshots.keys)
+        deletions.forEach { changed.insert($0.sessionId) }
+        sessionChanges.forEach { changed.insert($0.sessionId) }
+        brickChanges.forEach { changed.insert($0.sessionId) }
+        if !changed.isEmpty { try notify(changed, db) }
+        return changed
+    }
+
+    // MARK: Snapshots
 
     private func applySnapshot(_ s: SessionSnapshot, _ db: PGSession) throws(PGError) {
         let id = s.sessionId.uuidString
@@ -25,6 +62,8 @@ public struct EventStore: Sendable {
         let tomb = try db.execute("SELECT observed_seq FROM georep_session_tombstones WHERE session_id = $1", [id])
         if let dead = tomb.rows.first?[0].flatMap({ Int64($0) }), dead >= s.observation.seq { return }
 
+        let volumeID = uuidOrNil(s.primaryVolumeId)
+        try upsertInventory(s, volumeID: volumeID, db)
         let upsert = try db.execute("""
             INSERT INTO gluster_georep_session
                 (session_id, master_volume_id, session_key, slave_host_uuid, slave_host_name, slave_volume_id,
@@ -44,15 +83,16 @@ public struct EventStore: Sendable {
                 _update_date = now()
             WHERE gluster_georep_session.observed_seq < EXCLUDED.observed_seq
             """, [
-                id, uuidOrNil(s.primaryVolumeId), s.sessionKey ?? s.session.key, uuidOrNil(s.secondaryHostUuid),
+                id, volumeID, s.sessionKey ?? s.session.key, uuidOrNil(s.secondaryHostUuid),
                 s.session.secondaryHost, uuidOrNil(s.secondaryVolumeId), s.session.secondaryVolume, s.status.rawValue,
                 s.session.cluster, s.session.primaryVolume, s.session.secondaryUser, seq, timestamp(s.observation.at),
             ])
         guard upsert.affectedRows == 1 else { return }  // an older snapshot: newer state stays
 
         try db.execute("DELETE FROM gluster_georep_session_details WHERE session_id = $1", [id])
-        for brick in s.bricks {
-            let brickID = brick.brickId ?? StableID.brick(volumeID: s.primaryVolumeId ?? s.session.key, host: brick.primaryNode, path: brick.primaryBrick)
+        if !s.bricks.isEmpty {
+            let bricks = s.bricks
+            func column(_ f: (BrickDetail) -> String?) -> String { PGArray.literal(bricks.map(f)) }
             try db.execute("""
                 INSERT INTO gluster_georep_session_details
                     (session_id, master_brick_id, slave_host_uuid, slave_host_name, status, checkpoint_status, crawl_status,
@@ -60,46 +100,79 @@ public struct EventStore: Sendable {
                      last_synced_at, checkpoint_time, checkpoint_completed_time, is_checkpoint_completed,
                      data_op_pending, meta_op_pending, entry_op_pending, failures,
                      master_node, master_node_uuid, master_brick_dir, observed_seq, observed_at, _update_date)
-                VALUES ($1, $2, NULL, $3, $4, $5, $6, NULL, $7, NULL, NULL, $8, $9, $10, $11, $12,
-                        $7, $13, $14, $8, $15, $16, $17, $18, $19, now())
+                SELECT $1, b.id, NULL, b.slave_host, b.status, b.checkpoint_status, b.crawl_status,
+                       NULL, b.data, NULL, NULL, b.failures,
+                       b.last_synced, b.checkpoint_time, b.checkpoint_done_time, b.checkpoint_done,
+                       b.data, b.meta, b.entry, b.failures,
+                       b.node, b.node_uuid, b.dir, $2, $3, now()
+                FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],
+                            $11::timestamp[], $12::timestamp[], $13::timestamp[], $14::boolean[], $15::bigint[], $16::bigint[],
+                            $17::text[], $18::uuid[], $19::text[])
+                    AS b(id, slave_host, status, checkpoint_status, crawl_status, data, failures,
+                         last_synced, checkpoint_time, checkpoint_done_time, checkpoint_done, meta, entry, node, node_uuid, dir)
                 ON CONFLICT (session_id, master_brick_id) DO NOTHING
                 """, [
-                    id, brickID.uuidString, brick.secondaryNode ?? brick.secondaryHost ?? s.session.secondaryHost,
-                    brick.status.rawValue, brick.checkpointStatus, brick.crawlStatus.map { String($0.prefix(32)) },
-                    brick.data.map(String.init), brick.failures.map(String.init),
-                    glusterTime(brick.lastSynced), glusterTime(brick.checkpointTime), glusterTime(brick.checkpointCompletionTime),
-                    brick.checkpointCompleted.map { $0 ? "true" : "false" },
-                    brick.meta.map(String.init), brick.entry.map(String.init),
-                    brick.primaryNode, uuidOrNil(brick.primaryNodeUuid), brick.primaryBrick, seq, timestamp(s.observation.at),
+                    id, seq, timestamp(s.observation.at),
+                    column { brickID($0, s).uuidString },
+                    column { $0.secondaryNode ?? $0.secondaryHost ?? s.session.secondaryHost },
+                    column { $0.status.rawValue },
+                    column { $0.checkpointStatus },
+                    column { $0.crawlStatus.map { String($0.prefix(32)) } },
+                    column { $0.data.map(String.init) },
+                    column { $0.failures.map(String.init) },
+                    column { glusterTime($0.lastSynced) },
+                    column { glusterTime($0.checkpointTime) },
+                    column { glusterTime($0.checkpointCompletionTime) },
+                    column { $0.checkpointCompleted.map { $0 ? "true" : "false" } },
+                    column { $0.meta.map(String.init) },
+                    column { $0.entry.map(String.init) },
+                    column { $0.primaryNode },
+                    column { uuidOrNil($0.primaryNodeUuid) },
+                    column { $0.primaryBrick },
                 ])
         }
         if let options = s.options {
             try db.execute("DELETE FROM gluster_georep_config WHERE session_id = $1", [id])
-            for (key, value) in options.sorted(by: { $0.key < $1.key }) {
-                try db.execute("""
-                    INSERT INTO gluster_georep_config (session_id, config_key, config_value, _update_date)
-                    VALUES ($1, $2, $3, now())
-                    """, [id, String(key.prefix(64)), value])
-            }
+            let sorted = options.sorted { $0.key < $1.key }
+            try db.execute("""
+                INSERT INTO gluster_georep_config (session_id, config_key, config_value, _update_date)
+                SELECT $1, k, v, now() FROM unnest($2::text[], $3::text[]) AS o(k, v)
+                """, [id, PGArray.literal(sorted.map { String($0.key.prefix(64)) }), PGArray.literal(sorted.map(\.value))])
         }
     }
 
-    private func applyStatus(_ e: SessionStatusChanged, _ db: PGSession) throws(PGError) {
-        try history(session: e.sessionId, brickID: nil, brickName: nil, from: e.from, to: e.to, observation: e.observation, db)
+    /// The cluster, the primary volume, its bricks and their hosts, as the snapshot shows them.
+    private func upsertInventory(_ s: SessionSnapshot, volumeID: String?, _ db: PGSession) throws(PGError) {
+        try db.execute("INSERT INTO gluster_clusters (cluster_id) VALUES ($1) ON CONFLICT DO NOTHING", [s.session.cluster])
+        guard let volumeID else { return }
+        // A volume re-created under the same name has a new UUID: the old one goes.
+        try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1 AND vol_name = $2 AND id <> $3",
+                       [s.session.cluster, s.session.primaryVolume, volumeID])
         try db.execute("""
-            UPDATE gluster_georep_session SET status = $2, observed_seq = $3, observed_at = $4, _update_date = now()
-            WHERE session_id = $1 AND observed_seq < $3
-            """, [e.sessionId.uuidString, e.to.rawValue, String(e.observation.seq), timestamp(e.observation.at)])
+            INSERT INTO gluster_volumes (id, cluster_id, vol_name, _update_date) VALUES ($1, $2, $3, now())
+            ON CONFLICT (id) DO UPDATE SET vol_name = EXCLUDED.vol_name, _update_date = now()
+            """, [volumeID, s.session.cluster, s.session.primaryVolume])
+        let servers = Dictionary(s.bricks.compactMap { b in uuidOrNil(b.primaryNodeUuid).map { ($0, b.primaryNode) } }, uniquingKeysWith: { a, _ in a })
+        if !servers.isEmpty {
+            try db.execute("""
+                INSERT INTO gluster_server (server_uuid, cluster_id, host_name, _update_date)
+                SELECT u, $1, h, now() FROM unnest($2::uuid[], $3::text[]) AS s(u, h)
+                ON CONFLICT (server_uuid) DO UPDATE SET host_name = EXCLUDED.host_name, _update_date = now()
+                """, [s.session.cluster, PGArray.literal(Array(servers.keys)), PGArray.literal(Array(servers.values))])
+        }
+        let bricks = s.bricks
+        guard !bricks.isEmpty else { return }
+        try db.execute("""
+            INSERT INTO gluster_volume_bricks (id, volume_id, server_uuid, host_name, brick_dir, _update_date)
+            SELECT i, $1, u, h, d, now() FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS b(i, u, h, d)
+            ON CONFLICT (id) DO UPDATE SET server_uuid = EXCLUDED.server_uuid, _update_date = now()
+            """, [
+                volumeID, PGArray.literal(bricks.map { brickID($0, s).uuidString }), PGArray.literal(bricks.map { uuidOrNil($0.primaryNodeUuid) }),
+                PGArray.literal(bricks.map(\.primaryNode)), PGArray.literal(bricks.map(\.primaryBrick)),
+            ])
     }
 
-    private func applyBrickStatus(_ e: BrickStatusChanged, _ db: PGSession) throws(PGError) {
-        try history(session: e.sessionId, brickID: e.brickId, brickName: e.brick, from: e.from, to: e.to, observation: e.observation, db)
-        guard let brickID = e.brickId else { return }
-        try db.execute("""
-            UPDATE gluster_georep_session_details SET status = $3, observed_seq = $4, observed_at = $5, _update_date = now()
-            WHERE session_id = $1 AND master_brick_id = $2 AND observed_seq < $4
-            """, [e.sessionId.uuidString, brickID.uuidString, e.to.rawValue, String(e.observation.seq), timestamp(e.observation.at)])
-    }
+    // MARK: Deletions
 
     private func applyDeleted(_ e: SessionDeleted, _ db: PGSession) throws(PGError) {
         let id = e.sessionId.uuidString
@@ -113,30 +186,89 @@ public struct EventStore: Sendable {
         try db.execute("DELETE FROM gluster_georep_session WHERE session_id = $1 AND observed_seq < $2", [id, seq])
     }
 
-    private func applyResult(_ r: CommandResult, _ db: PGSession) throws(PGError) {
-        guard let commandID = r.commandId else { return }
+    // MARK: Status changes, set-based
+
+    private func applySessionStatuses(_ changes: [SessionStatusChanged], _ db: PGSession) throws(PGError) {
+        guard !changes.isEmpty else { return }
+        try history(changes.map { ($0.sessionId, nil, nil, $0.from, $0.to, $0.observation) }, db)
         try db.execute("""
-            INSERT INTO georep_commands (command_id, action, session_id, session_ref, outcome, message, error_code, finished_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            ON CONFLICT (command_id) DO NOTHING
+            UPDATE gluster_georep_session s
+            SET status = v.to_status, observed_seq = v.seq, observed_at = v.at, _update_date = now()
+            FROM (SELECT DISTINCT ON (id) id, to_status, seq, at
+                  FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::timestamptz[]) AS u(id, to_status, seq, at)
+                  ORDER BY id, seq DESC) v
+            WHERE s.session_id = v.id AND s.observed_seq < v.seq
             """, [
-                commandID.uuidString, String(r.action.prefix(32)), r.sessionId?.uuidString, r.session?.key,
-                r.outcome.rawValue, r.message, r.error?.code, timestamp(r.finishedAt),
+                PGArray.literal(changes.map { $0.sessionId.uuidString }), PGArray.literal(changes.map { $0.to.rawValue }),
+                PGArray.literal(changes.map { String($0.observation.seq) }), PGArray.literal(changes.map { timestamp($0.observation.at) }),
             ])
     }
 
-    private func history(session: UUID, brickID: UUID?, brickName: String?, from: GeoRepStatus?, to: GeoRepStatus,
-                         observation: Observation, _ db: PGSession) throws(PGError) {
-        let cause: String = observation.cause.commandId == nil ? "monitor" : "command"
+    private func applyBrickStatuses(_ changes: [BrickStatusChanged], _ db: PGSession) throws(PGError) {
+        guard !changes.isEmpty else { return }
+        try history(changes.map { ($0.sessionId, $0.brickId, $0.brick, $0.from, $0.to, $0.observation) }, db)
+        let known = changes.filter { $0.brickId != nil }
+        guard !known.isEmpty else { return }
+        try db.execute("""
+            UPDATE gluster_georep_session_details d
+            SET status = v.to_status, observed_seq = v.seq, observed_at = v.at, _update_date = now()
+            FROM (SELECT DISTINCT ON (sid, bid) sid, bid, to_status, seq, at
+                  FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::timestamptz[]) AS u(sid, bid, to_status, seq, at)
+                  ORDER BY sid, bid, seq DESC) v
+            WHERE d.session_id = v.sid AND d.master_brick_id = v.bid AND d.observed_seq < v.seq
+            """, [
+                PGArray.literal(known.map { $0.sessionId.uuidString }), PGArray.literal(known.map { $0.brickId!.uuidString }),
+                PGArray.literal(known.map { $0.to.rawValue }), PGArray.literal(known.map { String($0.observation.seq) }),
+                PGArray.literal(known.map { timestamp($0.observation.at) }),
+            ])
+    }
+
+    private typealias Transition = (session: UUID, brickID: UUID?, brick: String?, from: GeoRepStatus?, to: GeoRepStatus, observation: Observation)
+
+    /// One row per transition, once (a replayed event hits the unique index and is skipped).
+    private func history(_ rows: [Transition], _ db: PGSession) throws(PGError) {
         try db.execute("""
             INSERT INTO georep_status_history
                 (session_id, master_brick_id, brick_name, from_status, to_status, observed_seq, observed_at, cause, cause_command_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::varchar[], $5::varchar[], $6::bigint[], $7::timestamptz[],
+                                 $8::varchar[], $9::uuid[])
             ON CONFLICT DO NOTHING
             """, [
-                session.uuidString, brickID?.uuidString, brickName, from?.rawValue, to.rawValue, String(observation.seq),
-                timestamp(observation.at), cause, observation.cause.commandId?.uuidString,
+                PGArray.literal(rows.map { $0.session.uuidString }), PGArray.literal(rows.map { $0.brickID?.uuidString }),
+                PGArray.literal(rows.map { $0.brick }), PGArray.literal(rows.map { $0.from?.rawValue }),
+                PGArray.literal(rows.map { $0.to.rawValue }), PGArray.literal(rows.map { String($0.observation.seq) }),
+                PGArray.literal(rows.map { timestamp($0.observation.at) }),
+                PGArray.literal(rows.map { $0.observation.cause.commandId == nil ? "monitor" : "command" }),
+                PGArray.literal(rows.map { $0.observation.cause.commandId?.uuidString }),
             ])
+    }
+
+    private func applyResults(_ results: [CommandResult], _ db: PGSession) throws(PGError) {
+        let rows = results.filter { $0.commandId != nil }
+        guard !rows.isEmpty else { return }
+        try db.execute("""
+            INSERT INTO georep_commands (command_id, action, session_id, session_ref, outcome, message, error_code, finished_at)
+            SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::text[], $5::varchar[], $6::text[], $7::varchar[], $8::timestamptz[])
+            ON CONFLICT (command_id) DO NOTHING
+            """, [
+                PGArray.literal(rows.map { $0.commandId!.uuidString }), PGArray.literal(rows.map { String($0.action.prefix(32)) }),
+                PGArray.literal(rows.map { $0.sessionId?.uuidString }), PGArray.literal(rows.map { $0.session?.key }),
+                PGArray.literal(rows.map { $0.outcome.rawValue }), PGArray.literal(rows.map(\.message)),
+                PGArray.literal(rows.map { $0.error?.code }), PGArray.literal(rows.map { timestamp($0.finishedAt) }),
+            ])
+    }
+
+    private func notify(_ sessions: Set<UUID>, _ db: PGSession) throws(PGError) {
+        // NOTIFY payloads are limited to 8000 bytes; a very large batch says only how many.
+        let ids = sessions.map { "\"\($0.uuidString.lowercased())\"" }
+        let payload = ids.count <= 150 ? "{\"sessions\":[\(ids.joined(separator: ","))]}" : "{\"sessions\":\"many\",\"count\":\(ids.count)}"
+        try db.execute("SELECT pg_notify($1, $2)", [Self.notifyChannel, payload])
+    }
+
+    // MARK: Helpers
+
+    private func brickID(_ brick: BrickDetail, _ s: SessionSnapshot) -> UUID {
+        brick.brickId ?? StableID.brick(volumeID: s.primaryVolumeId ?? s.session.key, host: brick.primaryNode, path: brick.primaryBrick)
     }
 
     private func uuidOrNil(_ text: String?) -> String? { text.flatMap { UUID(uuidString: $0) }?.uuidString }

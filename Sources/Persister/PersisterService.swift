@@ -10,13 +10,20 @@ public struct PersisterConfiguration: Sendable {
     public var amqpURL: String
     public var postgresURL: String
     public var topology: GeoRepTopology
-    /// Unsettled events the broker may hand over at once.
+    /// Unsettled events the broker may hand over at once (at least one batch).
     public var prefetch: UInt16
+    /// Events written in one transaction at most.
+    public var maxBatch: Int
+    /// How long a batch waits to fill before it is written anyway.
+    public var maxBatchDelay: Duration
     /// Names this process in connection names and event sources.
     public var instance: String
 
-    public init(amqpURL: String, postgresURL: String, topology: GeoRepTopology = GeoRepTopology(), prefetch: UInt16 = 64,
-                instance: String = ProcessIdentity.name) {
+    public init(amqpURL: String, postgresURL: String, topology: GeoRepTopology = GeoRepTopology(), maxBatch: Int = 500,
+                maxBatchDelay: Duration = .milliseconds(20), instance: String = ProcessIdentity.name) {
+        self.maxBatch = max(1, maxBatch)
+        self.maxBatchDelay = maxBatchDelay
+        let prefetch = UInt16(clamping: max(64, self.maxBatch * 2))
         self.amqpURL = amqpURL
         self.postgresURL = postgresURL
         self.topology = topology
@@ -27,10 +34,12 @@ public struct PersisterConfiguration: Sendable {
 
 /// Consumes events and writes sessions, brick details and options into PostgreSQL.
 ///
-/// At-least-once: an event is acked only after its transaction committed; a crash or lost
-/// connection before that gets it redelivered, and the observation stamps make the replay
-/// harmless. An event that cannot be read, or that PostgreSQL refuses for its content, goes to
-/// the dead-letter queue with the reason and the stream goes on.
+/// Batches: deliveries gather until `maxBatch` or `maxBatchDelay`, the whole batch is written in
+/// one transaction, and only then acked (one multiple-ack). At-least-once: a crash or lost
+/// connection before the commit gets the batch redelivered, and the observation stamps make the
+/// replay harmless. An event that cannot be read goes to the dead-letter queue with the reason at
+/// once; if PostgreSQL refuses a batch for its content, the batch is written event by event so
+/// that only the refused event is dead-lettered and the rest still commits.
 public struct PersisterService: Service {
     let configuration: PersisterConfiguration
     let logger: Logger
@@ -46,48 +55,89 @@ public struct PersisterService: Service {
         let database = PGConnection(url: configuration.postgresURL, name: "persister", logger: logger)
         let supervisor = ConnectionSupervisor(configuration: amqp, name: "georep persister \(configuration.instance)",
                                               topology: configuration.topology.topology, logger: logger)
+        let queue = configuration.topology.persisterQueue
         await supervisor.run(shouldStop: { Task.isCancelled || Task.isShuttingDownGracefully }) { consumer, publisher in
             let bus = GeoRepBus(connection: publisher, source: "georep/persister/\(configuration.instance)", topology: configuration.topology)
-            let stream = try await consumer.consume(queues: [configuration.topology.persisterQueue], prefetch: configuration.prefetch)
-            logger.info("persister consuming", metadata: ["queue": "\(configuration.topology.persisterQueue)"])
-            for try await delivery in stream.cancelOnGracefulShutdown() {
-                try await handle(delivery, consumer: consumer, bus: bus, database: database)
+            let stream = try await consumer.consume(queues: [queue], prefetch: configuration.prefetch)
+            logger.info("persister consuming", metadata: ["queue": "\(queue)", "max_batch": "\(configuration.maxBatch)"])
+            let batcher = DeliveryBatcher()
+            let pump = Task {
+                do {
+                    for try await delivery in stream.cancelOnGracefulShutdown() { await batcher.append(delivery) }
+                    await batcher.finish(nil)
+                } catch {
+                    await batcher.finish(error)
+                }
             }
+            do {
+                while true {
+                    let batch = await batcher.next(maxSize: configuration.maxBatch, maxDelay: configuration.maxBatchDelay)
+                    guard !batch.isEmpty else { break }
+                    try await write(batch, consumer: consumer, bus: bus, database: database)
+                }
+            } catch {
+                pump.cancel()
+                throw error
+            }
+            pump.cancel()
+            if let failure = await batcher.failure { throw failure }
         }
         await database.close()
         logger.info("persister stopped")
     }
 
-    func handle(_ delivery: Delivery, consumer: AMQPConnection, bus: GeoRepBus, database: PGConnection) async throws {
-        let decoded: (header: CloudEventHeader, event: Event)
-        do {
-            decoded = try MessageCodec.decodeEvent(delivery.body)
-        } catch {
-            logger.warning("dead-lettering an unreadable event", metadata: ["code": "\(error.code)", "reason": "\(error)"])
-            try await bus.deadLetter(delivery, from: configuration.topology.persisterQueue, code: error.code, reason: error.description)
-            try await consumer.ack(delivery)
-            return
-        }
-        var backoff = Backoff()
-        while true {
+    /// Decodes, writes and acks one batch.
+    func write(_ batch: [Delivery], consumer: AMQPConnection, bus: GeoRepBus, database: PGConnection) async throws {
+        var events: [(delivery: Delivery, event: Event)] = []
+        events.reserveCapacity(batch.count)
+        for delivery in batch {
             do {
-                let event = decoded.event
-                try await database.run { (db) throws(PGError) in
-                    try db.transaction { () throws(PGError) in try store.apply(event, in: db) }
-                }
-                logger.debug("stored event", metadata: ["type": "\(decoded.header.type)", "session": "\(decoded.header.subject ?? "-")"])
-                break
-            } catch let error where error.isConnectionLoss {
-                // Keep the event unacked and retry: PostgreSQL restarts must lose nothing.
-                logger.warning("PostgreSQL unavailable; retrying", metadata: ["error": "\(error)"])
-                if Task.isCancelled { throw error }
-                try await Task.sleep(for: .seconds(backoff.next()))
+                events.append((delivery, try MessageCodec.decodeEvent(delivery.body).event))
             } catch {
-                logger.error("dead-lettering an event PostgreSQL refused", metadata: ["type": "\(decoded.header.type)", "error": "\(error)"])
-                try await bus.deadLetter(delivery, from: configuration.topology.persisterQueue, code: "store_refused", reason: error.description)
-                break
+                logger.warning("dead-lettering an unreadable event", metadata: ["code": "\(error.code)", "reason": "\(error)"])
+                try await bus.deadLetter(delivery, from: configuration.topology.persisterQueue, code: error.code, reason: error.description)
             }
         }
-        try await consumer.ack(delivery)
+        if !events.isEmpty {
+            do {
+                try await commit(events.map(\.event), database: database)
+                logger.debug("stored a batch", metadata: ["events": "\(events.count)"])
+            } catch {
+                // PostgreSQL refused the batch for its content: find the event it refuses.
+                logger.warning("a batch was refused; writing it event by event", metadata: ["error": "\(error)"])
+                for (delivery, event) in events {
+                    do { try await commit([event], database: database) } catch {
+                        logger.error("dead-lettering an event PostgreSQL refused", metadata: ["type": "\(event.type)", "error": "\(error)"])
+                        try await bus.deadLetter(delivery, from: configuration.topology.persisterQueue, code: "store_refused", reason: "\(error)")
+                    }
+                }
+            }
+        }
+        if let last = batch.last { try await consumer.ackAll(upTo: last) }
+    }
+
+    private func attempt(_ database: PGConnection, _ body: @escaping @Sendable (PGSession) throws(PGError) -> Void) async -> PGError? {
+        do {
+            try await database.run(body)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// One transaction; waits out PostgreSQL being away (restart) without acking anything.
+    /// Throws only what PostgreSQL says about the content.
+    func commit(_ events: [Event], database: PGConnection) async throws {
+        var backoff = Backoff()
+        let store = self.store
+        while true {
+            let result: PGError? = await attempt(database) { (db) throws(PGError) in
+                try db.transaction { () throws(PGError) in _ = try store.apply(batch: events, in: db) }
+            }
+            guard let error = result else { return }
+            guard error.isConnectionLoss else { throw error }
+            logger.warning("PostgreSQL unavailable; retrying", metadata: ["error": "\(error)"])
+            try await Task.sleep(for: .seconds(backoff.next()))
+        }
     }
 }

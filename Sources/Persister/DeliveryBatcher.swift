@@ -1,0 +1,43 @@
+import AMQP
+
+/// Gathers deliveries into batches bounded by size and time: the first delivery opens a batch,
+/// which closes when it holds `maxSize` or `maxDelay` has passed since it opened.
+actor DeliveryBatcher {
+    private var items: [Delivery] = []
+    private var waiter: CheckedContinuation<Void, Never>?
+    private var finished = false
+    private(set) var failure: Error?
+
+    func append(_ delivery: Delivery) {
+        items.append(delivery)
+        wakeWaiter()
+    }
+
+    func finish(_ error: Error?) {
+        finished = true
+        failure = error
+        wakeWaiter()
+    }
+
+    /// The next batch; empty once the stream has finished and everything was taken.
+    func next(maxSize: Int, maxDelay: Duration) async -> [Delivery] {
+        if items.isEmpty && !finished {
+            await withCheckedContinuation { waiter = $0 }
+        }
+        if items.count < maxSize && !finished {
+            // Linger for the rest of the batch; a full batch or the deadline ends the wait.
+            let deadline = ContinuousClock.now + maxDelay
+            while items.count < maxSize && !finished && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: min(.milliseconds(2), deadline - ContinuousClock.now))
+            }
+        }
+        let batch = Array(items.prefix(maxSize))
+        items.removeFirst(batch.count)
+        return batch
+    }
+
+    private func wakeWaiter() {
+        waiter?.resume()
+        waiter = nil
+    }
+}
