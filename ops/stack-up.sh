@@ -122,6 +122,8 @@ else
 fi
 psql_admin() { runuser -u postgres -- psql -h "$PG_SOCKETS" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 psql_admin -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'georep') THEN CREATE ROLE georep LOGIN PASSWORD 'georep'; END IF; END \$\$;"
+# CREATEDB: the tests prove concurrent migrations on a scratch database of their own.
+psql_admin -c "ALTER ROLE georep CREATEDB"
 [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = 'georep'")" = 1 ] || psql_admin -c "CREATE DATABASE georep OWNER georep"
 
 # --- sshd and keys --------------------------------------------------------------------------

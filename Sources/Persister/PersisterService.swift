@@ -61,26 +61,27 @@ public struct PersisterService: Service {
             let stream = try await consumer.consume(queues: [queue], prefetch: configuration.prefetch)
             logger.info("persister consuming", metadata: ["queue": "\(queue)", "max_batch": "\(configuration.maxBatch)"])
             let batcher = DeliveryBatcher()
-            let pump = Task {
-                do {
-                    for try await delivery in stream.cancelOnGracefulShutdown() { await batcher.append(delivery) }
-                    await batcher.finish(nil)
-                } catch {
-                    await batcher.finish(error)
+            // The pump and the writer are children of this round: cancelling the service ends
+            // the consumer stream, which finishes the batcher, which ends the writer.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        for try await delivery in stream.cancelOnGracefulShutdown() { await batcher.append(delivery) }
+                        await batcher.finish(nil)
+                    } catch {
+                        await batcher.finish(error)
+                    }
                 }
-            }
-            do {
-                while true {
-                    let batch = await batcher.next(maxSize: configuration.maxBatch, maxDelay: configuration.maxBatchDelay)
-                    guard !batch.isEmpty else { break }
-                    try await write(batch, consumer: consumer, bus: bus, database: database)
+                group.addTask {
+                    while true {
+                        let batch = await batcher.next(maxSize: configuration.maxBatch, maxDelay: configuration.maxBatchDelay)
+                        guard !batch.isEmpty else { break }
+                        try await write(batch, consumer: consumer, bus: bus, database: database)
+                    }
+                    if let failure = await batcher.failure { throw failure }
                 }
-            } catch {
-                pump.cancel()
-                throw error
+                try await group.waitForAll()
             }
-            pump.cancel()
-            if let failure = await batcher.failure { throw failure }
         }
         await database.close()
         logger.info("persister stopped")

@@ -14,6 +14,9 @@ struct Settings: ParsableArguments {
     @Option(help: "Command shard queues; must match across all processes (env GEOREP_SHARDS, default 4).")
     var shards: Int?
 
+    @Option(help: "Name prefix of every exchange and queue (env GEOREP_TOPOLOGY_PREFIX, default georep).")
+    var topologyPrefix: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env GEOREP_LOG_LEVEL, default info).")
     var logLevel: String?
 
@@ -33,7 +36,10 @@ struct Settings: ParsableArguments {
         return url
     }
 
-    var topology: GeoRepTopology { GeoRepTopology(shards: shards ?? env["GEOREP_SHARDS"].flatMap { Int($0) } ?? 4) }
+    var topology: GeoRepTopology {
+        GeoRepTopology(shards: shards ?? env["GEOREP_SHARDS"].flatMap { Int($0) } ?? 4,
+                       prefix: topologyPrefix ?? env["GEOREP_TOPOLOGY_PREFIX"] ?? "georep")
+    }
 
     func logger(_ label: String) -> Logger {
         let level = Logger.Level(rawValue: (logLevel ?? env["GEOREP_LOG_LEVEL"] ?? "info").lowercased()) ?? .info

@@ -194,7 +194,7 @@ extension Integration {
             let deadline = Date().addingTimeInterval(180)
             while i < 400 && Date() < deadline {
                 if i == 100 && restart == nil {
-                    restart = Task.detached { runCommand(["rabbitmqctl", "-q", "stop_app"]) == 0 ? runCommand(["rabbitmqctl", "-q", "start_app"]) : -1 }
+                    restart = Task.detached { restartService("rabbitmq") }
                 }
                 do {
                     try await publisher.publish(exchange: topology.eventsExchange, routingKey: "georep.test", body: Array("\(i)".utf8), properties: props("msg-\(i)"))
@@ -214,7 +214,7 @@ extension Integration {
                 if i > 100 && losses == 0 { try await Task.sleep(for: .milliseconds(20)) }
             }
             let restartStatus = await restart?.value
-            #expect(restartStatus == 0, "rabbitmqctl stop_app/start_app failed")
+            #expect(restartStatus == 0, "ops/restart.sh rabbitmq failed")
             #expect(confirmed.count == 400)
             #expect(losses > 0, "the broker restart did not interrupt the stream")
             let all = try await eventually(120) { await received.contains(all: confirmed) ? true : nil }

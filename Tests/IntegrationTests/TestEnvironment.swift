@@ -54,3 +54,18 @@ func eventually<T>(_ seconds: Double, every interval: Double = 0.5, _ body: () a
     } while Date() < deadline
     return nil
 }
+
+/// `ops/restart.sh SERVICE` (postgres or rabbitmq): restarts it in place; returns the exit status.
+func restartService(_ service: String) -> Int32 {
+    let root = URL(fileURLWithPath: TestEnvironment.schemasDirectory).deletingLastPathComponent().deletingLastPathComponent()
+    // No pipes: a restarted server must not hold a descriptor of ours.
+    let process = Process()
+    process.executableURL = root.appendingPathComponent("ops/restart.sh")
+    process.arguments = [service]
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return -1 }
+    process.waitUntilExit()
+    return process.terminationStatus
+}

@@ -1,0 +1,281 @@
+import AMQP
+import Foundation
+import GeoRepCore
+import Logging
+import Persister
+import Postgres
+import Testing
+
+extension Integration {
+/// The persister and its schema against the real PostgreSQL (and RabbitMQ, on a topology of the
+/// tests' own), with synthetic sessions in a cluster of their own that is removed afterwards.
+@Suite(.serialized) struct PersisterTests {
+    let env: TestEnvironment
+    let logger = TestEnvironment.logger
+    let database: PGConnection
+    let cluster = "ptest-\(UUID().uuidString.prefix(8).lowercased())"
+
+    init() async throws {
+        env = try TestEnvironment.load()
+        database = PGConnection(url: env.postgresURL, name: "persister tests", logger: TestEnvironment.logger)
+        _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
+    }
+
+    func ref(_ n: Int) -> SessionRef {
+        SessionRef(cluster: cluster, primaryVolume: "vol\(n)", secondaryHost: "backup.example", secondaryVolume: "svol")
+    }
+
+    func snapshot(_ ref: SessionRef, seq: Int64, status: GeoRepStatus, options: [String: String]? = ["sync_jobs": "3"],
+                  volumeID: String = "11111111-2222-4333-8444-555555555555") -> Event {
+        let bricks = ["/b1", "/b2"].map { path in
+            BrickDetail(brickId: StableID.brick(volumeID: volumeID, host: "node1", path: path), primaryNode: "node1",
+                        primaryNodeUuid: "7be8d38a-8d56-484f-bc15-48d6c08a17f2", primaryBrick: path, status: status,
+                        rawStatus: status.rawValue, crawlStatus: "Changelog Crawl", entry: 1, data: 2, meta: 3, failures: 0,
+                        checkpointCompleted: true, lastSynced: "2026-11-23 03:58:02")
+        }
+        return .sessionSnapshot(SessionSnapshot(
+            session: ref, sessionKey: "7be8d38a-8d56-484f-bc15-48d6c08a17f2:ssh://backup.example::svol:\(UUID().uuidString)",
+            primaryVolumeId: volumeID, secondaryVolumeId: UUID().uuidString, status: status, bricks: bricks, options: options,
+            observation: Observation(seq: seq, at: Date(), cause: .monitor)))
+    }
+
+    func statusChange(_ ref: SessionRef, seq: Int64, to: GeoRepStatus) -> Event {
+        .sessionStatusChanged(SessionStatusChanged(session: ref, from: nil, to: to, observation: Observation(seq: seq, at: Date(), cause: .monitor)))
+    }
+
+    func apply(_ events: [Event]) async throws {
+        try await database.run { (db) throws(PGError) in
+            try db.transaction { () throws(PGError) in _ = try EventStore().apply(batch: events, in: db) }
+        }
+    }
+
+    /// One value; a read that meets a restarting PostgreSQL is asked again on a new connection.
+    func scalar(_ sql: String, _ params: [String?] = []) async throws -> String? {
+        var attempt = 0
+        while true {
+            do {
+                return try await database.run { (db) throws(PGError) in try db.execute(sql, params).rows.first?[0] ?? nil }
+            } catch {
+                guard error.isConnectionLoss && attempt < 20 else { throw error }
+                attempt += 1
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    func cleanup() async throws {
+        try await database.run { [cluster] (db) throws(PGError) in
+            try db.execute("DELETE FROM georep_status_history WHERE session_id IN (SELECT session_id FROM gluster_georep_session WHERE cluster_id = $1)", [cluster])
+            try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
+            try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
+        }
+    }
+
+    @Test func theNewestObservationWinsAndDeletionsStick() async throws {
+        let r = ref(1)
+        let id = r.sessionID.uuidString
+        try await apply([snapshot(r, seq: 10, status: .active)])
+        #expect(try await scalar("SELECT status FROM gluster_georep_session WHERE session_id = $1", [id]) == "ACTIVE")
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_session_details WHERE session_id = $1", [id]) == "2")
+        #expect(try await scalar("SELECT config_value FROM gluster_georep_config WHERE session_id = $1 AND config_key = 'sync_jobs'", [id]) == "3")
+        // The inventory the snapshot implies, with the stable brick ids.
+        #expect(try await scalar("SELECT count(*) FROM gluster_volume_bricks b JOIN gluster_georep_session_details d ON d.master_brick_id = b.id WHERE d.session_id = $1", [id]) == "2")
+        #expect(try await scalar("SELECT vol_name FROM gluster_volumes v JOIN gluster_georep_session s ON s.master_volume_id = v.id WHERE s.session_id = $1", [id]) == "vol1")
+
+        try await apply([snapshot(r, seq: 5, status: .stopped)])  // late: ignored
+        #expect(try await scalar("SELECT status FROM gluster_georep_session WHERE session_id = $1", [id]) == "ACTIVE")
+        try await apply([statusChange(r, seq: 20, to: .faulty), statusChange(r, seq: 15, to: .passive)])
+        #expect(try await scalar("SELECT status FROM gluster_georep_session WHERE session_id = $1", [id]) == "FAULTY")
+        try await apply([statusChange(r, seq: 20, to: .faulty)])  // a replay: recorded once
+        #expect(try await scalar("SELECT count(*) FROM georep_status_history WHERE session_id = $1", [id]) == "2")
+
+        try await apply([.sessionDeleted(SessionDeleted(session: r, observation: Observation(seq: 30, at: Date(), cause: .monitor)))])
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_session WHERE session_id = $1", [id]) == "0")
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_session_details WHERE session_id = $1", [id]) == "0")
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_config WHERE session_id = $1", [id]) == "0")
+        try await apply([snapshot(r, seq: 25, status: .active)])  // older than the deletion: stays deleted
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_session WHERE session_id = $1", [id]) == "0")
+        try await apply([snapshot(r, seq: 40, status: .notStarted)])  // created again later
+        #expect(try await scalar("SELECT status FROM gluster_georep_session WHERE session_id = $1", [id]) == "NOTSTARTED")
+        try await cleanup()
+    }
+
+    @Test func readersHearOfCommitsThroughNotify() async throws {
+        let listener = PGConnection(url: env.postgresURL, name: "listener", logger: logger)
+        try await listener.run { (db) throws(PGError) in try db.execute("LISTEN \(EventStore.notifyChannel)") }
+        let r = ref(2)
+        try await apply([snapshot(r, seq: 1, status: .initializing)])
+        let note = try await listener.run { (db) throws(PGError) in try db.nextNotification(timeout: 5) }
+        #expect(note?.channel == EventStore.notifyChannel)
+        #expect(note?.payload.contains(r.sessionID.uuidString.lowercased()) == true, "\(String(describing: note))")
+        await listener.close()
+        try await cleanup()
+    }
+
+    /// A persister on a topology of the test's own.
+    func withPersister(_ topology: GeoRepTopology, _ body: () async throws -> Void) async throws {
+        let persister = PersisterService(configuration: PersisterConfiguration(amqpURL: env.amqpURL, postgresURL: env.postgresURL,
+                                                                               topology: topology, maxBatch: 200),
+                                         logger: logger)
+        let task = Task { try? await persister.run() }
+        do { try await body() } catch {
+            task.cancel()
+            throw error
+        }
+        task.cancel()
+        _ = await task.value
+    }
+
+    func withTopology(_ body: (GeoRepTopology, AMQPConnection) async throws -> Void) async throws {
+        let topology = GeoRepTopology(prefix: "p\(UUID().uuidString.prefix(8).lowercased())")
+        let amqp = try AMQPConfiguration(url: env.amqpURL)
+        let admin = AMQPConnection(configuration: amqp, name: "georep persister tests", logger: logger)
+        try await admin.open()
+        try await admin.declare(topology.topology)
+        var failure: Error?
+        do { try await body(topology, admin) } catch { failure = error }
+        for q in topology.topology.queues { try? await admin.deleteQueue(q.name) }
+        for e in topology.topology.exchanges { try? await admin.deleteExchange(e.name) }
+        await admin.close()
+        if let failure { throw failure }
+    }
+
+    @Test func badEventsGoToTheDeadLetterQueueAndTheRestCommits() async throws {
+        try await withTopology { topology, admin in
+            let r = ref(3)
+            let bus = GeoRepBus(connection: admin, source: "tests", topology: topology)
+            try await bus.publish(snapshot(r, seq: 1, status: .active))
+            // Unreadable, of an unknown type, and one PostgreSQL refuses (a session key longer than its column).
+            for body in [Array("{not json".utf8),
+                         Array(#"{"specversion":"1.0","id":"1","source":"t","type":"georep.unheard.of","data":{}}"#.utf8)] {
+                try await admin.publish(exchange: topology.eventsExchange, routingKey: "georep.bad", body: body, properties: MessageProperties())
+            }
+            var tooLong = snapshot(ref(4), seq: 1, status: .active)
+            if case .sessionSnapshot(var s) = tooLong { s.sessionKey = String(repeating: "k", count: 400); tooLong = .sessionSnapshot(s) }
+            try await bus.publish(tooLong)
+            for seq in 2...4 { try await bus.publish(statusChange(r, seq: Int64(seq), to: seq == 4 ? .paused : .active)) }
+
+            try await withPersister(topology) {
+                let done = try await eventually(30) { () -> Bool? in
+                    let dead = try await admin.messageCount(queue: topology.deadLetterQueue)
+                    let status = try await scalar("SELECT status FROM gluster_georep_session WHERE session_id = $1", [r.sessionID.uuidString])
+                    return dead == 3 && status == "PAUSED" ? true : nil
+                }
+                #expect(done == true)
+            }
+            #expect(try await scalar("SELECT count(*) FROM georep_status_history WHERE session_id = $1", [r.sessionID.uuidString]) == "3")
+            #expect(try await scalar("SELECT count(*) FROM gluster_georep_session WHERE session_id = $1", [ref(4).sessionID.uuidString]) == "0")
+            let dead = try await admin.consume(queues: [topology.deadLetterQueue], prefetch: 10)
+            var codes: [String] = []
+            for try await d in dead {
+                if case .string(let code) = d.properties.header("x-georep-error-code") { codes.append(code) }
+                if codes.count == 3 { break }
+            }
+            #expect(Set(codes) == ["malformed_json", "unknown_event_type", "store_refused"])
+        }
+        try await cleanup()
+    }
+
+    /// Status events for `sessions` sessions, `perSession` each, with increasing stamps.
+    func statusStream(sessions: Int, perSession: Int, base: Int64) -> [Event] {
+        (0..<perSession).flatMap { i in
+            (0..<sessions).map { n in statusChange(ref(100 + n), seq: base + Int64(i), to: i % 2 == 0 ? .active : .passive) }
+        }
+    }
+
+    func historyCount(sessions: Int) async throws -> Int {
+        let ids = (0..<sessions).map { ref(100 + $0).sessionID.uuidString }
+        return Int(try await scalar("SELECT count(*) FROM georep_status_history WHERE session_id = ANY($1::uuid[])", [PGArray.literal(ids)]) ?? "0") ?? 0
+    }
+
+    @Test(.timeLimit(.minutes(4)))
+    func aPostgresRestartLosesNothingAndCountsNothingTwice() async throws {
+        try await withTopology { topology, admin in
+            let sessions = 20
+            try await apply((0..<sessions).map { snapshot(ref(100 + $0), seq: 1, status: .active) })
+            let events = statusStream(sessions: sessions, perSession: 50, base: 10)
+            try await withPersister(topology) {
+                let bus = GeoRepBus(connection: admin, source: "tests", topology: topology)
+                // The restart runs while events keep coming: some arrive while PostgreSQL is away.
+                var restart: Task<Int32, Never>?
+                for (i, event) in events.enumerated() {
+                    try await bus.publish(event)
+                    if i == events.count / 3 { restart = Task.detached { restartService("postgres") } }
+                    if restart != nil { try await Task.sleep(for: .milliseconds(2)) }
+                }
+                #expect(await restart?.value == 0, "ops/restart.sh postgres failed")
+                let all = try await eventually(90) { try await historyCount(sessions: sessions) >= events.count ? true : nil }
+                #expect(all == true)
+            }
+            #expect(try await historyCount(sessions: sessions) == events.count, "every transition exactly once")
+            #expect(try await admin.messageCount(queue: topology.persisterQueue) == 0)
+        }
+        try await cleanup()
+    }
+
+    @Test(.timeLimit(.minutes(4)))
+    func aKill9MidBatchLosesNothingAndCountsNothingTwice() async throws {
+        try await withTopology { topology, admin in
+            let sessions = 20
+            try await apply((0..<sessions).map { snapshot(ref(100 + $0), seq: 1, status: .active) })
+            let events = statusStream(sessions: sessions, perSession: 100, base: 10)
+            let bus = GeoRepBus(connection: admin, source: "tests", topology: topology)
+            for event in events { try await bus.publish(event) }
+            let environment = ["GEOREP_AMQP_URL": env.amqpURL, "GEOREP_PG_URL": env.postgresURL, "GEOREP_TOPOLOGY_PREFIX": topology.prefix]
+            let first = try spawnGeorep(["persister"], environment: environment)
+            // Kill it in the middle: some batches committed, one likely in flight.
+            _ = try await eventually(60, every: 0.05) { try await historyCount(sessions: sessions) > events.count / 4 ? true : nil }
+            kill(first, SIGKILL)
+            var status: Int32 = 0
+            waitpid(first, &status, 0)
+            let partial = try await historyCount(sessions: sessions)
+            #expect(partial < events.count, "the kill came too late to be mid-stream")
+            let second = try spawnGeorep(["persister"], environment: environment)
+            let all = try await eventually(90) { try await historyCount(sessions: sessions) >= events.count ? true : nil }
+            kill(second, SIGTERM)
+            waitpid(second, &status, 0)
+            #expect(all == true)
+            #expect(try await historyCount(sessions: sessions) == events.count, "every transition exactly once")
+            print("kill -9 after \(partial) of \(events.count) transitions; all \(events.count) stored once after a restart")
+        }
+        try await cleanup()
+    }
+
+    @Test func migrationsRunSafelyFromSeveralProcessesAtOnce() async throws {
+        let scratch = "georep_migtest_\(getpid())"
+        try await database.run { (db) throws(PGError) in
+            try db.execute("DROP DATABASE IF EXISTS \(scratch)")
+            try db.execute("CREATE DATABASE \(scratch)")
+        }
+        var components = try #require(URLComponents(string: env.postgresURL))
+        components.path = "/\(scratch)"
+        let url = try #require(components.string)
+        let pids = try (0..<3).map { _ in try spawnGeorep(["migrate", "--schemas", TestEnvironment.schemasDirectory], environment: ["GEOREP_PG_URL": url]) }
+        for pid in pids {
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            #expect(status == 0, "a concurrent georep migrate failed")
+        }
+        let scratchDB = PGConnection(url: url, name: "scratch", logger: logger)
+        let versions = try await scratchDB.run { (db) throws(PGError) in
+            try db.execute("SELECT version FROM georep_schema_migrations ORDER BY version").rows.compactMap { $0[0] }
+        }
+        let files = try Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrations().map { String($0.version) }
+        #expect(versions == files)
+        await scratchDB.close()
+        try await database.run { (db) throws(PGError) in try db.execute("DROP DATABASE IF EXISTS \(scratch)") }
+    }
+}
+}
+
+/// Starts the built `georep` executable (from `swift build`) with extra environment; returns its pid.
+func spawnGeorep(_ arguments: [String], environment: [String: String]) throws -> pid_t {
+    let root = URL(fileURLWithPath: TestEnvironment.schemasDirectory).deletingLastPathComponent().deletingLastPathComponent()
+    let binary = root.appendingPathComponent(".build/debug/georep").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["GEOREP_LOG_LEVEL": "warning"]) { $1 }) { $1 }
+    try process.run()
+    return process.processIdentifier
+}
