@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "georep-bench",
             dependencies: [
-                "GeoRepCore", "Gluster", "AMQP",
+                "GeoRepCore", "Gluster", "AMQP", "Postgres", "Persister",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

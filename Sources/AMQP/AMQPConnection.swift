@@ -200,20 +200,31 @@ public final class AMQPConnection: @unchecked Sendable {
     /// (publisher confirms). With `mandatory`, a message no queue takes is an error.
     public func publish(exchange: String, routingKey: String, body: [UInt8], properties: MessageProperties,
                         mandatory: Bool = true) async throws(AMQPError) {
+        try await publish([OutgoingMessage(exchange: exchange, routingKey: routingKey, body: body, properties: properties,
+                                           mandatory: mandatory)])
+    }
+
+    /// Publishes messages back to back and returns once the broker has confirmed every one:
+    /// one round trip for the lot instead of one per message. Any nack or return fails the call
+    /// (some of the messages may have been taken: callers resend, consumers are idempotent).
+    public func publish(_ messages: [OutgoingMessage]) async throws(AMQPError) {
+        guard !messages.isEmpty else { return }
         try await owner.run { [self] () throws(AMQPError) in
-            try self.publishOnOwner(exchange: exchange, routingKey: routingKey, body: body, properties: properties, mandatory: mandatory)
+            let conn = try self.connected()
+            if !self.confirming {
+                _ = amqp_confirm_select(conn, self.channel)
+                try self.check("confirm.select")
+                self.confirming = true
+            }
+            let first = self.nextPublishTag
+            for message in messages { try self.send(conn, message) }
+            try self.awaitConfirms(conn: conn, tags: first...(self.nextPublishTag - 1), messages: messages)
         }
     }
 
-    private func publishOnOwner(exchange: String, routingKey: String, body: [UInt8], properties: MessageProperties,
-                                mandatory: Bool) throws(AMQPError) {
-        let conn = try connected()
-        if !confirming {
-            _ = amqp_confirm_select(conn, channel)
-            try check("confirm.select")
-            confirming = true
-        }
+    private func send(_ conn: amqp_connection_state_t, _ message: OutgoingMessage) throws(AMQPError) {
         let s = CStrings()
+        let properties = message.properties
         var props = amqp_basic_properties_t()
         var flags: amqp_flags_t = 0
         if let v = properties.contentType { props.content_type = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_CONTENT_TYPE_FLAG) }
@@ -229,18 +240,19 @@ public final class AMQPConnection: @unchecked Sendable {
         flags |= amqp_flags_t(AMQP_BASIC_TIMESTAMP_FLAG)
         props._flags = flags
 
-        let rc = amqp_basic_publish(conn, channel, s.bytes(exchange), s.bytes(routingKey), mandatory ? 1 : 0, 0, &props, s.bytes(body))
+        let rc = amqp_basic_publish(conn, channel, s.bytes(message.exchange), s.bytes(message.routingKey), message.mandatory ? 1 : 0, 0,
+                                    &props, s.bytes(message.body))
         guard rc == AMQP_STATUS_OK.rawValue else { throw fail(.library(operation: "basic.publish", reason: String(cString: amqp_error_string2(rc)))) }
-        let tag = nextPublishTag
         nextPublishTag += 1
-        try awaitConfirm(conn: conn, tag: tag, exchange: exchange, routingKey: routingKey)
     }
 
-    /// Reads frames until the broker acks or nacks `tag`; a basic.return before it means unroutable.
-    private func awaitConfirm(conn: amqp_connection_state_t, tag: UInt64, exchange: String, routingKey: String) throws(AMQPError) {
-        var returned: String?
+    /// Reads frames until the broker has acked every tag in `tags` (acks may come singly, as
+    /// `multiple`, and in any order); a nack, or a basic.return (unroutable), fails the lot.
+    private func awaitConfirms(conn: amqp_connection_state_t, tags: ClosedRange<UInt64>, messages: [OutgoingMessage]) throws(AMQPError) {
+        var outstanding = Set(tags)
+        var returned: (exchange: String, routingKey: String, reason: String)?
         let deadline = Date().addingTimeInterval(Double(max(configuration.timeout, 30)))
-        while true {
+        while !outstanding.isEmpty {
             var frame = amqp_frame_t()
             var tv = timeval(tv_sec: 1, tv_usec: 0)
             let rc = amqp_simple_wait_frame_noblock(conn, &frame, &tv)
@@ -256,15 +268,15 @@ public final class AMQPConnection: @unchecked Sendable {
             switch method.id {
             case georep_method_basic_ack:
                 let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
-                if ack.delivery_tag >= tag || (ack.multiple != 0 && ack.delivery_tag >= tag) {
-                    if let returned { throw AMQPError.unroutable(exchange: exchange, routingKey: routingKey, reason: returned) }
-                    return
-                }
+                if ack.multiple != 0 { outstanding = outstanding.filter { $0 > ack.delivery_tag } } else { outstanding.remove(ack.delivery_tag) }
             case georep_method_basic_nack:
-                throw AMQPError.nacked(exchange: exchange, routingKey: routingKey)
+                let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+                let index = Int(nack.delivery_tag &- tags.lowerBound)
+                let message = messages.indices.contains(index) ? messages[index] : messages[0]
+                throw AMQPError.nacked(exchange: message.exchange, routingKey: message.routingKey)
             case georep_method_basic_return:
                 let ret = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
-                returned = String(amqpBytes: ret.reply_text)
+                returned = (String(amqpBytes: ret.exchange), String(amqpBytes: ret.routing_key), String(amqpBytes: ret.reply_text))
                 var message = amqp_message_t()
                 let read = amqp_read_message(conn, channel, &message, 0)
                 if read.reply_type == AMQP_RESPONSE_NORMAL { amqp_destroy_message(&message) }
@@ -274,6 +286,7 @@ public final class AMQPConnection: @unchecked Sendable {
                 continue
             }
         }
+        if let returned { throw AMQPError.unroutable(exchange: returned.exchange, routingKey: returned.routingKey, reason: returned.reason) }
     }
 
     // MARK: Consuming

@@ -18,7 +18,7 @@ final class CStrings {
     }
 
     func bytes(_ data: [UInt8]) -> amqp_bytes_t {
-        let p = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, data.count))
+        let p = malloc(max(1, data.count))!.assumingMemoryBound(to: CChar.self)
         data.withUnsafeBytes { raw in
             if let base = raw.baseAddress { memcpy(p, base, data.count) }
         }

@@ -28,16 +28,31 @@ public struct GeoRepBus: Sendable {
 
     /// Publishes an event; `correlationId` ties a command result to its command.
     public func publish(_ event: Event, correlationId: String? = nil, replyTo: String? = nil) async throws {
+        var messages = [try message(event, correlationId: correlationId)]
+        if let replyTo {
+            // RPC-style reply through the default exchange; not mandatory: the caller may have gone.
+            var reply = messages[0]
+            reply.exchange = ""
+            reply.routingKey = replyTo
+            reply.mandatory = false
+            messages.append(reply)
+        }
+        try await connection.publish(messages)
+    }
+
+    /// Publishes events in order, confirmed as one lot.
+    public func publish(_ events: [Event]) async throws {
+        try await connection.publish(try events.map { try message($0, correlationId: nil) })
+    }
+
+    /// An event as it goes on the events exchange.
+    public func message(_ event: Event, correlationId: String?) throws -> OutgoingMessage {
         let id = UUID()
         let body = try MessageCodec.encode(event, id: id, source: source)
         let properties = MessageProperties(
             contentType: MessageCodec.contentType, messageId: id.uuidString.lowercased(), correlationId: correlationId,
             type: event.type, appId: source)
-        try await connection.publish(exchange: topology.eventsExchange, routingKey: event.routingKey, body: body, properties: properties)
-        if let replyTo {
-            // RPC-style reply through the default exchange; not mandatory: the caller may have gone.
-            try await connection.publish(exchange: "", routingKey: replyTo, body: body, properties: properties, mandatory: false)
-        }
+        return OutgoingMessage(exchange: topology.eventsExchange, routingKey: event.routingKey, body: body, properties: properties)
     }
 
     /// Sends a command back to be tried again after the retry delay, on its own shard.

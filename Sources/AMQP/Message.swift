@@ -53,3 +53,21 @@ public struct Delivery: Sendable {
     public var queue: String { consumerTag }
     public var properties: MessageProperties
 }
+
+/// A message to publish: where it goes and what it carries.
+public struct OutgoingMessage: Sendable {
+    public var exchange: String
+    public var routingKey: String
+    public var body: [UInt8]
+    public var properties: MessageProperties
+    /// A message no queue takes is an error (basic.return) rather than silently dropped.
+    public var mandatory: Bool
+
+    public init(exchange: String, routingKey: String, body: [UInt8], properties: MessageProperties, mandatory: Bool = true) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.body = body
+        self.properties = properties
+        self.mandatory = mandatory
+    }
+}

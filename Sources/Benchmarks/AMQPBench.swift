@@ -91,5 +91,4 @@ struct AMQPBench: AsyncParsableCommand {
         return (publish, consume)
     }
 
-    func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 }

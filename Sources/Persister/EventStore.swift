@@ -98,7 +98,7 @@ public struct EventStore: Sendable {
                     (session_id, master_brick_id, slave_host_uuid, slave_host_name, status, checkpoint_status, crawl_status,
                      files_synced, files_pending, bytes_pending, deletes_pending, files_skipped,
                      last_synced_at, checkpoint_time, checkpoint_completed_time, is_checkpoint_completed,
-                     data_op_pending, meta_op_pending, entry_op_pending, failures,
+                     data_pending, meta_pending, entry_pending, failures,
                      master_node, master_node_uuid, master_brick_dir, observed_seq, observed_at, _update_date)
                 SELECT $1, b.id, NULL, b.slave_host, b.status, b.checkpoint_status, b.crawl_status,
                        NULL, b.data, NULL, NULL, b.failures,

@@ -23,7 +23,8 @@ public struct PersisterConfiguration: Sendable {
                 maxBatchDelay: Duration = .milliseconds(20), instance: String = ProcessIdentity.name) {
         self.maxBatch = max(1, maxBatch)
         self.maxBatchDelay = maxBatchDelay
-        let prefetch = UInt16(clamping: max(64, self.maxBatch * 2))
+        // Room for the batch being written and the next ones filling meanwhile.
+        let prefetch = UInt16(clamping: max(64, self.maxBatch * 4))
         self.amqpURL = amqpURL
         self.postgresURL = postgresURL
         self.topology = topology
@@ -60,13 +61,18 @@ public struct PersisterService: Service {
             let bus = GeoRepBus(connection: publisher, source: "georep/persister/\(configuration.instance)", topology: configuration.topology)
             let stream = try await consumer.consume(queues: [queue], prefetch: configuration.prefetch)
             logger.info("persister consuming", metadata: ["queue": "\(queue)", "max_batch": "\(configuration.maxBatch)"])
-            let batcher = DeliveryBatcher()
+            let batcher = Batcher<DecodedDelivery>()
             // The pump and the writer are children of this round: cancelling the service ends
             // the consumer stream, which finishes the batcher, which ends the writer.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
-                        for try await delivery in stream.cancelOnGracefulShutdown() { await batcher.append(delivery) }
+                        // Decoding here overlaps it with the writer's transaction.
+                        for try await delivery in stream.cancelOnGracefulShutdown() {
+                            await batcher.append(DecodedDelivery(delivery: delivery, event: Result { () throws(MessageError) in
+                                try MessageCodec.decodeEvent(delivery.body).event
+                            }))
+                        }
                         await batcher.finish(nil)
                     } catch {
                         await batcher.finish(error)
@@ -87,16 +93,17 @@ public struct PersisterService: Service {
         logger.info("persister stopped")
     }
 
-    /// Decodes, writes and acks one batch.
-    func write(_ batch: [Delivery], consumer: AMQPConnection, bus: GeoRepBus, database: PGConnection) async throws {
+    /// Writes and acks one batch; what could not be decoded goes to the dead-letter queue.
+    func write(_ batch: [DecodedDelivery], consumer: AMQPConnection, bus: GeoRepBus, database: PGConnection) async throws {
         var events: [(delivery: Delivery, event: Event)] = []
         events.reserveCapacity(batch.count)
-        for delivery in batch {
-            do {
-                events.append((delivery, try MessageCodec.decodeEvent(delivery.body).event))
-            } catch {
+        for item in batch {
+            switch item.event {
+            case .success(let event):
+                events.append((item.delivery, event))
+            case .failure(let error):
                 logger.warning("dead-lettering an unreadable event", metadata: ["code": "\(error.code)", "reason": "\(error)"])
-                try await bus.deadLetter(delivery, from: configuration.topology.persisterQueue, code: error.code, reason: error.description)
+                try await bus.deadLetter(item.delivery, from: configuration.topology.persisterQueue, code: error.code, reason: error.description)
             }
         }
         if !events.isEmpty {
@@ -114,7 +121,7 @@ public struct PersisterService: Service {
                 }
             }
         }
-        if let last = batch.last { try await consumer.ackAll(upTo: last) }
+        if let last = batch.last { try await consumer.ackAll(upTo: last.delivery) }
     }
 
     private func attempt(_ database: PGConnection, _ body: @escaping @Sendable (PGSession) throws(PGError) -> Void) async -> PGError? {
@@ -141,4 +148,10 @@ public struct PersisterService: Service {
             try await Task.sleep(for: .seconds(backoff.next()))
         }
     }
+}
+
+/// A delivery and what decoding it gave.
+struct DecodedDelivery: Sendable {
+    var delivery: Delivery
+    var event: Result<Event, MessageError>
 }

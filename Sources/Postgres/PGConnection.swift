@@ -174,6 +174,8 @@ public struct PGResult: Sendable {
             if state.isEmpty && PQstatus(conn) != CONNECTION_OK { throw .connectionLost(message) }
             throw .queryFailed(sqlState: state, message: message, statement: sql)
         }
+        // A COPY in progress has columns without names and no rows.
+        if status == PGRES_COPY_IN { return PGResult(columns: [], rows: [], affectedRows: 0) }
         let fields = Int(PQnfields(result))
         let tuples = Int(PQntuples(result))
         let columns = (0..<fields).map { String(cString: PQfname(result, Int32($0))) }

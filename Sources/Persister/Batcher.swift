@@ -1,15 +1,13 @@
-import AMQP
-
-/// Gathers deliveries into batches bounded by size and time: the first delivery opens a batch,
-/// which closes when it holds `maxSize` or `maxDelay` has passed since it opened.
-actor DeliveryBatcher {
-    private var items: [Delivery] = []
+/// Gathers items (decoded deliveries) into batches bounded by size and time: the first item
+/// opens a batch, which closes when it holds `maxSize` or `maxDelay` has passed since it opened.
+actor Batcher<Item: Sendable> {
+    private var items: [Item] = []
     private var waiter: CheckedContinuation<Void, Never>?
     private var finished = false
     private(set) var failure: Error?
 
-    func append(_ delivery: Delivery) {
-        items.append(delivery)
+    func append(_ item: Item) {
+        items.append(item)
         wakeWaiter()
     }
 
@@ -20,7 +18,7 @@ actor DeliveryBatcher {
     }
 
     /// The next batch; empty once the stream has finished and everything was taken.
-    func next(maxSize: Int, maxDelay: Duration) async -> [Delivery] {
+    func next(maxSize: Int, maxDelay: Duration) async -> [Item] {
         if items.isEmpty && !finished {
             await withCheckedContinuation { waiter = $0 }
         }
