@@ -233,6 +233,7 @@ public final class AMQPConnection: @unchecked Sendable {
         if let v = properties.replyTo { props.reply_to = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_REPLY_TO_FLAG) }
         if let v = properties.type { props.type = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_TYPE_FLAG) }
         if let v = properties.appId { props.app_id = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_APP_ID_FLAG) }
+        if let v = properties.expiration { props.expiration = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_EXPIRATION_FLAG) }
         if !properties.headers.isEmpty { props.headers = s.table(properties.headers); flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) }
         props.delivery_mode = properties.persistent ? 2 : 1
         flags |= amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
@@ -294,20 +295,49 @@ public final class AMQPConnection: @unchecked Sendable {
     /// Starts consuming `queues` with manual acks and at most `prefetch` unsettled deliveries
     /// per queue. The stream ends with an error when the connection is lost.
     public func consume(queues: [String], prefetch: UInt16) async throws(AMQPError) -> AsyncThrowingStream<Delivery, Error> {
+        let stream = try await deliveries()
+        for queue in queues { try await addConsumer(queue: queue, prefetch: prefetch) }
+        return stream
+    }
+
+    /// The connection's one stream of deliveries, for every consumer it has now or adds later.
+    /// Call once per connection; it ends with an error when the connection is lost.
+    public func deliveries() async throws(AMQPError) -> AsyncThrowingStream<Delivery, Error> {
         let (stream, continuation) = AsyncThrowingStream<Delivery, Error>.makeStream(bufferingPolicy: .unbounded)
         try await owner.run { [self] () throws(AMQPError) in
-            let conn = try self.connected()
-            _ = amqp_basic_qos(conn, channel, 0, prefetch, 0)
-            try check("basic.qos")
-            for queue in queues {
-                let s = CStrings()
-                // The queue's name as consumer tag: a delivery says which queue it came from.
-                _ = amqp_basic_consume(conn, channel, s.bytes(queue), s.bytes(queue), 0, 0, 0, amqp_empty_table)
-                try check("basic.consume \(queue)")
-            }
+            _ = try self.connected()
+            guard self.deliveries == nil else { throw .library(operation: "deliveries", reason: "the connection already has a delivery stream") }
             self.deliveries = continuation
         }
         return stream
+    }
+
+    /// Adds a consumer on `queue` (manual acks, at most `prefetch` unsettled deliveries for it)
+    /// whose deliveries go to ``deliveries()``. The consumer tag is `tag`, by default the queue's
+    /// name, so that a delivery says where it came from. `arguments` are the consumer's, e.g.
+    /// `x-stream-offset` for a stream queue.
+    public func addConsumer(queue: String, prefetch: UInt16, tag: String? = nil,
+                            arguments: [(String, AMQPValue)] = []) async throws(AMQPError) {
+        try await owner.run { [self] () throws(AMQPError) in
+            let conn = try self.connected()
+            guard self.deliveries != nil else { throw .library(operation: "basic.consume", reason: "call deliveries() first") }
+            // Without `global`, the limit applies to each consumer started after it.
+            _ = amqp_basic_qos(conn, channel, 0, prefetch, 0)
+            try check("basic.qos")
+            let s = CStrings()
+            _ = amqp_basic_consume(conn, channel, s.bytes(queue), s.bytes(tag ?? queue), 0, 0, 0, s.table(arguments))
+            try check("basic.consume \(queue)")
+        }
+    }
+
+    /// Cancels the consumer `tag`: no new deliveries for it once this returns. Deliveries it
+    /// already handed over stay unsettled until acked or rejected.
+    public func cancelConsumer(tag: String) async throws(AMQPError) {
+        try await owner.run { [self] () throws(AMQPError) in
+            let s = CStrings()
+            _ = amqp_basic_cancel(try self.connected(), channel, s.bytes(tag))
+            try check("basic.cancel \(tag)")
+        }
     }
 
     /// Acks a delivery. basic.ack has no reply in AMQP, so this queues it on the owner thread and
@@ -414,6 +444,7 @@ public final class AMQPConnection: @unchecked Sendable {
             replyTo: has(AMQP_BASIC_REPLY_TO_FLAG) ? String(amqpBytes: p.reply_to) : nil,
             type: has(AMQP_BASIC_TYPE_FLAG) ? String(amqpBytes: p.type) : nil,
             appId: has(AMQP_BASIC_APP_ID_FLAG) ? String(amqpBytes: p.app_id) : nil,
+            expiration: has(AMQP_BASIC_EXPIRATION_FLAG) ? String(amqpBytes: p.expiration) : nil,
             persistent: has(AMQP_BASIC_DELIVERY_MODE_FLAG) && p.delivery_mode == 2,
             headers: has(AMQP_BASIC_HEADERS_FLAG) ? readTable(p.headers) : [])
         let body = e.message.body.len > 0 && e.message.body.bytes != nil

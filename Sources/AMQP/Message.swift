@@ -8,25 +8,29 @@ public struct MessageProperties: Sendable, Equatable {
     public var replyTo: String?
     public var type: String?
     public var appId: String?
+    /// Per-message TTL in milliseconds (AMQP `expiration`), for messages that are stale soon.
+    public var expiration: String?
     /// Persistent (2) by default: every message of the service must survive a broker restart.
     public var persistent: Bool
     public var headers: [(String, AMQPValue)]
 
     public init(contentType: String? = nil, messageId: String? = nil, correlationId: String? = nil, replyTo: String? = nil,
-                type: String? = nil, appId: String? = nil, persistent: Bool = true, headers: [(String, AMQPValue)] = []) {
+                type: String? = nil, appId: String? = nil, expiration: String? = nil, persistent: Bool = true,
+                headers: [(String, AMQPValue)] = []) {
         self.contentType = contentType
         self.messageId = messageId
         self.correlationId = correlationId
         self.replyTo = replyTo
         self.type = type
         self.appId = appId
+        self.expiration = expiration
         self.persistent = persistent
         self.headers = headers
     }
 
     public static func == (lhs: MessageProperties, rhs: MessageProperties) -> Bool {
         lhs.contentType == rhs.contentType && lhs.messageId == rhs.messageId && lhs.correlationId == rhs.correlationId
-            && lhs.replyTo == rhs.replyTo && lhs.type == rhs.type && lhs.appId == rhs.appId && lhs.persistent == rhs.persistent
+            && lhs.replyTo == rhs.replyTo && lhs.type == rhs.type && lhs.appId == rhs.appId && lhs.expiration == rhs.expiration && lhs.persistent == rhs.persistent
             && AMQPValue.table(lhs.headers) == AMQPValue.table(rhs.headers)
     }
 

@@ -67,6 +67,13 @@ public struct Topology: Sendable {
 /// - Rejected or poison messages go through `georep.dlx` to `georep.dead`; quorum queues count
 ///   deliveries and dead-letter a message past `deliveryLimit`.
 ///
+/// - Workers find each other on the `georep.workers` fanout exchange (each binds a private queue
+///   and sends heartbeats there) and split the shards between them.
+/// - `georep.journal` is a stream (append-only, kept for `journalMaxAge`) of every command result
+///   and status change: a worker that receives a redelivered command looks there for an earlier
+///   result, so that no command is applied twice, and every worker follows the sessions' last
+///   known status from it.
+///
 /// `prefix` renames everything (tests use their own prefix so they never touch the service's queues).
 public struct GeoRepTopology: Sendable, Equatable {
     public var prefix: String
@@ -89,9 +96,15 @@ public struct GeoRepTopology: Sendable, Equatable {
     public var deadLetterExchange: String { "\(prefix).dlx" }
     public var deadLetterQueue: String { "\(prefix).dead" }
     public var persisterQueue: String { "\(prefix).persister" }
+    public var membershipExchange: String { "\(prefix).workers" }
+    public var journalQueue: String { "\(prefix).journal" }
+    /// How long the journal keeps what it is told (RabbitMQ stream `x-max-age`).
+    public var journalMaxAge = "24h"
     public var shardQueues: [String] { (0..<shards).map { "\(prefix).commands.shard.\($0)" } }
     /// The events routing keys all start with `georep.`, whatever the prefix.
     public static let allEventsKey = "georep.#"
+    /// What the journal keeps: results and status changes, not the (large, frequent) snapshots.
+    public static let journalKeys = ["georep.command.*", "georep.session.status.*", "georep.brick.status.*", "georep.session.deleted"]
 
     public var topology: Topology {
         let quorum: [(String, AMQPValue)] = [
@@ -107,17 +120,26 @@ public struct GeoRepTopology: Sendable, Equatable {
             ("x-dead-letter-exchange", .string(commandsExchange)),
         ]))
         queues.append(Topology.Queue(name: deadLetterQueue, arguments: [("x-queue-type", .string("quorum"))]))
+        queues.append(Topology.Queue(name: journalQueue, arguments: [
+            ("x-queue-type", .string("stream")),
+            ("x-max-age", .string(journalMaxAge)),
+            ("x-stream-max-segment-size-bytes", .int(8_000_000)),
+        ]))
         // A consistent-hash binding's key is the shard's weight.
         var bindings = shardQueues.map { Topology.Binding(queue: $0, exchange: commandsExchange, routingKey: "1") }
         bindings.append(Topology.Binding(queue: persisterQueue, exchange: eventsExchange, routingKey: Self.allEventsKey))
         bindings.append(Topology.Binding(queue: retryQueue, exchange: retryExchange, routingKey: "#"))
         bindings.append(Topology.Binding(queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: "#"))
+        for key in Self.journalKeys {
+            bindings.append(Topology.Binding(queue: journalQueue, exchange: eventsExchange, routingKey: key))
+        }
         return Topology(
             exchanges: [
                 Topology.Exchange(name: commandsExchange, type: "x-consistent-hash"),
                 Topology.Exchange(name: eventsExchange, type: "topic"),
                 Topology.Exchange(name: retryExchange, type: "topic"),
                 Topology.Exchange(name: deadLetterExchange, type: "topic"),
+                Topology.Exchange(name: membershipExchange, type: "fanout"),
             ],
             queues: queues,
             bindings: bindings)

@@ -53,6 +53,9 @@ public struct ObservationClock: Sendable {
 
     public init() {}
 
+    /// A clock whose next stamp is above `seq`.
+    public init(after seq: Int64) { last = seq }
+
     public mutating func next(now: Date, cause: Observation.Cause) -> Observation {
         let wall = Int64((now.timeIntervalSince1970 * 1_000_000).rounded(.down))
         last = max(wall, last + 1)

@@ -74,9 +74,12 @@ public struct GlusterExecutor: Sendable {
     }
 
     /// Runs an action's argument vector (from ``GlusterArguments``) and returns gluster's message.
+    /// `commandID` travels to a local gluster as `GEOREP_COMMAND_ID` in its environment, for
+    /// audit (the stand-in gluster journals it); gluster itself ignores it.
     @discardableResult
-    public func action(cluster: String, _ arguments: [String]) async throws(GlusterError) -> String {
-        try await runParsed(cluster: cluster, arguments) { (out) throws(GlusterError) in
+    public func action(cluster: String, _ arguments: [String], commandID: UUID? = nil) async throws(GlusterError) -> String {
+        let environment = commandID.map { ["GEOREP_COMMAND_ID": $0.uuidString.lowercased()] } ?? [:]
+        return try await runParsed(cluster: cluster, arguments, environment: environment) { (out) throws(GlusterError) in
             try GlusterParser.action(out.stdout, stderr: out.stderr, exitCode: out.exitCode, host: out.host)
         }
     }
@@ -92,12 +95,13 @@ public struct GlusterExecutor: Sendable {
 
     /// Runs and parses, trying again while glusterd reports another transaction holding the
     /// cluster lock (the command did not run, so trying again is safe).
-    func runParsed<T>(cluster: String, _ arguments: [String], _ parse: (Output) throws(GlusterError) -> T) async throws(GlusterError) -> T {
+    func runParsed<T>(cluster: String, _ arguments: [String], environment: [String: String] = [:],
+                      _ parse: (Output) throws(GlusterError) -> T) async throws(GlusterError) -> T {
         var backoff = Backoff(initial: 0.3, maximum: 4)
         var attempt = 0
         while true {
             do {
-                return try parse(try await run(cluster: cluster, arguments))
+                return try parse(try await run(cluster: cluster, arguments, environment: environment))
             } catch .sessionNotFound(let message) where message.hasPrefix(CLIOutput.genericStatusFailure) && attempt < 2 {
                 // Ambiguous: a missing session, or a status that lost a race for the lock. Ask again.
                 attempt += 1
@@ -112,12 +116,12 @@ public struct GlusterExecutor: Sendable {
 
     /// Tries the cluster's hosts in inventory order; moves on only when a host cannot be
     /// reached (the command did not run there), never after gluster itself answered.
-    func run(cluster: String, _ arguments: [String]) async throws(GlusterError) -> Output {
+    func run(cluster: String, _ arguments: [String], environment: [String: String] = [:]) async throws(GlusterError) -> Output {
         guard let entry = inventory.cluster(cluster), !entry.hosts.isEmpty else { throw .unknownCluster(cluster) }
         var lastError = GlusterError.unknownCluster(cluster)
         for host in entry.hosts {
             do {
-                return try await run(on: host, arguments)
+                return try await run(on: host, arguments, environment: environment)
             } catch where error.tryAnotherHost {
                 logger.warning("gluster host unavailable, trying the next one", metadata: [
                     "cluster": "\(cluster)", "host": "\(host.name)", "error": "\(error)",
@@ -128,14 +132,14 @@ public struct GlusterExecutor: Sendable {
         throw lastError
     }
 
-    func run(on host: Inventory.Host, _ arguments: [String]) async throws(GlusterError) -> Output {
+    func run(on host: Inventory.Host, _ arguments: [String], environment: [String: String] = [:]) async throws(GlusterError) -> Output {
         let argv: [String]
         switch host.transport {
         case .local: argv = [glusterProgram] + arguments
         case .ssh: argv = SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: [glusterProgram] + arguments)
         }
         let started = ContinuousClock.now
-        let out = try await runner.run(argv, timeout: commandTimeout)
+        let out = try await runner.run(argv, timeout: commandTimeout, environment: host.environmentVariables.merging(environment) { $1 })
         let elapsed = ContinuousClock.now - started
         logger.debug("gluster ran", metadata: [
             "host": "\(host.name)", "transport": "\(host.transport.rawValue)",

@@ -27,10 +27,23 @@ public struct Inventory: Codable, Sendable, Equatable {
         public enum Transport: String, Codable, Sendable { case local, ssh }
         public var name: String
         public var transport: Transport
+        /// Extra environment of a local gluster process as `NAME=value` strings (for example a
+        /// wrapper's settings, or the stand-in gluster's state directory in tests); ssh passes none.
+        /// (A list, not an object: JSON key conversion would mangle the names.)
+        public var environment: [String]?
 
-        public init(name: String, transport: Transport) {
+        public init(name: String, transport: Transport, environment: [String]? = nil) {
             self.name = name
             self.transport = transport
+            self.environment = environment
+        }
+
+        /// ``environment`` as a dictionary.
+        public var environmentVariables: [String: String] {
+            Dictionary((environment ?? []).compactMap { entry -> (String, String)? in
+                guard let eq = entry.firstIndex(of: "=") else { return nil }
+                return (String(entry[..<eq]), String(entry[entry.index(after: eq)...]))
+            }, uniquingKeysWith: { $1 })
         }
     }
 

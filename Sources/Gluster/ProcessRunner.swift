@@ -24,13 +24,14 @@ public struct ProcessRunner: Sendable {
 
     public init() {}
 
-    public func run(_ argv: [String], timeout: Double) async throws(GlusterError) -> ProcessOutput {
+    /// Runs `argv` with this process's environment plus `environment`.
+    public func run(_ argv: [String], timeout: Double, environment: [String: String] = [:]) async throws(GlusterError) -> ProcessOutput {
         guard let program = argv.first, let path = resolve(program) else {
             throw .launchFailed("\(argv.first ?? "(empty)") was not found in PATH")
         }
         let result: Result<ProcessOutput, GlusterError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(returning: Self.runBlocking(path: path, argv: argv, timeout: timeout))
+                continuation.resume(returning: Self.runBlocking(path: path, argv: argv, timeout: timeout, environment: environment))
             }
         }
         return try result.get()
@@ -46,7 +47,8 @@ public struct ProcessRunner: Sendable {
         return nil
     }
 
-    private static func runBlocking(path: String, argv: [String], timeout: Double) -> Result<ProcessOutput, GlusterError> {
+    private static func runBlocking(path: String, argv: [String], timeout: Double,
+                                    environment: [String: String]) -> Result<ProcessOutput, GlusterError> {
         var out: [Int32] = [0, 0]
         var err: [Int32] = [0, 0]
         guard pipe(&out) == 0, pipe(&err) == 0 else { return .failure(.launchFailed("pipe: \(String(cString: strerror(errno)))")) }
@@ -73,8 +75,12 @@ public struct ProcessRunner: Sendable {
 
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        let cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cEnv.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, path, &actions, &attributes, cArgs, environ)
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, cArgs, cEnv)
         close(out[1])
         close(err[1])
         guard spawned == 0 else {

@@ -6,18 +6,28 @@ import Logging
 
 /// Takes one command delivery from decoding to the result event.
 ///
-/// Malformed or invalid commands never reach gluster: they get a `command.rejected` event and
-/// go to the dead-letter queue with the reason. Valid ones run, are read back from gluster, and
-/// produce their state events and then exactly one result event. The delivery is acked last,
-/// so a worker that dies half-way leaves the command to be redelivered.
+/// - Malformed or invalid commands, and commands naming what does not exist (an unknown cluster,
+///   a missing volume), never reach gluster's write path: they get a `command.rejected` event and
+///   go to the dead-letter queue with the reason.
+/// - A command seen before (same id) is answered from the journal, not applied again.
+/// - The session's current state decides whether the action may run (``CommandPolicy``); a
+///   refusal is a `command.rejected` event (a conflict, not bad input: no dead-lettering).
+/// - Whatever happened, the session is read back, its state events are published, then exactly
+///   one result event; the delivery is acked last, so a worker that dies half-way leaves the
+///   command to be redelivered, and the journal and the policy keep that redelivery harmless.
 struct CommandHandler: Sendable {
     let gluster: GlusterExecutor
     let reader: SessionReader
+    let journal: CommandJournal
     /// Tries of a command whose failure is transient (lock held, host unreachable, timeout).
     let maxAttempts: Int
+    /// How long a redelivered command waits for the journal to catch up before trusting the policy alone.
+    let journalSyncTimeout: Duration
+    let instance: String
     let logger: Logger
 
-    func handle(_ delivery: Delivery, queue: String, consumer: AMQPConnection, bus: GeoRepBus) async throws {
+    func handle(_ delivery: Delivery, consumer: AMQPConnection, bus: GeoRepBus) async throws {
+        let queue = delivery.queue
         let command: Command
         do {
             command = try MessageCodec.decodeCommand(delivery.body)
@@ -38,47 +48,124 @@ struct CommandHandler: Sendable {
         log[metadataKey: "command_id"] = "\(command.commandId.uuidString.lowercased())"
         log[metadataKey: "session"] = "\(command.session.key)"
         log[metadataKey: "action"] = "\(command.action.rawValue)"
-        log.info("command received")
+        let attempt = delivery.properties.intHeader("x-georep-attempt") ?? 0
+        // A redelivery (a worker died or lost its connection before acking) or a retry may have
+        // taken effect already.
+        let mayHaveRun = delivery.redelivered || (delivery.properties.intHeader("x-delivery-count") ?? 0) > 0 || attempt > 0
+        log.info("command received", metadata: mayHaveRun ? ["may_have_run": "true"] : [:])
 
-        let result: CommandResult
-        if gluster.inventory.cluster(command.session.cluster) == nil {
-            let error = GlusterError.unknownCluster(command.session.cluster)
-            result = CommandResult(commandId: command.commandId, action: command.action.rawValue, session: command.session,
-                                   outcome: .rejected, message: error.description, error: error.errorInfo)
-            try await bus.publish(.commandResult(result), correlationId: command.commandId.uuidString.lowercased(),
-                                  replyTo: delivery.properties.replyTo)
-            try await bus.deadLetter(delivery, from: queue, code: error.code, reason: error.description)
+        if let earlier = await earlierResult(of: command, mayHaveRun: mayHaveRun, bus: bus, log: log) {
+            // Exactly one result event per command: the first stands; a waiting sender gets a copy.
+            if let replyTo = delivery.properties.replyTo {
+                var reply = try bus.message(.commandResult(earlier), correlationId: command.commandId.uuidString.lowercased())
+                reply.exchange = ""
+                reply.routingKey = replyTo
+                reply.mandatory = false
+                try await bus.connection.publish([reply])
+            }
             try await consumer.ack(delivery)
-            log.warning("command rejected", metadata: ["reason": "\(error)"])
+            log.info("command seen before; answered from the journal", metadata: ["outcome": "\(earlier.outcome.rawValue)"])
             return
         }
 
-        do {
-            let message = try await execute(command)
-            result = CommandResult(commandId: command.commandId, action: command.action.rawValue, session: command.session,
-                                   outcome: .succeeded, message: message)
-        } catch {
-            let attempt = (delivery.properties.intHeader("x-georep-attempt") ?? 0) + 1
-            if error.retryable && attempt < maxAttempts {
-                // Later, on the same shard; no result yet: the command is still under way.
-                try await bus.retryLater(delivery, sessionKey: command.session.key, attempt: attempt)
-                try await consumer.ack(delivery)
-                log.warning("transient failure; retrying later", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
-                return
-            }
-            result = CommandResult(commandId: command.commandId, action: command.action.rawValue, session: command.session,
-                                   outcome: .failed, message: error.description, error: error.errorInfo)
+        if gluster.inventory.cluster(command.session.cluster) == nil {
+            try await reject(delivery, command, GlusterError.unknownCluster(command.session.cluster).errorInfo, deadLetter: true,
+                             consumer: consumer, bus: bus, log: log)
+            return
         }
 
+        let outcome: (CommandResult.Outcome, String, ErrorInfo?)
+        do {
+            outcome = try await run(command, mayHaveRun: mayHaveRun, log: log)
+        } catch {
+            if error.retryable && attempt + 1 < maxAttempts {
+                // Later, on the same shard; no result yet: the command is still under way.
+                try await bus.retryLater(delivery, sessionKey: command.session.key, attempt: attempt + 1)
+                try await consumer.ack(delivery)
+                log.warning("transient failure; retrying later", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)"])
+                return
+            }
+            if case .volumeNotFound = error {
+                try await reject(delivery, command, error.errorInfo, deadLetter: true, consumer: consumer, bus: bus, log: log)
+                return
+            }
+            outcome = (.failed, error.description, error.errorInfo)
+        }
+        let result = CommandResult(commandId: command.commandId, action: command.action.rawValue, session: command.session,
+                                   outcome: outcome.0, message: outcome.1, error: outcome.2)
+        try await finish(delivery, command, result, consumer: consumer, bus: bus)
+        log.info("command done", metadata: ["outcome": "\(result.outcome.rawValue)", "message": "\(result.message)"])
+    }
+
+    /// The command's first result, if it has one. For a command that may have run, the journal
+    /// is first brought up to now (a marker written and read back), so that a result published by
+    /// a worker that died before acking is found.
+    func earlierResult(of command: Command, mayHaveRun: Bool, bus: GeoRepBus, log: Logger) async -> CommandResult? {
+        if let known = await journal.result(of: command.commandId) { return known }
+        guard mayHaveRun else { return nil }
+        let marker = JournalMarker(instance: instance)
+        do {
+            try await bus.connection.publish(
+                exchange: "", routingKey: bus.topology.journalQueue, body: Array(try MessageCodec.encoder().encode(marker)),
+                properties: MessageProperties(contentType: "application/json", type: JournalMarker.type))
+        } catch {
+            log.warning("cannot write a journal marker; the policy alone keeps the command from running twice", metadata: ["error": "\(error)"])
+            return nil
+        }
+        if await !journal.waitForMarker(marker.nonce, timeout: journalSyncTimeout) {
+            log.warning("the journal did not catch up in time; the policy alone keeps the command from running twice")
+        }
+        return await journal.result(of: command.commandId)
+    }
+
+    /// Decides with the session's current state, then runs the gluster operation (or not).
+    func run(_ command: Command, mayHaveRun: Bool, log: Logger) async throws(GlusterError) -> (CommandResult.Outcome, String, ErrorInfo?) {
+        let current = try await currentStatus(command)
+        switch CommandPolicy.decide(command.action, current: current, options: command.options, mayHaveRun: mayHaveRun) {
+        case .reject(let code, let message):
+            return (.rejected, message, ErrorInfo(code: code, message: message))
+        case .alreadyDone(let message):
+            return (.succeeded, message, nil)
+        case .execute:
+            return (.succeeded, try await execute(command), nil)
+        }
+    }
+
+    /// The session's status now; nil when gluster has no such session. Create does not ask
+    /// (gluster's create answers for itself), nor do refresh and discover.
+    func currentStatus(_ command: Command) async throws(GlusterError) -> GeoRepStatus? {
+        switch command.action {
+        case .create, .refresh, .discover: return nil
+        default: break
+        }
+        do {
+            return try await gluster.status(cluster: command.session.cluster, session: command.session).first?.status
+        } catch .sessionNotFound {
+            return nil
+        }
+    }
+
+    func reject(_ delivery: Delivery, _ command: Command, _ error: ErrorInfo, deadLetter: Bool,
+                consumer: AMQPConnection, bus: GeoRepBus, log: Logger) async throws {
+        let result = CommandResult(commandId: command.commandId, action: command.action.rawValue, session: command.session,
+                                   outcome: .rejected, message: error.message, error: error)
+        try await bus.publish(.commandResult(result), correlationId: command.commandId.uuidString.lowercased(),
+                              replyTo: delivery.properties.replyTo)
+        if deadLetter { try await bus.deadLetter(delivery, from: delivery.queue, code: error.code, reason: error.message) }
+        try await consumer.ack(delivery)
+        log.warning("command rejected", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
+    }
+
+    /// Reads the session back, publishes its events and then the result, and acks.
+    func finish(_ delivery: Delivery, _ command: Command, _ result: CommandResult, consumer: AMQPConnection, bus: GeoRepBus) async throws {
         let cause = Observation.Cause.command(command.commandId)
         let events = command.action == .discover
             ? await reader.observeCluster(command.session.cluster, forceSnapshot: true)
             : await reader.observe(command.session, cause: cause)
-        for event in events { try await bus.publish(event) }
+        try await bus.publish(events)
         try await bus.publish(.commandResult(result), correlationId: command.commandId.uuidString.lowercased(),
                               replyTo: delivery.properties.replyTo)
         try await consumer.ack(delivery)
-        log.info("command done", metadata: ["outcome": "\(result.outcome.rawValue)", "message": "\(result.message)"])
     }
 
     /// Runs the command's gluster operation. Answers that say the wanted state already holds
@@ -87,19 +174,21 @@ struct CommandHandler: Sendable {
         let ref = command.session
         let o = command.options
         let cluster = ref.cluster
+        let id = command.commandId
         func args(_ build: () throws(ValidationError) -> [String]) throws(GlusterError) -> [String] {
             do { return try build() } catch { throw .invalidInput(error) }
         }
         switch command.action {
         case .create:
-            return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in try GlusterArguments.create(ref, options: o) })
+            return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in try GlusterArguments.create(ref, options: o) },
+                                            commandID: id)
                 .ifEmpty("session created")
         case .start, .stop, .pause, .resume:
             let verb = command.action.rawValue
             do throws(GlusterError) {
                 let message = try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
                     try GlusterArguments.lifecycle(verb, ref, force: o.force ?? false)
-                })
+                }, commandID: id)
                 if let notRunning = GlusterError.notRunning(after: verb, message: message) { throw notRunning }
                 return message.ifEmpty("session \(verb == "stop" ? "stopped" : verb == "pause" ? "paused" : verb + "ed")")
             } catch .alreadyStarted(let m) where command.action == .start {
@@ -116,7 +205,7 @@ struct CommandHandler: Sendable {
                 do {
                     try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
                         try GlusterArguments.lifecycle("stop", ref, force: true)
-                    })
+                    }, commandID: id)
                 } catch .invalidInput(let error) {
                     throw .invalidInput(error)
                 } catch {
@@ -126,22 +215,22 @@ struct CommandHandler: Sendable {
             do {
                 return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
                     try GlusterArguments.delete(ref, resetSyncTime: o.resetSyncTime ?? false)
-                }).ifEmpty("session deleted")
+                }, commandID: id).ifEmpty("session deleted")
             } catch .sessionNotFound(let m) {
                 return "already deleted: \(m)"
             }
         case .configSet:
             return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
                 try GlusterArguments.configSet(ref, key: o.key ?? "", value: o.value ?? "")
-            }).ifEmpty("option set")
+            }, commandID: id).ifEmpty("option set")
         case .configReset:
             return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
                 try GlusterArguments.configReset(ref, key: o.key ?? "")
-            }).ifEmpty("option reset")
+            }, commandID: id).ifEmpty("option reset")
         case .checkpoint:
             return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
                 try GlusterArguments.checkpoint(ref, at: o.checkpoint)
-            }).ifEmpty("checkpoint set")
+            }, commandID: id).ifEmpty("checkpoint set")
         case .refresh:
             return "refreshed"
         case .discover:

@@ -2,33 +2,52 @@ import Foundation
 import GeoRepCore
 import Gluster
 
-/// What this worker last saw of each session, and the clock that stamps observations.
+/// The last known state of each session: what this worker observed, and what every worker
+/// published (learnt from the journal), whichever is newer.
 ///
 /// Turns fresh observations into events: a status change (from → to) for the session and for
-/// each brick that changed, and a snapshot when anything changed or one is due.
+/// each brick that changed, and a snapshot when anything changed or one is due. Because it also
+/// learns what other workers published, a worker that takes a shard over continues from the
+/// last published status instead of announcing every session as new.
 actor SessionTracker {
     struct Known {
         var session: SessionRef
         var status: GeoRepStatus
+        /// The observation stamp of `status`.
+        var seq: Int64
         var bricks: [String: GeoRepStatus]
         /// The bricks' details but for `last_synced`, which moves on every sync: a change here
-        /// (crawl status, counters, checkpoint) is worth a snapshot, a newer sync time alone is not.
-        var details: [BrickDetail]
+        /// (crawl status, counters, checkpoint) is worth a snapshot, a newer sync time alone is
+        /// not. Nil when only the journal told us about the session.
+        var details: [BrickDetail]?
     }
 
     private var known: [UUID: Known] = [:]
     private var clock = ObservationClock()
 
-    func knows(_ id: UUID) -> Bool { known[id] != nil }
+    func knows(_ id: UUID) -> Bool { known[id]?.details != nil }
+
+    func status(of id: UUID) -> GeoRepStatus? { known[id]?.status }
 
     func sessions(cluster: String) -> [SessionRef] { known.values.filter { $0.session.cluster == cluster }.map(\.session) }
+
+    /// A stamp for a new observation of `id`, above anything published about it so far (by any
+    /// worker: clocks of different machines may disagree a little).
+    private func stamp(_ id: UUID, cause: Observation.Cause) -> Observation {
+        var observation = clock.next(now: Date(), cause: cause)
+        if let seq = known[id]?.seq, seq >= observation.seq {
+            observation.seq = seq + 1
+            clock = ObservationClock(after: observation.seq)
+        }
+        return observation
+    }
 
     /// Events for one fresh observation of `ref`; `observed == nil` means gluster no longer has it.
     func observe(
         _ ref: SessionRef, observed: ObservedSession?, primaryVolumeId: String?, options: [String: String]?,
         cause: Observation.Cause, forceSnapshot: Bool = false
     ) -> [Event] {
-        let observation = clock.next(now: Date(), cause: cause)
+        let observation = stamp(ref.sessionID, cause: cause)
         guard let observed else {
             guard known.removeValue(forKey: ref.sessionID) != nil || cause.commandId != nil else { return [] }
             return [.sessionDeleted(SessionDeleted(session: ref, observation: observation))]
@@ -54,7 +73,7 @@ actor SessionTracker {
             return b
         }
         let detailsChanged = previous?.details != details
-        known[ref.sessionID] = Known(session: ref, status: status, bricks: brickStatuses, details: details)
+        known[ref.sessionID] = Known(session: ref, status: status, seq: observation.seq, bricks: brickStatuses, details: details)
         if !events.isEmpty || detailsChanged || forceSnapshot {
             events.append(.sessionSnapshot(SessionSnapshot(
                 session: ref, sessionKey: observed.sessionKey, primaryVolumeId: primaryVolumeId,
@@ -68,10 +87,33 @@ actor SessionTracker {
     func markUnreachable(cluster: String) -> [Event] {
         var events: [Event] = []
         for (id, entry) in known where entry.session.cluster == cluster && entry.status != .unknown {
-            let observation = clock.next(now: Date(), cause: .monitor)
+            let observation = stamp(id, cause: .monitor)
             events.append(.sessionStatusChanged(SessionStatusChanged(session: entry.session, from: entry.status, to: .unknown, observation: observation)))
             known[id]?.status = .unknown
+            known[id]?.seq = observation.seq
         }
         return events
+    }
+
+    /// What a worker (this one or another) published, read back from the journal: newer state wins.
+    func learn(_ event: Event) {
+        switch event {
+        case .sessionStatusChanged(let e):
+            let id = e.sessionId
+            if let held = known[id] {
+                guard held.seq < e.observation.seq else { return }
+                known[id]?.status = e.to
+                known[id]?.seq = e.observation.seq
+            } else {
+                known[id] = Known(session: e.session, status: e.to, seq: e.observation.seq, bricks: [:], details: nil)
+            }
+        case .brickStatusChanged(let e):
+            guard let held = known[e.sessionId], held.seq <= e.observation.seq else { return }
+            known[e.sessionId]?.bricks[e.brick] = e.to
+        case .sessionDeleted(let e):
+            if let held = known[e.sessionId], held.seq < e.observation.seq { known.removeValue(forKey: e.sessionId) }
+        case .commandResult, .sessionSnapshot:
+            return
+        }
     }
 }

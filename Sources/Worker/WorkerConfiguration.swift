@@ -16,11 +16,16 @@ public struct WorkerConfiguration: Sendable {
     public var glusterProgram: String
     /// Tries of a command that fails transiently before it is reported failed.
     public var maxAttempts: Int
+    /// Commands this worker runs at once (one per shard at most).
+    public var concurrency: Int
+    /// How often workers tell each other they are alive; one silent for three is gone.
+    public var heartbeatInterval: Duration
     public var instance: String
 
     public init(amqpURL: String, inventory: Inventory, topology: GeoRepTopology = GeoRepTopology(), monitorInterval: Double = 15,
                 snapshotEvery: Int = 20, glusterTimeout: Double = 120, glusterProgram: String = "gluster",
-                maxAttempts: Int = 3, instance: String = ProcessIdentity.name) {
+                maxAttempts: Int = 3, concurrency: Int = 4, heartbeatInterval: Duration = .seconds(2),
+                instance: String = ProcessIdentity.name) {
         self.amqpURL = amqpURL
         self.inventory = inventory
         self.topology = topology
@@ -29,6 +34,8 @@ public struct WorkerConfiguration: Sendable {
         self.glusterTimeout = glusterTimeout
         self.glusterProgram = glusterProgram
         self.maxAttempts = maxAttempts
+        self.concurrency = concurrency
+        self.heartbeatInterval = heartbeatInterval
         self.instance = instance
     }
 }

@@ -23,6 +23,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "The gluster program (env GEOREP_GLUSTER, default gluster from PATH or /usr/sbin).")
     var gluster: String?
 
+    @Option(help: "Commands run at once by this worker (env GEOREP_WORKER_CONCURRENCY, default 4).")
+    var concurrency: Int?
+
+    @Option(help: "Seconds between two heartbeats to the other workers (env GEOREP_HEARTBEAT_INTERVAL, default 2).")
+    var heartbeatInterval: Double?
+
     func run() async throws {
         let logger = settings.logger("georep.worker")
         let env = settings.env
@@ -32,7 +38,9 @@ struct WorkerCommand: AsyncParsableCommand {
         let configuration = WorkerConfiguration(
             amqpURL: try settings.amqp(), inventory: try Inventory.load(path: path), topology: settings.topology,
             monitorInterval: monitorInterval ?? env["GEOREP_MONITOR_INTERVAL"].flatMap { Double($0) } ?? 15,
-            glusterProgram: gluster ?? env["GEOREP_GLUSTER"] ?? "gluster")
+            glusterProgram: gluster ?? env["GEOREP_GLUSTER"] ?? "gluster",
+            concurrency: concurrency ?? env["GEOREP_WORKER_CONCURRENCY"].flatMap { Int($0) } ?? 4,
+            heartbeatInterval: .milliseconds(Int((heartbeatInterval ?? env["GEOREP_HEARTBEAT_INTERVAL"].flatMap { Double($0) } ?? 2) * 1000)))
         let group = ServiceGroup(
             services: [WorkerService(configuration: configuration, logger: logger)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

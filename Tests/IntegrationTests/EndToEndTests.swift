@@ -97,7 +97,7 @@ extension Integration {
 
         let missing = SessionRef(cluster: "lab", primaryVolume: "nosuchvol", secondaryHost: env.labHost, secondaryVolume: "svol2")
         let failed = try await client.run(Command(action: .start, session: missing, sender: "tests"), timeout: 120)
-        #expect(failed.outcome == .failed)
+        #expect(failed.outcome == .rejected)
         #expect(["volume_not_found", "session_not_found"].contains(failed.error?.code ?? ""), "\(failed.message)")
 
         // delete → the rows are gone; the command results were recorded.

@@ -1,0 +1,179 @@
+import AMQP
+import Foundation
+import GeoRepCore
+import Logging
+
+/// The command shards this worker consumes: one lane (a serial task) per shard, so that one
+/// session's commands run in order while different shards run side by side.
+///
+/// Giving a shard up is a handover, not a drop: the lane puts a ``HandoverMarker`` at the end of
+/// the shard's queue, handles every command ahead of it, and cancels its consumer while still
+/// holding the marker unsettled (prefetch 1), so the next owner's first command is the one after
+/// the marker and nothing runs twice or out of order.
+actor ShardSet {
+    typealias Process = @Sendable (Delivery) async throws -> Void
+
+    private let consumer: AMQPConnection
+    private let bus: GeoRepBus
+    private let instance: String
+    private let process: Process
+    private let logger: Logger
+    private var lanes: [Int: Lane] = [:]
+    private var releasing: Set<Int> = []
+    private let failureStream: AsyncStream<Error>
+    private let failures: AsyncStream<Error>.Continuation
+    /// How long a handover waits for its marker before it cancels anyway (when this worker was
+    /// only a standby consumer, the marker goes to the active one instead).
+    let handoverTimeout: Duration
+
+    init(consumer: AMQPConnection, bus: GeoRepBus, instance: String, handoverTimeout: Duration = .seconds(15),
+         logger: Logger, process: @escaping Process) {
+        self.consumer = consumer
+        self.bus = bus
+        self.instance = instance
+        self.process = process
+        self.logger = logger
+        self.handoverTimeout = handoverTimeout
+        (failureStream, failures) = AsyncStream<Error>.makeStream()
+    }
+
+    /// The shards consumed now (not counting those being handed over).
+    var held: Set<Int> { Set(lanes.keys).subtracting(releasing) }
+
+    /// Throws the first error a lane met (a lost connection): the round is over.
+    func firstFailure() async throws {
+        for await error in failureStream { throw error }
+    }
+
+    /// Starts consuming the shards in `desired` that are not consumed yet and hands over the
+    /// ones that are no longer wanted.
+    func reconcile(desired: Set<Int>) async throws {
+        for shard in desired.sorted() where lanes[shard] == nil {
+            let queue = bus.topology.shardQueues[shard]
+            let lane = Lane(shard: shard, queue: queue)
+            lanes[shard] = lane
+            lane.start(self)
+            try await consumer.addConsumer(queue: queue, prefetch: 1)
+            logger.info("consuming a shard", metadata: ["shard": "\(shard)", "queue": "\(queue)"])
+        }
+        for (shard, lane) in lanes where !desired.contains(shard) && !releasing.contains(shard) {
+            releasing.insert(shard)
+            lane.send(.release)
+            logger.info("handing a shard over", metadata: ["shard": "\(shard)"])
+        }
+    }
+
+    /// Passes a delivery to its shard's lane.
+    func route(_ delivery: Delivery) async {
+        guard let shard = bus.topology.shardQueues.firstIndex(of: delivery.consumerTag), let lane = lanes[shard] else {
+            // A delivery for a consumer already cancelled: never looked at, so it goes back in place.
+            try? await consumer.reject(delivery, requeue: true)
+            return
+        }
+        lane.send(.delivery(delivery))
+    }
+
+    /// Lets every lane finish what it holds, then stops them.
+    func drain() async {
+        for lane in lanes.values { lane.finish() }
+        for lane in lanes.values { await lane.done() }
+        lanes.removeAll()
+    }
+
+    /// Stops every lane at once (the connection is gone; unsettled commands are redelivered).
+    func stop() async {
+        for lane in lanes.values { lane.cancel() }
+        for lane in lanes.values { await lane.done() }
+        lanes.removeAll()
+    }
+
+    fileprivate func laneEnded(_ shard: Int) {
+        lanes.removeValue(forKey: shard)
+        releasing.remove(shard)
+        logger.info("handed a shard over", metadata: ["shard": "\(shard)"])
+    }
+
+    fileprivate func laneFailed(_ error: Error) { failures.yield(error) }
+
+    /// One shard's serial loop.
+    fileprivate nonisolated func runLane(_ lane: Lane, inputs: AsyncStream<Lane.Input>) async {
+        var handover: UUID?
+        do {
+            for await input in inputs {
+                switch input {
+                case .delivery(let delivery):
+                    if delivery.properties.type == HandoverMarker.type {
+                        let marker = try? MessageCodec.decoder().decode(HandoverMarker.self, from: Data(delivery.body))
+                        if let handover, marker?.nonce == handover {
+                            try await consumer.cancelConsumer(tag: lane.queue)
+                            try await consumer.ack(delivery)
+                            await laneEnded(lane.shard)
+                            return
+                        }
+                        try await consumer.ack(delivery)  // an earlier or another worker's marker
+                        continue
+                    }
+                    try await process(delivery)
+                case .release:
+                    guard handover == nil else { continue }
+                    let marker = HandoverMarker(instance: instance)
+                    handover = marker.nonce
+                    try await bus.connection.publish(
+                        exchange: "", routingKey: lane.queue, body: Array(try MessageCodec.encoder().encode(marker)),
+                        properties: MessageProperties(contentType: "application/json", type: HandoverMarker.type))
+                    let timeout = handoverTimeout
+                    Task {
+                        try? await Task.sleep(for: timeout)
+                        lane.send(.handoverTimeout)
+                    }
+                case .handoverTimeout:
+                    guard handover != nil else { continue }
+                    try await consumer.cancelConsumer(tag: lane.queue)
+                    await laneEnded(lane.shard)
+                    return
+                }
+            }
+        } catch {
+            await laneFailed(error)
+        }
+    }
+}
+
+/// One shard's inbox and the task that works through it.
+final class Lane: Sendable {
+    enum Input: Sendable {
+        case delivery(Delivery)
+        case release
+        case handoverTimeout
+    }
+
+    let shard: Int
+    let queue: String
+    private let inputs: AsyncStream<Input>
+    private let continuation: AsyncStream<Input>.Continuation
+    private let task = TaskBox()
+
+    init(shard: Int, queue: String) {
+        self.shard = shard
+        self.queue = queue
+        (inputs, continuation) = AsyncStream<Input>.makeStream()
+    }
+
+    func start(_ set: ShardSet) {
+        let inputs = self.inputs
+        task.set(Task { await set.runLane(self, inputs: inputs) })
+    }
+
+    func send(_ input: Input) { continuation.yield(input) }
+    func finish() { continuation.finish() }
+    func cancel() { task.get()?.cancel() }
+    func done() async { await task.get()?.value }
+}
+
+/// A task handle settable once after init.
+final class TaskBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<Void, Never>?
+    func set(_ t: Task<Void, Never>) { lock.withLock { task = t } }
+    func get() -> Task<Void, Never>? { lock.withLock { task } }
+}

@@ -1,0 +1,81 @@
+import AMQP
+import Foundation
+import GeoRepCore
+import Gluster
+import Logging
+
+/// A fleet of clusters served by the stand-in gluster (`ops/standin/gluster`), each with its own
+/// state directory, on a RabbitMQ topology of the test's own: for tests of several worker
+/// processes, kills and scale, where the single real lab would be the bottleneck.
+struct StandinLab {
+    let root: URL
+    let clusters: [String]
+    let topology: GeoRepTopology
+    let inventoryPath: String
+    let env: TestEnvironment
+
+    static var repository: URL {
+        URL(fileURLWithPath: TestEnvironment.schemasDirectory).deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static var standin: String { repository.appendingPathComponent("ops/standin/gluster").path }
+
+    init(clusters count: Int, shards: Int, env: TestEnvironment, latencyMilliseconds: Int = 0) throws {
+        self.env = env
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("georep-standin-\(tag)")
+        self.root = root
+        clusters = (0..<count).map { "sa\(tag)-\($0)" }
+        topology = GeoRepTopology(shards: shards, prefix: "w\(tag)")
+        let inventory = Inventory(clusters: clusters.map { cluster in
+            Inventory.Cluster(id: cluster, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
+                "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(cluster).path)",
+                "GEOREP_STANDIN_LATENCY_MS=\(latencyMilliseconds)",
+                "GEOREP_STANDIN_INIT_SECONDS=1",
+            ])])
+        })
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        for cluster in clusters {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(cluster), withIntermediateDirectories: true)
+        }
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        inventoryPath = root.appendingPathComponent("inventory.json").path
+        try encoder.encode(inventory).write(to: URL(fileURLWithPath: inventoryPath))
+    }
+
+    func session(_ n: Int, cluster: Int = 0) -> SessionRef {
+        SessionRef(cluster: clusters[cluster], primaryVolume: "pvol\(n)", secondaryHost: "standin", secondaryVolume: "svol\(n)")
+    }
+
+    /// Starts `georep worker` on this lab; returns its pid.
+    func spawnWorker(monitorInterval: Double = 1, concurrency: Int = 4, extra: [String: String] = [:]) throws -> pid_t {
+        try spawnGeorep(["worker"], environment: [
+            "GEOREP_AMQP_URL": env.amqpURL, "GEOREP_INVENTORY": inventoryPath, "GEOREP_GLUSTER": Self.standin,
+            "GEOREP_TOPOLOGY_PREFIX": topology.prefix, "GEOREP_SHARDS": String(topology.shards),
+            "GEOREP_MONITOR_INTERVAL": String(monitorInterval), "GEOREP_HEARTBEAT_INTERVAL": "0.5",
+            "GEOREP_WORKER_CONCURRENCY": String(concurrency),
+        ].merging(extra) { $1 })
+    }
+
+    /// The stand-in's journal of one cluster: every state-changing gluster call.
+    func journal(cluster: Int = 0) -> [[String: Any]] {
+        let file = root.appendingPathComponent(clusters[cluster]).appendingPathComponent("journal.jsonl")
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    /// Removes the topology and the state directory.
+    func tearDown(_ admin: AMQPConnection) async {
+        for queue in topology.topology.queues { try? await admin.deleteQueue(queue.name) }
+        for exchange in topology.topology.exchanges { try? await admin.deleteExchange(exchange.name) }
+        try? FileManager.default.removeItem(at: root)
+    }
+}
+
+/// Stops a spawned process: SIGKILL or SIGTERM, and reaps it.
+func stop(_ pid: pid_t, signal: Int32 = SIGTERM) {
+    kill(pid, signal)
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+}
