@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // Pure domain: statuses, rules, messages, validation. Foundation only, no I/O.
@@ -54,11 +57,29 @@ let package = Package(
             dependencies: ["GeoRepCore", "CSpawnShim", .product(name: "Logging", package: "swift-log")]
         ),
 
+        // What every process reports about itself: readiness and metrics (swift-metrics API only).
+        .target(
+            name: "Observability",
+            dependencies: [.product(name: "Metrics", package: "swift-metrics"), .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // The HTTP side every process has: /health/live, /health/ready, /metrics (Prometheus).
+        .target(
+            name: "ServiceHTTP",
+            dependencies: [
+                "Observability",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Services.
         .target(
             name: "Worker",
             dependencies: [
-                "GeoRepCore", "AMQP", "Gluster",
+                "GeoRepCore", "AMQP", "Gluster", "Observability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -66,7 +87,7 @@ let package = Package(
         .target(
             name: "Persister",
             dependencies: [
-                "GeoRepCore", "AMQP", "Postgres",
+                "GeoRepCore", "AMQP", "Postgres", "Observability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -76,8 +97,9 @@ let package = Package(
         .executableTarget(
             name: "georep",
             dependencies: [
-                "GeoRepCore", "AMQP", "Postgres", "Gluster", "Worker", "Persister",
+                "GeoRepCore", "AMQP", "Postgres", "Gluster", "Worker", "Persister", "Observability", "ServiceHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

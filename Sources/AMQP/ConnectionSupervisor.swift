@@ -11,12 +11,17 @@ public struct ConnectionSupervisor: Sendable {
     public let name: String
     public let topology: Topology
     let logger: Logger
+    /// Told `true` when a round's connections are up, `false` when they are lost (for readiness
+    /// and reconnect metrics).
+    let onConnection: @Sendable (Bool) -> Void
 
-    public init(configuration: AMQPConfiguration, name: String, topology: Topology, logger: Logger) {
+    public init(configuration: AMQPConfiguration, name: String, topology: Topology, logger: Logger,
+                onConnection: @escaping @Sendable (Bool) -> Void = { _ in }) {
         self.configuration = configuration
         self.name = name
         self.topology = topology
         self.logger = logger
+        self.onConnection = onConnection
     }
 
     /// Runs until `shouldStop` says so after a round (graceful shutdown, cancellation).
@@ -31,10 +36,12 @@ public struct ConnectionSupervisor: Sendable {
                 try await consumer.open()
                 try await consumer.declare(topology)
                 backoff.reset()
+                onConnection(true)
                 try await body(consumer, publisher)
             } catch {
                 if !shouldStop() { logger.warning("\(name) interrupted; reconnecting", metadata: ["error": "\(error)"]) }
             }
+            onConnection(false)
             await consumer.close()
             await publisher.close()
             if shouldStop() { break }

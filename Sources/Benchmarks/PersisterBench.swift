@@ -137,6 +137,7 @@ struct PersisterBench: AsyncParsableCommand {
         process.arguments = ["persister"]
         process.environment = ProcessInfo.processInfo.environment.merging([
             "GEOREP_AMQP_URL": amqpURL, "GEOREP_PG_URL": pgURL, "GEOREP_TOPOLOGY_PREFIX": topology.prefix, "GEOREP_LOG_LEVEL": "warning",
+            "GEOREP_HTTP": "127.0.0.1:0",
         ]) { $1 }
         try process.run()
         defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }

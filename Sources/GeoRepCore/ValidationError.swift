@@ -18,7 +18,8 @@ public struct ValidationError: Error, Equatable, Sendable, CustomStringConvertib
 
     public var description: String { "invalid \(field) \"\(value)\": \(reason)" }
 
-    static func printable(_ value: String) -> String {
+    /// `value` with control characters escaped and cut to 80 characters, safe to echo in messages and logs.
+    public static func printable(_ value: String) -> String {
         let escaped = value.unicodeScalars.prefix(80).map { scalar -> String in
             scalar.value < 0x20 || scalar.value == 0x7F ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
         }.joined()

@@ -14,6 +14,8 @@ public struct GlusterExecutor: Sendable {
     public var lockRetries = 6
     var runner = ProcessRunner()
     var logger: Logger
+    /// Told of every gluster process that ran (for latency metrics).
+    public var observer: (@Sendable (GlusterCall) -> Void)?
 
     public init(inventory: Inventory, commandTimeout: Double = 120, glusterProgram: String = "gluster", logger: Logger) {
         self.inventory = inventory
@@ -146,6 +148,9 @@ public struct GlusterExecutor: Sendable {
             "args": "\(arguments.dropFirst(GlusterArguments.common.count).joined(separator: " "))",
             "exit": "\(out.exitCode)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
         ])
+        observer?(GlusterCall(operation: GlusterCall.operation(of: arguments), host: host.name, transport: host.transport.rawValue,
+                              seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                              exitCode: out.exitCode))
         if out.timedOut { throw .timeout(host: host.name, seconds: commandTimeout) }
         // ssh's own failures (connection refused, host key mismatch, auth) exit 255.
         if host.transport == .ssh && out.exitCode == 255 {

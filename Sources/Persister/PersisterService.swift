@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import GeoRepCore
 import Logging
+import Observability
 import Postgres
 import ServiceLifecycle
 
@@ -45,17 +46,34 @@ public struct PersisterService: Service {
     let configuration: PersisterConfiguration
     let logger: Logger
     let store = EventStore()
+    /// `amqp` and `postgres`: up while the consumer is connected and PostgreSQL answers.
+    public let health: ServiceHealth
 
-    public init(configuration: PersisterConfiguration, logger: Logger) {
+    public init(configuration: PersisterConfiguration, health: ServiceHealth = ServiceHealth(dependencies: ["amqp", "postgres"]),
+                logger: Logger) {
         self.configuration = configuration
+        self.health = health
         self.logger = logger
     }
 
     public func run() async throws {
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
         let database = PGConnection(url: configuration.postgresURL, name: "persister", logger: logger)
+        let health = self.health
         let supervisor = ConnectionSupervisor(configuration: amqp, name: "georep persister \(configuration.instance)",
-                                              topology: configuration.topology.topology, logger: logger)
+                                              topology: configuration.topology.topology, logger: logger) { up in
+            if !up && health.snapshot["amqp"] == true { GeoRepMetrics.reconnect(target: "amqp", role: "persister") }
+            health.set("amqp", up: up)
+        }
+        // PostgreSQL's readiness, also while no events come.
+        let probe = Task {
+            while !Task.isCancelled {
+                let up = await attempt(database) { (db) throws(PGError) in try db.execute("SELECT 1") } == nil
+                health.set("postgres", up: up)
+                try? await Task.sleep(for: .seconds(5))
+            }
+        }
+        defer { probe.cancel() }
         let queue = configuration.topology.persisterQueue
         await supervisor.run(shouldStop: { Task.isCancelled || Task.isShuttingDownGracefully }) { consumer, publisher in
             let bus = GeoRepBus(connection: publisher, source: "georep/persister/\(configuration.instance)", topology: configuration.topology)
@@ -104,12 +122,15 @@ public struct PersisterService: Service {
             case .failure(let error):
                 logger.warning("dead-lettering an unreadable event", metadata: ["code": "\(error.code)", "reason": "\(error)"])
                 try await bus.deadLetter(item.delivery, from: configuration.topology.persisterQueue, code: error.code, reason: error.description)
+                GeoRepMetrics.deadLettered(code: error.code, role: "persister")
             }
         }
         if !events.isEmpty {
             do {
                 try await commit(events.map(\.event), database: database)
                 logger.debug("stored a batch", metadata: ["events": "\(events.count)"])
+                GeoRepMetrics.persisterBatch(size: events.count)
+                if let oldest = events.map({ observedAt($0.event) }).min() { GeoRepMetrics.persisterLag(seconds: Date().timeIntervalSince(oldest)) }
             } catch {
                 // PostgreSQL refused the batch for its content: find the event it refuses.
                 logger.warning("a batch was refused; writing it event by event", metadata: ["error": "\(error)"])
@@ -117,6 +138,7 @@ public struct PersisterService: Service {
                     do { try await commit([event], database: database) } catch {
                         logger.error("dead-lettering an event PostgreSQL refused", metadata: ["type": "\(event.type)", "error": "\(error)"])
                         try await bus.deadLetter(delivery, from: configuration.topology.persisterQueue, code: "store_refused", reason: "\(error)")
+                        GeoRepMetrics.deadLettered(code: "store_refused", role: "persister")
                     }
                 }
             }
@@ -142,8 +164,13 @@ public struct PersisterService: Service {
             let result: PGError? = await attempt(database) { (db) throws(PGError) in
                 try db.transaction { () throws(PGError) in _ = try store.apply(batch: events, in: db) }
             }
-            guard let error = result else { return }
+            guard let error = result else {
+                health.set("postgres", up: true)
+                return
+            }
             guard error.isConnectionLoss else { throw error }
+            if health.snapshot["postgres"] == true { GeoRepMetrics.reconnect(target: "postgres", role: "persister") }
+            health.set("postgres", up: false)
             logger.warning("PostgreSQL unavailable; retrying", metadata: ["error": "\(error)"])
             try await Task.sleep(for: .seconds(backoff.next()))
         }
@@ -154,4 +181,15 @@ public struct PersisterService: Service {
 struct DecodedDelivery: Sendable {
     var delivery: Delivery
     var event: Result<Event, MessageError>
+}
+
+/// When an event's state was observed (a result: when its command finished).
+func observedAt(_ event: Event) -> Date {
+    switch event {
+    case .commandResult(let r): r.finishedAt
+    case .sessionStatusChanged(let e): e.observation.at
+    case .brickStatusChanged(let e): e.observation.at
+    case .sessionSnapshot(let e): e.observation.at
+    case .sessionDeleted(let e): e.observation.at
+    }
 }

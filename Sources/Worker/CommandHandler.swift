@@ -3,6 +3,7 @@ import Foundation
 import GeoRepCore
 import Gluster
 import Logging
+import Observability
 
 /// Takes one command delivery from decoding to the result event.
 ///
@@ -41,6 +42,8 @@ struct CommandHandler: Sendable {
             try await bus.publish(.commandResult(result), correlationId: delivery.properties.correlationId, replyTo: delivery.properties.replyTo)
             try await bus.deadLetter(delivery, from: queue, code: error.code, reason: error.description)
             try await consumer.ack(delivery)
+            GeoRepMetrics.command(action: salvaged.action.count <= 16 ? salvaged.action : "unknown", outcome: "rejected")
+            GeoRepMetrics.deadLettered(code: error.code, role: "worker")
             return
         }
 
@@ -64,6 +67,7 @@ struct CommandHandler: Sendable {
                 try await bus.connection.publish([reply])
             }
             try await consumer.ack(delivery)
+            GeoRepMetrics.command(action: command.action.rawValue, outcome: "duplicate")
             log.info("command seen before; answered from the journal", metadata: ["outcome": "\(earlier.outcome.rawValue)"])
             return
         }
@@ -82,6 +86,7 @@ struct CommandHandler: Sendable {
                 // Later, on the same shard; no result yet: the command is still under way.
                 try await bus.retryLater(delivery, sessionKey: command.session.key, attempt: attempt + 1)
                 try await consumer.ack(delivery)
+                GeoRepMetrics.command(action: command.action.rawValue, outcome: "retried")
                 log.warning("transient failure; retrying later", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)"])
                 return
             }
@@ -94,6 +99,7 @@ struct CommandHandler: Sendable {
         let result = CommandResult(commandId: command.commandId, action: command.action.rawValue, session: command.session,
                                    outcome: outcome.0, message: outcome.1, error: outcome.2)
         try await finish(delivery, command, result, consumer: consumer, bus: bus)
+        GeoRepMetrics.command(action: command.action.rawValue, outcome: result.outcome.rawValue)
         log.info("command done", metadata: ["outcome": "\(result.outcome.rawValue)", "message": "\(result.message)"])
     }
 
@@ -153,6 +159,8 @@ struct CommandHandler: Sendable {
                               replyTo: delivery.properties.replyTo)
         if deadLetter { try await bus.deadLetter(delivery, from: delivery.queue, code: error.code, reason: error.message) }
         try await consumer.ack(delivery)
+        GeoRepMetrics.command(action: command.action.rawValue, outcome: "rejected")
+        if deadLetter { GeoRepMetrics.deadLettered(code: error.code, role: "worker") }
         log.warning("command rejected", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
     }
 
@@ -163,6 +171,7 @@ struct CommandHandler: Sendable {
             ? await reader.observeCluster(command.session.cluster, forceSnapshot: true)
             : await reader.observe(command.session, cause: cause)
         try await bus.publish(events)
+        countPublished(events + [.commandResult(result)])
         try await bus.publish(.commandResult(result), correlationId: command.commandId.uuidString.lowercased(),
                               replyTo: delivery.properties.replyTo)
         try await consumer.ack(delivery)

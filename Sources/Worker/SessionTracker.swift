@@ -29,6 +29,11 @@ actor SessionTracker {
 
     func status(of id: UUID) -> GeoRepStatus? { known[id]?.status }
 
+    /// How many known sessions of `clusters` are in each status.
+    func statusCounts(clusters: Set<String>) -> [GeoRepStatus: Int] {
+        Dictionary(grouping: known.values.filter { clusters.contains($0.session.cluster) }, by: \.status).mapValues(\.count)
+    }
+
     func sessions(cluster: String) -> [SessionRef] { known.values.filter { $0.session.cluster == cluster }.map(\.session) }
 
     /// A stamp for a new observation of `id`, above anything published about it so far (by any

@@ -3,6 +3,7 @@ import Foundation
 import GeoRepCore
 import Gluster
 import Logging
+import Observability
 import ServiceLifecycle
 
 /// A worker: finds the other workers, takes its share of the command shards, runs commands on
@@ -13,16 +14,20 @@ public struct WorkerService: Service {
     let logger: Logger
     let tracker = SessionTracker()
     let journal = CommandJournal()
+    /// `amqp` is up while the worker's connections are.
+    public let health: ServiceHealth
 
-    public init(configuration: WorkerConfiguration, logger: Logger) {
+    public init(configuration: WorkerConfiguration, health: ServiceHealth = ServiceHealth(dependencies: ["amqp"]), logger: Logger) {
         self.configuration = configuration
+        self.health = health
         self.logger = logger
     }
 
     public func run() async throws {
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
-        let gluster = GlusterExecutor(inventory: configuration.inventory, commandTimeout: configuration.glusterTimeout,
+        var gluster = GlusterExecutor(inventory: configuration.inventory, commandTimeout: configuration.glusterTimeout,
                                       glusterProgram: configuration.glusterProgram, logger: logger)
+        gluster.observer = { call in GeoRepMetrics.glusterCall(operation: call.operation, transport: call.transport, seconds: call.seconds) }
         let reader = SessionReader(gluster: gluster, tracker: tracker, logger: logger)
         let instance = configuration.instance
         let handler = CommandHandler(gluster: gluster, reader: reader, journal: journal, maxAttempts: configuration.maxAttempts,
@@ -32,7 +37,11 @@ public struct WorkerService: Service {
         let name = "georep worker \(instance)"
         let membership = Membership(me: instance, expiry: configuration.heartbeatInterval * 3)
         let follower = JournalFollower(configuration: amqp, topology: topology, journal: journal, tracker: tracker, name: name, logger: logger)
-        let supervisor = ConnectionSupervisor(configuration: amqp, name: name, topology: topology.topology, logger: logger)
+        let health = self.health
+        let supervisor = ConnectionSupervisor(configuration: amqp, name: name, topology: topology.topology, logger: logger) { up in
+            if !up && health.snapshot["amqp"] == true { GeoRepMetrics.reconnect(target: "amqp", role: "worker") }
+            health.set("amqp", up: up)
+        }
 
         await withTaskGroup(of: Void.self) { outer in
             outer.addTask { await follower.run() }
@@ -108,6 +117,7 @@ public struct WorkerService: Service {
             let members = await membership.members()
             let mine = ShardAssignment.shards(of: configuration.instance, members: members, count: bus.topology.shards)
             try await shards.reconcile(desired: mine)
+            GeoRepMetrics.shardsHeld(await shards.held.count)
             try await Task.sleep(for: interval)
         }
     }
@@ -126,11 +136,20 @@ public struct WorkerService: Service {
             for cluster in mine {
                 let round = rounds[cluster, default: 0]
                 rounds[cluster] = round + 1
-                try await bus.publish(await reader.observeCluster(cluster, forceSnapshot: round % max(1, configuration.snapshotEvery) == 0))
+                let events = await reader.observeCluster(cluster, forceSnapshot: round % max(1, configuration.snapshotEvery) == 0)
+                try await bus.publish(events)
+                countPublished(events)
             }
+            let statuses = await tracker.statusCounts(clusters: Set(mine))
+            for status in GeoRepStatus.allCases { GeoRepMetrics.sessions(status: status.rawValue, count: statuses[status] ?? 0) }
             try await Task.sleep(for: .seconds(configuration.monitorInterval))
         }
     }
+}
+
+/// Counts published events by type for the metrics.
+func countPublished(_ events: [Event]) {
+    for (type, n) in Dictionary(grouping: events, by: \.type).mapValues(\.count) { GeoRepMetrics.eventsPublished(type: type, count: n) }
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

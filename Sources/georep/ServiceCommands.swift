@@ -2,15 +2,19 @@ import AMQP
 import ArgumentParser
 import Foundation
 import Gluster
+import Hummingbird
 import Logging
+import Observability
 import Persister
 import Postgres
+import ServiceHTTP
 import ServiceLifecycle
 import Worker
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "worker", abstract: "Consume commands, run gluster, publish events, monitor sessions.")
+        commandName: "worker",
+        abstract: "Consume commands, run gluster, publish events, monitor sessions; receive glustereventsd webhooks.")
 
     @OptionGroup var settings: Settings
 
@@ -31,20 +35,37 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = settings.logger("georep.worker")
-        let env = settings.env
-        guard let path = inventory ?? env["GEOREP_INVENTORY"] else {
+        guard let path = inventory ?? settings.value(.inventory) else {
             throw ValidationError("no inventory: pass --inventory or set GEOREP_INVENTORY")
         }
+        let inventory = try Inventory.load(path: path)
+        let amqpURL = try settings.amqp()
+        let interval = try monitorInterval ?? settings.number(.monitorInterval) ?? 15
+        let snapshotEvery = try settings.number(.snapshotEvery) ?? 20
+        let timeout = try settings.number(.glusterTimeout) ?? 120
+        let workers = try concurrency.map(Double.init) ?? settings.number(.workerConcurrency) ?? 4
+        let heartbeat = try heartbeatInterval ?? settings.number(.heartbeatInterval) ?? 2
         let configuration = WorkerConfiguration(
-            amqpURL: try settings.amqp(), inventory: try Inventory.load(path: path), topology: settings.topology,
-            monitorInterval: monitorInterval ?? env["GEOREP_MONITOR_INTERVAL"].flatMap { Double($0) } ?? 15,
-            glusterProgram: gluster ?? env["GEOREP_GLUSTER"] ?? "gluster",
-            concurrency: concurrency ?? env["GEOREP_WORKER_CONCURRENCY"].flatMap { Int($0) } ?? 4,
-            heartbeatInterval: .milliseconds(Int((heartbeatInterval ?? env["GEOREP_HEARTBEAT_INTERVAL"].flatMap { Double($0) } ?? 2) * 1000)))
-        let group = ServiceGroup(
-            services: [WorkerService(configuration: configuration, logger: logger)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+            amqpURL: amqpURL, inventory: inventory, topology: settings.topology, monitorInterval: interval,
+            snapshotEvery: Int(snapshotEvery), glusterTimeout: timeout, glusterProgram: gluster ?? settings.value(.gluster) ?? "gluster",
+            concurrency: Int(workers), heartbeatInterval: .milliseconds(Int(heartbeat * 1000)))
+        let worker = WorkerService(configuration: configuration, logger: logger)
+        let publisher = ReconnectingPublisher(configuration: try AMQPConfiguration(url: amqpURL), topology: settings.topology,
+                                              source: "georep/webhooks/\(configuration.instance)",
+                                              name: "georep worker \(configuration.instance) webhooks", logger: logger)
+        let tokens = (settings.value(.webhookTokens) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let receiver = WebhookReceiver(tokens: tokens, inventory: inventory, publisher: publisher, logger: logger)
+        if tokens.isEmpty { logger.notice("GEOREP_WEBHOOK_TOKENS is not set: webhook requests are refused (401)") }
+
+        let router = Router()
+        OpsRoutes.add(to: router, health: worker.health)
+        WebhookRoutes.add(to: router, receiver: receiver)
+        let listener = try settings.listener(default: "127.0.0.1:9810")
+        let app = Application(router: router, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-worker"),
+                              services: [worker], logger: logger)
+        logger.info("worker starting", metadata: ["http": "\(listener)", "instance": "\(configuration.instance)"])
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        await publisher.close()
     }
 }
 
@@ -56,11 +77,18 @@ struct PersisterCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = settings.logger("georep.persister")
-        let configuration = PersisterConfiguration(amqpURL: try settings.amqp(), postgresURL: try settings.postgres(), topology: settings.topology)
-        let group = ServiceGroup(
-            services: [PersisterService(configuration: configuration, logger: logger)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        let batch = try settings.number(.persisterBatch) ?? 500
+        let delay = try settings.number(.persisterBatchDelay) ?? 20
+        let configuration = PersisterConfiguration(amqpURL: try settings.amqp(), postgresURL: try settings.postgres(), topology: settings.topology,
+                                                   maxBatch: Int(batch), maxBatchDelay: .milliseconds(Int(delay)))
+        let persister = PersisterService(configuration: configuration, logger: logger)
+        let router = Router()
+        OpsRoutes.add(to: router, health: persister.health)
+        let listener = try settings.listener(default: "127.0.0.1:9820")
+        let app = Application(router: router, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-persister"),
+                              services: [persister], logger: logger)
+        logger.info("persister starting", metadata: ["http": "\(listener)"])
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }
 
@@ -75,7 +103,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = settings.logger("georep.migrate")
-        let directory = schemas ?? settings.env["GEOREP_SCHEMAS"] ?? "Schemas/sql"
+        let directory = schemas ?? settings.value(.schemas) ?? "Schemas/sql"
         let database = PGConnection(url: try settings.postgres(), name: "migrate", logger: logger)
         let applied = try await Migrator(directory: directory, logger: logger).migrate(database)
         await database.close()

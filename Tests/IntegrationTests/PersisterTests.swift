@@ -275,7 +275,9 @@ func spawnGeorep(_ arguments: [String], environment: [String: String]) throws ->
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment.merging(["GEOREP_LOG_LEVEL": "warning"]) { $1 }) { $1 }
+    // An ephemeral HTTP port unless the test names one: several processes run side by side.
+    let defaults = ["GEOREP_LOG_LEVEL": "warning", "GEOREP_HTTP": "127.0.0.1:0"]
+    process.environment = ProcessInfo.processInfo.environment.merging(defaults.merging(environment) { $1 }) { $1 }
     try process.run()
     return process.processIdentifier
 }
