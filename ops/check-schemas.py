@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
 root = pathlib.Path(__file__).resolve().parent.parent / "Schemas" / "messages"
-schemas = {p.name: json.loads(p.read_text()) for p in root.glob("*.schema.json")}
+schemas = {str(p.relative_to(root)): json.loads(p.read_text()) for p in root.rglob("*.schema.json")}
 registry = Registry().with_resources([(s["$id"], Resource.from_contents(s)) for s in schemas.values()])
 
 cases = json.loads(pathlib.Path(sys.argv[1]).read_text())

@@ -32,7 +32,15 @@ import Testing
         }
         for action in CommandAction.allCases {
             let command = Command(action: action, session: ref, options: CommandOptions(force: true, key: "sync-jobs", value: "4"), sender: "test")
-            cases.append(["schema": "command.schema.json", "message": try JSONSerialization.jsonObject(with: Data(MessageCodec.encode(command, source: "test")))])
+            let message = try JSONSerialization.jsonObject(with: Data(MessageCodec.encode(command, source: "test")))
+            cases.append(["schema": "command.schema.json", "message": message])
+            cases.append(["schema": "commands/\(action.rawValue).schema.json", "message": message])
+        }
+        let encoder = MessageCodec.encoder()
+        for (schema, value) in [("worker-heartbeat.schema.json", try encoder.encode(WorkerHeartbeat(instance: "vm/1", shards: [0, 3], leaving: true))),
+                                ("handover-marker.schema.json", try encoder.encode(HandoverMarker(instance: "vm/1"))),
+                                ("journal-marker.schema.json", try encoder.encode(JournalMarker(instance: "vm/1")))] {
+            cases.append(["schema": schema, "message": try JSONSerialization.jsonObject(with: value)])
         }
         #expect(try validate(cases) == 0)
 
@@ -49,6 +57,14 @@ import Testing
         badStatus["data"] = statusData
         var missing = cases[0]["message"] as! [String: Any]
         missing.removeValue(forKey: "specversion")
+        // A config.set without the option's name; a start sent as a stop.
+        let noKey = try JSONSerialization.jsonObject(with: Data(MessageCodec.encode(
+            Command(action: .configSet, session: ref, options: CommandOptions(value: "4"), sender: "test"), source: "test")))
+        let start = try JSONSerialization.jsonObject(with: Data(MessageCodec.encode(Command(action: .start, session: ref, sender: "test"), source: "test")))
+        #expect(try validate([
+            ["schema": "commands/config.set.schema.json", "message": noKey],
+            ["schema": "commands/stop.schema.json", "message": start],
+        ]) == 3)  // missing key; and the stop schema refuses both the type and the action of a start
         #expect(try validate([
             ["schema": "command.schema.json", "message": hostile],
             ["schema": "session-status-changed.schema.json", "message": badStatus],
