@@ -168,6 +168,42 @@ extension Integration {
             #expect(again.error?.code == "session_not_paused", "\(again.message)")
         }
     }
+
+    @Test(.timeLimit(.minutes(3)))
+    func sessionsMadeOutsideTheServiceAreDiscoveredAndTheirDeletionSeen() async throws {
+        try await withLab(clusters: 1, shards: 2) { lab, admin, client in
+            let worker = try lab.spawnWorker(monitorInterval: 1)
+            defer { stop(worker, signal: SIGKILL) }
+            let ref = lab.session(7)
+            // gluster's own CLI, not the service.
+            func standin(_ words: [String]) -> Int32 {
+                runCommandCapturing([StandinLab.standin, "--mode=script", "--xml", "volume", "geo-replication", "pvol7", "standin::svol7"] + words,
+                                    environment: ["GEOREP_STANDIN_STATE": lab.root.appendingPathComponent(lab.clusters[0]).path]).status
+            }
+            #expect(standin(["create", "push-pem"]) == 0)
+            let found = try await eventually(30, every: 0) { () -> SessionSnapshot? in
+                guard let next = await client.nextEvent(timeout: 1), case .success(let (_, event)) = next,
+                      case .sessionSnapshot(let s) = event, s.sessionId == ref.sessionID else { return nil }
+                return s
+            }
+            #expect(found?.status == .notStarted, "the monitor did not discover the session: \(String(describing: found))")
+            #expect(found?.observation.cause == .monitor)
+            #expect(found?.options?.isEmpty == false, "a discovered session's snapshot carries its options")
+
+            #expect(standin(["delete"]) == 0)
+            let gone = try await eventually(30, every: 0) { () -> SessionDeleted? in
+                guard let next = await client.nextEvent(timeout: 1), case .success(let (_, event)) = next,
+                      case .sessionDeleted(let d) = event, d.sessionId == ref.sessionID else { return nil }
+                return d
+            }
+            #expect(gone != nil, "no session.deleted after the session vanished")
+
+            // discover on demand answers for the whole cluster.
+            #expect(standin(["create", "push-pem"]) == 0)
+            let discovered = try await client.run(Command(action: .discover, session: ref, sender: "tests"), timeout: 30)
+            #expect(discovered.outcome == .succeeded)
+        }
+    }
 }
 }
 
