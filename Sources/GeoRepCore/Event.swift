@@ -6,12 +6,14 @@ public enum Event: Sendable, Hashable {
     case brickStatusChanged(BrickStatusChanged)
     case sessionSnapshot(SessionSnapshot)
     case sessionDeleted(SessionDeleted)
+    case clusterInventory(ClusterInventory)
+    case commandAccepted(CommandAccepted)
 
     /// Every CloudEvent type an event can have.
     public static let allTypes = [
         "georep.command.succeeded", "georep.command.failed", "georep.command.rejected",
         "georep.session.status_changed", "georep.brick.status_changed",
-        "georep.session.snapshot", "georep.session.deleted",
+        "georep.session.snapshot", "georep.session.deleted", "georep.cluster.inventory", "georep.command.accepted",
     ]
 
     public var type: String {
@@ -21,6 +23,8 @@ public enum Event: Sendable, Hashable {
         case .brickStatusChanged: "georep.brick.status_changed"
         case .sessionSnapshot: "georep.session.snapshot"
         case .sessionDeleted: "georep.session.deleted"
+        case .clusterInventory: "georep.cluster.inventory"
+        case .commandAccepted: "georep.command.accepted"
         }
     }
 
@@ -33,6 +37,8 @@ public enum Event: Sendable, Hashable {
         case .brickStatusChanged(let e): "georep.brick.status.\(e.to.routingWord)"
         case .sessionSnapshot: "georep.session.snapshot"
         case .sessionDeleted: "georep.session.deleted"
+        case .clusterInventory: "georep.cluster.inventory"
+        case .commandAccepted: "georep.command.accepted"
         }
     }
 
@@ -44,6 +50,8 @@ public enum Event: Sendable, Hashable {
         case .brickStatusChanged(let e): e.session.key
         case .sessionSnapshot(let e): e.session.key
         case .sessionDeleted(let e): e.session.key
+        case .clusterInventory(let e): e.cluster
+        case .commandAccepted(let e): e.session.key
         }
     }
 }

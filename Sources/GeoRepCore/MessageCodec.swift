@@ -91,6 +91,8 @@ public enum MessageCodec {
         case .brickStatusChanged(let p): return Array(try envelope(p))
         case .sessionSnapshot(let p): return Array(try envelope(p))
         case .sessionDeleted(let p): return Array(try envelope(p))
+        case .clusterInventory(let p): return Array(try envelope(p))
+        case .commandAccepted(let p): return Array(try envelope(p))
         }
     }
 
@@ -109,6 +111,10 @@ public enum MessageCodec {
             event = .sessionSnapshot(try decode(CloudEvent<SessionSnapshot>.self, from: data).data)
         case "georep.session.deleted":
             event = .sessionDeleted(try decode(CloudEvent<SessionDeleted>.self, from: data).data)
+        case "georep.cluster.inventory":
+            event = .clusterInventory(try decode(CloudEvent<ClusterInventory>.self, from: data).data)
+        case "georep.command.accepted":
+            event = .commandAccepted(try decode(CloudEvent<CommandAccepted>.self, from: data).data)
         default:
             throw .unknownEventType(header.type)
         }

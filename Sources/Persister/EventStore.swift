@@ -28,6 +28,8 @@ public struct EventStore: Sendable {
         var sessionChanges: [SessionStatusChanged] = []
         var brickChanges: [BrickStatusChanged] = []
         var results: [CommandResult] = []
+        var accepted: [CommandAccepted] = []
+        var inventories: [String: ClusterInventory] = [:]
         for event in events {
             switch event {
             case .sessionSnapshot(let s):
@@ -38,15 +40,22 @@ public struct EventStore: Sendable {
             case .sessionStatusChanged(let e): sessionChanges.append(e)
             case .brickStatusChanged(let e): brickChanges.append(e)
             case .commandResult(let r): results.append(r)
+            case .commandAccepted(let a): accepted.append(a)
+            case .clusterInventory(let i):
+                if let held = inventories[i.cluster], held.observation.seq >= i.observation.seq { continue }
+                inventories[i.cluster] = i
             }
         }
+        var changed = Set<UUID>()
+        for inventory in inventories.values { changed.formUnion(try applyInventory(inventory, db)) }
         for snapshot in snapshots.values.sorted(by: { $0.observation.seq < $1.observation.seq }) { try applySnapshot(snapshot, db) }
         for deletion in deletions { try applyDeleted(deletion, db) }
         try applySessionStatuses(sessionChanges, db)
         try applyBrickStatuses(brickChanges, db)
+        try applyAccepted(accepted, db)
         try applyResults(results, db)
 
-        var changed = Set(snapshots.keys)
+        changed.formUnion(snapshots.keys)
         deletions.forEach { changed.insert($0.sessionId) }
         sessionChanges.forEach { changed.insert($0.sessionId) }
         brickChanges.forEach { changed.insert($0.sessionId) }
@@ -243,19 +252,100 @@ public struct EventStore: Sendable {
             ])
     }
 
+    private func applyAccepted(_ rows: [CommandAccepted], _ db: PGSession) throws(PGError) {
+        guard !rows.isEmpty else { return }
+        try db.execute("""
+            INSERT INTO georep_commands (command_id, action, session_id, session_ref, outcome, message, sender, accepted_at)
+            SELECT c, a, s, r, 'pending', 'accepted; waiting for a worker', n, t
+            FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::text[], $5::varchar[], $6::timestamptz[]) AS x(c, a, s, r, n, t)
+            ON CONFLICT (command_id) DO NOTHING
+            """, [
+                PGArray.literal(rows.map { $0.commandId.uuidString }), PGArray.literal(rows.map { String($0.action.prefix(32)) }),
+                PGArray.literal(rows.map { $0.sessionId.uuidString }), PGArray.literal(rows.map { $0.session.key }),
+                PGArray.literal(rows.map { String($0.sender.prefix(128)) }), PGArray.literal(rows.map { timestamp($0.acceptedAt) }),
+            ])
+    }
+
+    /// A result replaces a pending row; a second result for a command (which the workers never
+    /// send, but a replay might) changes nothing.
     private func applyResults(_ results: [CommandResult], _ db: PGSession) throws(PGError) {
         let rows = results.filter { $0.commandId != nil }
         guard !rows.isEmpty else { return }
         try db.execute("""
             INSERT INTO georep_commands (command_id, action, session_id, session_ref, outcome, message, error_code, finished_at)
-            SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::text[], $5::varchar[], $6::text[], $7::varchar[], $8::timestamptz[])
-            ON CONFLICT (command_id) DO NOTHING
+            SELECT DISTINCT ON (c) * FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::text[], $5::varchar[], $6::text[],
+                                                 $7::varchar[], $8::timestamptz[]) AS x(c, a, s, r, o, m, e, f)
+            ON CONFLICT (command_id) DO UPDATE SET
+                outcome = EXCLUDED.outcome, message = EXCLUDED.message, error_code = EXCLUDED.error_code,
+                finished_at = EXCLUDED.finished_at, recorded_at = now()
+            WHERE georep_commands.outcome = 'pending'
             """, [
                 PGArray.literal(rows.map { $0.commandId!.uuidString }), PGArray.literal(rows.map { String($0.action.prefix(32)) }),
                 PGArray.literal(rows.map { $0.sessionId?.uuidString }), PGArray.literal(rows.map { $0.session?.key }),
                 PGArray.literal(rows.map { $0.outcome.rawValue }), PGArray.literal(rows.map(\.message)),
                 PGArray.literal(rows.map { $0.error?.code }), PGArray.literal(rows.map { timestamp($0.finishedAt) }),
             ])
+    }
+
+    // MARK: Cluster inventories
+
+    /// Volumes, bricks and hosts as the cluster has them now; sessions it no longer has are
+    /// removed (when the inventory could tell). Returns the sessions removed.
+    private func applyInventory(_ i: ClusterInventory, _ db: PGSession) throws(PGError) -> Set<UUID> {
+        let seq = String(i.observation.seq)
+        try db.execute("INSERT INTO gluster_clusters (cluster_id) VALUES ($1) ON CONFLICT DO NOTHING", [i.cluster])
+        let newer = try db.execute("""
+            UPDATE gluster_clusters SET inventory_seq = $2, inventory_at = $3
+            WHERE cluster_id = $1 AND (inventory_seq IS NULL OR inventory_seq < $2)
+            """, [i.cluster, seq, timestamp(i.observation.at)])
+        guard newer.affectedRows == 1 else { return [] }
+        let volumes = i.volumes.filter { uuidOrNil($0.id) != nil }
+        // Volumes gone, or re-created under the same name (a new id): out, with their bricks.
+        try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1 AND NOT (id = ANY($2::uuid[]))",
+                       [i.cluster, PGArray.literal(volumes.map(\.id))])
+        try db.execute("DELETE FROM gluster_volumes v USING unnest($2::uuid[], $3::text[]) AS n(id, name) WHERE v.cluster_id = $1 AND v.vol_name = n.name AND v.id <> n.id",
+                       [i.cluster, PGArray.literal(volumes.map(\.id)), PGArray.literal(volumes.map(\.name))])
+        try db.execute("""
+            INSERT INTO gluster_volumes (id, cluster_id, vol_name, status, _update_date)
+            SELECT id, $1, name, status, now() FROM unnest($2::uuid[], $3::text[], $4::text[]) AS v(id, name, status)
+            ON CONFLICT (id) DO UPDATE SET vol_name = EXCLUDED.vol_name, status = EXCLUDED.status, _update_date = now()
+            """, [i.cluster, PGArray.literal(volumes.map(\.id)), PGArray.literal(volumes.map(\.name)),
+                  PGArray.literal(volumes.map { String($0.status.prefix(32)) })])
+        let bricks = volumes.flatMap { v in v.bricks.map { (v.id, $0) } }
+        let servers = Dictionary(bricks.compactMap { b in uuidOrNil(b.1.hostUuid).map { ($0, b.1.host) } }, uniquingKeysWith: { a, _ in a })
+        if !servers.isEmpty {
+            try db.execute("""
+                INSERT INTO gluster_server (server_uuid, cluster_id, host_name, _update_date)
+                SELECT u, $1, h, now() FROM unnest($2::uuid[], $3::text[]) AS s(u, h)
+                ON CONFLICT (server_uuid) DO UPDATE SET host_name = EXCLUDED.host_name, _update_date = now()
+                """, [i.cluster, PGArray.literal(Array(servers.keys)), PGArray.literal(Array(servers.values))])
+        }
+        try db.execute("DELETE FROM gluster_volume_bricks b USING gluster_volumes v WHERE b.volume_id = v.id AND v.cluster_id = $1 AND NOT (b.id = ANY($2::uuid[]))",
+                       [i.cluster, PGArray.literal(bricks.map { $0.1.id.uuidString })])
+        if !bricks.isEmpty {
+            try db.execute("""
+                INSERT INTO gluster_volume_bricks (id, volume_id, server_uuid, host_name, brick_dir, _update_date)
+                SELECT i, v, u, h, d, now() FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS b(i, v, u, h, d)
+                ON CONFLICT (id) DO UPDATE SET server_uuid = EXCLUDED.server_uuid, _update_date = now()
+                """, [PGArray.literal(bricks.map { $0.1.id.uuidString }), PGArray.literal(bricks.map(\.0)),
+                      PGArray.literal(bricks.map { uuidOrNil($0.1.hostUuid) }), PGArray.literal(bricks.map(\.1.host)),
+                      PGArray.literal(bricks.map(\.1.path))])
+        }
+        guard let present = i.sessionIds else { return [] }
+        // Sessions that vanished unwatched: gone, unless seen after this inventory was taken.
+        let gone = try db.execute("""
+            SELECT session_id FROM gluster_georep_session
+            WHERE cluster_id = $1 AND NOT (session_id = ANY($2::uuid[])) AND observed_seq < $3
+            """, [i.cluster, PGArray.literal(present.map(\.uuidString)), seq]).rows.compactMap { $0[0].flatMap(UUID.init(uuidString:)) }
+        guard !gone.isEmpty else { return [] }
+        try db.execute("""
+            INSERT INTO georep_session_tombstones (session_id, observed_seq)
+            SELECT g, $2 FROM unnest($1::uuid[]) AS g
+            ON CONFLICT (session_id) DO UPDATE SET observed_seq = GREATEST(georep_session_tombstones.observed_seq, EXCLUDED.observed_seq),
+                deleted_at = now()
+            """, [PGArray.literal(gone.map(\.uuidString)), seq])
+        try db.execute("DELETE FROM gluster_georep_session WHERE session_id = ANY($1::uuid[])", [PGArray.literal(gone.map(\.uuidString))])
+        return Set(gone)
     }
 
     private func notify(_ sessions: Set<UUID>, _ db: PGSession) throws(PGError) {

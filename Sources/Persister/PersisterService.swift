@@ -191,5 +191,7 @@ func observedAt(_ event: Event) -> Date {
     case .brickStatusChanged(let e): e.observation.at
     case .sessionSnapshot(let e): e.observation.at
     case .sessionDeleted(let e): e.observation.at
+    case .clusterInventory(let e): e.observation.at
+    case .commandAccepted(let e): e.acceptedAt
     }
 }

@@ -32,19 +32,31 @@ struct SessionReader: Sendable {
     }
 
     /// Every session of a cluster with one `status detail` call (plus one `volume info`):
-    /// changes, new sessions (discovered) and vanished ones (deleted).
+    /// changes, new sessions (discovered), vanished ones (deleted) and the cluster's inventory.
+    ///
+    /// gluster answers "no session at all" and "could not read the status" (a lost race for its
+    /// cluster lock) with the same words, so an empty answer counts as "none" only when two
+    /// rounds in a row give it; a list that simply lacks a session is conclusive at once.
     func observeCluster(_ cluster: String, forceSnapshot: Bool) async -> [Event] {
-        var ids: [String: String] = [:]
+        let stamp = await tracker.stampBeforeReading()
+        let volumes: [VolumeInfo]
         let observed: [ObservedSession]
+        var conclusive = true
         do {
-            ids = Dictionary(try await gluster.volumes(cluster: cluster).map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
-            observed = try await gluster.statusDetail(cluster: cluster, volumeIDs: ids)
-        } catch .sessionNotFound {
-            observed = []  // gluster's answer when no session exists at all
+            volumes = try await gluster.volumes(cluster: cluster)
+            let ids = Dictionary(volumes.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+            do {
+                observed = try await gluster.statusDetail(cluster: cluster, volumeIDs: ids)
+            } catch .sessionNotFound {
+                observed = []
+                conclusive = await tracker.emptyAnswer(cluster: cluster) >= 2
+            }
         } catch {
             logger.warning("cannot read cluster status", metadata: ["cluster": "\(cluster)", "error": "\(error)"])
             return await tracker.markUnreachable(cluster: cluster)
         }
+        if !observed.isEmpty { await tracker.clearEmptyAnswers(cluster: cluster) }
+        let ids = Dictionary(volumes.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
         var events: [Event] = []
         var seen = Set<SessionRef>()
         for session in observed {
@@ -59,9 +71,29 @@ struct SessionReader: Sendable {
             events += await tracker.observe(ref, observed: session, primaryVolumeId: ids[session.primaryVolume], options: options,
                                             cause: .monitor, forceSnapshot: forceSnapshot || isNew)
         }
-        for ref in await tracker.sessions(cluster: cluster) where !seen.contains(ref) {
-            events += await tracker.observe(ref, observed: nil, primaryVolumeId: nil, options: nil, cause: .monitor)
+        if conclusive {
+            for ref in await tracker.sessions(cluster: cluster) where !seen.contains(ref) {
+                events += await tracker.observe(ref, observed: nil, primaryVolumeId: nil, options: nil, cause: .monitor)
+            }
+        }
+        let inventory = ClusterInventory.Volume.list(volumes)
+        let sessionIds = conclusive ? seen.map(\.sessionID).sorted { $0.uuidString < $1.uuidString } : nil
+        if let event = await tracker.inventory(cluster: cluster, volumes: inventory, sessionIds: sessionIds, force: forceSnapshot,
+                                                   observation: stamp) {
+            events.append(event)
         }
         return events
+    }
+}
+
+extension ClusterInventory.Volume {
+    /// The inventory's view of `volume info`, with stable brick ids.
+    static func list(_ volumes: [VolumeInfo]) -> [ClusterInventory.Volume] {
+        volumes.map { v in
+            ClusterInventory.Volume(id: v.id, name: v.name, status: v.status, bricks: v.bricks.map { b in
+                ClusterInventory.Brick(id: StableID.brick(volumeID: v.id, host: b.host, path: b.path), host: b.host, path: b.path,
+                                       hostUuid: b.hostUuid)
+            })
+        }
     }
 }

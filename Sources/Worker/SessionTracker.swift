@@ -24,6 +24,30 @@ actor SessionTracker {
 
     private var known: [UUID: Known] = [:]
     private var clock = ObservationClock()
+    /// Consecutive monitor rounds whose status answer was the ambiguous empty one, by cluster.
+    private var emptyAnswers: [String: Int] = [:]
+    /// The last inventory published for each cluster, to publish again only on a change.
+    private var inventories: [String: ([ClusterInventory.Volume], [UUID]?)] = [:]
+
+    /// Counts one more ambiguous empty answer for `cluster`; returns how many in a row.
+    func emptyAnswer(cluster: String) -> Int {
+        emptyAnswers[cluster, default: 0] += 1
+        return emptyAnswers[cluster]!
+    }
+
+    func clearEmptyAnswers(cluster: String) { emptyAnswers.removeValue(forKey: cluster) }
+
+    /// A stamp taken before a cluster is read: a session seen by anyone after it is newer than
+    /// the inventory, so the inventory cannot make it vanish.
+    func stampBeforeReading() -> Observation { clock.next(now: Date(), cause: .monitor) }
+
+    /// A cluster inventory event when it differs from the last one published (or when forced).
+    func inventory(cluster: String, volumes: [ClusterInventory.Volume], sessionIds: [UUID]?, force: Bool,
+                   observation: Observation) -> Event? {
+        if !force, let last = inventories[cluster], last.0 == volumes, last.1 == sessionIds { return nil }
+        inventories[cluster] = (volumes, sessionIds)
+        return .clusterInventory(ClusterInventory(cluster: cluster, volumes: volumes, sessionIds: sessionIds, observation: observation))
+    }
 
     func knows(_ id: UUID) -> Bool { known[id]?.details != nil }
 
@@ -117,7 +141,7 @@ actor SessionTracker {
             known[e.sessionId]?.bricks[e.brick] = e.to
         case .sessionDeleted(let e):
             if let held = known[e.sessionId], held.seq < e.observation.seq { known.removeValue(forKey: e.sessionId) }
-        case .commandResult, .sessionSnapshot:
+        case .commandResult, .sessionSnapshot, .clusterInventory, .commandAccepted:
             return
         }
     }

@@ -78,6 +78,8 @@ struct DemoCommand: AsyncParsableCommand {
         case .brickStatusChanged(let e): "\(event.routingKey) \(e.brick): \(e.from?.rawValue ?? "-") -> \(e.to.rawValue)"
         case .sessionSnapshot(let s): "\(event.routingKey) \(s.session.key): \(s.status.rawValue), \(s.bricks.count) bricks, \(s.options.map { "\($0.count) options" } ?? "options not re-read")"
         case .sessionDeleted(let e): "\(event.routingKey) \(e.session.key)"
+        case .clusterInventory(let e): "\(event.routingKey) \(e.cluster): \(e.volumes.count) volumes, \(e.sessionIds.map { "\($0.count) sessions" } ?? "sessions not known")"
+        case .commandAccepted(let e): "\(event.routingKey) \(e.action) for \(e.session.key)"
         }
     }
 

@@ -25,6 +25,12 @@ import Testing
             ("session-snapshot.schema.json", .sessionSnapshot(SessionSnapshot(session: ref, sessionKey: "k", primaryVolumeId: "v", secondaryVolumeId: "s",
                                                                              status: .active, bricks: [brick], options: ["sync_jobs": "3"], observation: o))),
             ("session-deleted.schema.json", .sessionDeleted(SessionDeleted(session: ref, observation: o))),
+            ("cluster-inventory.schema.json", .clusterInventory(ClusterInventory(cluster: "lab", volumes: [
+                ClusterInventory.Volume(id: UUID().uuidString, name: "mvol", status: "Started", bricks: [
+                    ClusterInventory.Brick(id: UUID(), host: "vm", path: "/b1", hostUuid: UUID().uuidString)]),
+            ], sessionIds: [ref.sessionID], observation: o))),
+            ("cluster-inventory.schema.json", .clusterInventory(ClusterInventory(cluster: "lab", volumes: [], sessionIds: nil, observation: o))),
+            ("command-accepted.schema.json", .commandAccepted(CommandAccepted(command: Command(action: .start, session: ref, sender: "api")))),
         ]
         var cases: [[String: Any]] = []
         for (schema, event) in events {

@@ -67,6 +67,8 @@ extension Integration {
         try await database.run { [cluster] (db) throws(PGError) in
             try db.execute("DELETE FROM georep_status_history WHERE session_id IN (SELECT session_id FROM gluster_georep_session WHERE cluster_id = $1)", [cluster])
             try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
+            try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1", [cluster])
+            try db.execute("DELETE FROM gluster_server WHERE cluster_id = $1", [cluster])
             try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
         }
     }
@@ -98,6 +100,49 @@ extension Integration {
         try await apply([snapshot(r, seq: 40, status: .notStarted)])  // created again later
         #expect(try await scalar("SELECT status FROM gluster_georep_session WHERE session_id = $1", [id]) == "NOTSTARTED")
         try await cleanup()
+    }
+
+    @Test func anInventoryKeepsVolumesAndBricksAndDropsSessionsThatVanishedUnwatched() async throws {
+        let (gone, stays, later) = (ref(11), ref(12), ref(13))
+        try await apply([snapshot(gone, seq: 10, status: .active), snapshot(stays, seq: 10, status: .active)])
+        let volumeID = "22222222-3333-4444-8555-666666666666"
+        let brick = ClusterInventory.Brick(id: StableID.brick(volumeID: volumeID, host: "node1", path: "/data/b1"), host: "node1",
+                                           path: "/data/b1", hostUuid: "7be8d38a-8d56-484f-bc15-48d6c08a17f2")
+        func inventory(seq: Int64, sessions: [UUID]?) -> Event {
+            .clusterInventory(ClusterInventory(cluster: cluster, volumes: [
+                ClusterInventory.Volume(id: volumeID, name: "fresh", status: "Started", bricks: [brick]),
+            ], sessionIds: sessions, observation: Observation(seq: seq, at: Date(), cause: .monitor)))
+        }
+        // An inventory that cannot tell which sessions exist removes none.
+        try await apply([inventory(seq: 20, sessions: nil)])
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_session WHERE cluster_id = $1", [cluster]) == "2")
+        #expect(try await scalar("SELECT status FROM gluster_volumes WHERE cluster_id = $1 AND vol_name = 'fresh'", [cluster]) == "Started")
+        #expect(try await scalar("SELECT brick_dir FROM gluster_volume_bricks WHERE id = $1", [brick.id.uuidString]) == "/data/b1")
+        // One that lists `stays`: `gone` goes; a session seen after the inventory was taken stays too.
+        try await apply([snapshot(later, seq: 40, status: .initializing), inventory(seq: 30, sessions: [stays.sessionID])])
+        let left = try await scalar("SELECT string_agg(master_volume_name, ',' ORDER BY master_volume_name) FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
+        #expect(left == "vol12,vol13")
+        // A late snapshot of the removed session does not bring it back.
+        try await apply([snapshot(gone, seq: 25, status: .active)])
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_session WHERE session_id = $1", [gone.sessionID.uuidString]) == "0")
+        try await cleanup()
+    }
+
+    @Test func anAcceptedCommandIsPendingUntilItsResult() async throws {
+        let command = Command(action: .start, session: ref(14), sender: "api-tests")
+        let id = command.commandId.uuidString
+        try await apply([.commandAccepted(CommandAccepted(command: command))])
+        #expect(try await scalar("SELECT outcome FROM georep_commands WHERE command_id = $1", [id]) == "pending")
+        let result = CommandResult(commandId: command.commandId, action: "start", session: command.session, outcome: .failed,
+                                   message: "gluster said no", error: ErrorInfo(code: "gluster_failed", message: "no"))
+        try await apply([.commandResult(result)])
+        #expect(try await scalar("SELECT outcome || ':' || message || ':' || error_code FROM georep_commands WHERE command_id = $1", [id])
+                == "failed:gluster said no:gluster_failed")
+        // A replayed acceptance or a second result changes nothing.
+        try await apply([.commandAccepted(CommandAccepted(command: command)),
+                         .commandResult(CommandResult(commandId: command.commandId, action: "start", session: command.session, outcome: .succeeded, message: "late"))])
+        #expect(try await scalar("SELECT outcome FROM georep_commands WHERE command_id = $1", [id]) == "failed")
+        try await database.run { (db) throws(PGError) in try db.execute("DELETE FROM georep_commands WHERE command_id = $1", [id]) }
     }
 
     @Test func readersHearOfCommitsThroughNotify() async throws {

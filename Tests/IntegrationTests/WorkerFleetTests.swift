@@ -71,6 +71,8 @@ extension Integration {
             defer { stop(first, signal: SIGKILL); stop(second, signal: SIGKILL) }
             let split = try #require(try await waitForSplit(admin, lab, workers: 2), "two workers never split the 8 shards")
             print("two workers split the shards: \(split.mapValues(\.shards))")
+            // Until the split, the first worker to start may have watched every cluster for a round.
+            let settled = Date().addingTimeInterval(0.5)
 
             // Sessions on every cluster: each command gets exactly its result.
             var commands: [Command] = []
@@ -88,7 +90,7 @@ extension Integration {
                 guard let next = await client.nextEvent(timeout: 1), case .success(let (header, event)) = next else { continue }
                 switch event {
                 case .commandResult(let r): if let id = r.commandId { results[id] = r }
-                case .sessionSnapshot(let s) where s.observation.cause == .monitor:
+                case .sessionSnapshot(let s) where s.observation.cause == .monitor && s.observation.at > settled:
                     snapshotSources[s.session.cluster, default: []].insert(header.source)
                 default: break
                 }
