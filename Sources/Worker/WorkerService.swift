@@ -134,6 +134,8 @@ public struct WorkerService: Service {
                 .filter { held.contains(ShardAssignment.monitorShard(ofCluster: $0, count: bus.topology.shards)) }
             rounds = rounds.filter { mine.contains($0.key) }
             for cluster in mine {
+                // Ownership may have moved while this round read the clusters before.
+                guard await shards.held.contains(ShardAssignment.monitorShard(ofCluster: cluster, count: bus.topology.shards)) else { continue }
                 let round = rounds[cluster, default: 0]
                 rounds[cluster] = round + 1
                 let events = await reader.observeCluster(cluster, forceSnapshot: round % max(1, configuration.snapshotEvery) == 0)

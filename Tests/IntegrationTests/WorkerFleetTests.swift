@@ -71,8 +71,9 @@ extension Integration {
             defer { stop(first, signal: SIGKILL); stop(second, signal: SIGKILL) }
             let split = try #require(try await waitForSplit(admin, lab, workers: 2), "two workers never split the 8 shards")
             print("two workers split the shards: \(split.mapValues(\.shards))")
-            // Until the split, the first worker to start may have watched every cluster for a round.
-            let settled = Date().addingTimeInterval(0.5)
+            // Until the split, the first worker to start may have watched every cluster; a round it
+            // began before handing a shard over may still finish (a round takes under a second here).
+            let settled = Date().addingTimeInterval(1.5)
 
             // Sessions on every cluster: each command gets exactly its result.
             var commands: [Command] = []
