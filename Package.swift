@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // Pure domain: statuses, rules, messages, validation. Foundation only, no I/O.
@@ -93,11 +94,23 @@ let package = Package(
             ]
         ),
 
+        // The HTTP API: PostgreSQL reads, commands out through RabbitMQ.
+        .target(
+            name: "API",
+            dependencies: [
+                "GeoRepCore", "AMQP", "Postgres", "Observability",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The one executable that wires them.
         .executableTarget(
             name: "georep",
             dependencies: [
-                "GeoRepCore", "AMQP", "Postgres", "Gluster", "Worker", "Persister", "Observability", "ServiceHTTP",
+                "GeoRepCore", "AMQP", "Postgres", "Gluster", "Worker", "Persister", "API", "Observability", "ServiceHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

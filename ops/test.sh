@@ -10,8 +10,10 @@ set -a
 . /var/lib/georep/stack.env
 set +a
 
-# Clients that are not ours: the pika example and the jsonschema validator (both from PyPI).
-python3 -c 'import pika, jsonschema' 2>/dev/null || python3 -m pip install -q pika jsonschema
+# Clients that are not ours, from PyPI: the pika example, the jsonschema validator, schemathesis
+# (the API against its OpenAPI document), the OpenAPI and YAML validators for the ops artifacts.
+python3 -c 'import pika, jsonschema, schemathesis, openapi_spec_validator, yaml' 2>/dev/null \
+    || python3 -m pip install -q pika jsonschema schemathesis openapi-spec-validator pyyaml
 
 echo "[test] building"
 swift build --build-tests

@@ -18,9 +18,13 @@ public struct GeoRepBus: Sendable {
 
     /// Sends a command to its session's shard. `replyTo` names a queue that also gets the result.
     public func send(_ command: Command, replyTo: String? = nil) async throws {
-        let body = try MessageCodec.encode(command, source: source)
-        try await connection.publish(
-            exchange: topology.commandsExchange, routingKey: command.session.key, body: body,
+        try await connection.publish([try message(command, replyTo: replyTo)])
+    }
+
+    /// A command as it goes to the commands exchange.
+    public func message(_ command: Command, replyTo: String? = nil) throws -> OutgoingMessage {
+        OutgoingMessage(
+            exchange: topology.commandsExchange, routingKey: command.session.key, body: try MessageCodec.encode(command, source: source),
             properties: MessageProperties(
                 contentType: MessageCodec.contentType, messageId: command.commandId.uuidString.lowercased(),
                 correlationId: command.commandId.uuidString.lowercased(), replyTo: replyTo, type: command.eventType, appId: source))

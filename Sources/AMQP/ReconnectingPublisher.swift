@@ -33,6 +33,14 @@ public actor ReconnectingPublisher {
         try await withRetry { bus in try await bus.send(command, replyTo: replyTo) }
     }
 
+    /// Sends a command and then announces it with `georep.command.accepted`, confirmed together
+    /// (in that order: an announcement is never published for a command that was not).
+    public func sendAndAnnounce(_ command: Command) async throws {
+        try await withRetry { bus in
+            try await bus.connection.publish([try bus.message(command), try bus.message(.commandAccepted(CommandAccepted(command: command)), correlationId: nil)])
+        }
+    }
+
     public func close() async {
         await connection?.close()
         connection = nil

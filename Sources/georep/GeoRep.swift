@@ -10,6 +10,6 @@ struct GeoRep: AsyncParsableCommand {
             GEOREP_INVENTORY, GEOREP_SHARDS, GEOREP_SCHEMAS, GEOREP_LOG_LEVEL. `ops/stack-up.sh` writes
             them for the local stack to /var/lib/georep/stack.env.
             """,
-        subcommands: [WorkerCommand.self, PersisterCommand.self, MigrateCommand.self, PublishCommand.self, DemoCommand.self, TopologyCommand.self]
+        subcommands: [WorkerCommand.self, PersisterCommand.self, APICommand.self, MigrateCommand.self, PublishCommand.self, DemoCommand.self, TopologyCommand.self]
     )
 }

@@ -314,7 +314,7 @@ extension Integration {
 }
 
 /// Starts the built `georep` executable (from `swift build`) with extra environment; returns its pid.
-func spawnGeorep(_ arguments: [String], environment: [String: String]) throws -> pid_t {
+func spawnGeorep(_ arguments: [String], environment: [String: String], output: URL? = nil) throws -> pid_t {
     let root = URL(fileURLWithPath: TestEnvironment.schemasDirectory).deletingLastPathComponent().deletingLastPathComponent()
     let binary = root.appendingPathComponent(".build/debug/georep").path
     let process = Process()
@@ -323,6 +323,12 @@ func spawnGeorep(_ arguments: [String], environment: [String: String]) throws ->
     // An ephemeral HTTP port unless the test names one: several processes run side by side.
     let defaults = ["GEOREP_LOG_LEVEL": "warning", "GEOREP_HTTP": "127.0.0.1:0"]
     process.environment = ProcessInfo.processInfo.environment.merging(defaults.merging(environment) { $1 }) { $1 }
+    if let output {
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+    }
     try process.run()
     return process.processIdentifier
 }

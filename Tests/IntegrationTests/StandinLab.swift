@@ -58,6 +58,15 @@ struct StandinLab {
         ].merging(extra) { $1 })
     }
 
+    /// Makes the stand-in's auto volumes exist in a cluster's state now (it creates them on first
+    /// mention), so that `volume info` lists them before any session names them.
+    func touchVolumes(_ names: [String], cluster: Int = 0) {
+        for name in names {
+            _ = runCommandCapturing([Self.standin, "--mode=script", "--xml", "volume", "info", name],
+                                    environment: ["GEOREP_STANDIN_STATE": root.appendingPathComponent(clusters[cluster]).path])
+        }
+    }
+
     /// The stand-in's journal of one cluster: every state-changing gluster call.
     func journal(cluster: Int = 0) -> [[String: Any]] {
         let file = root.appendingPathComponent(clusters[cluster]).appendingPathComponent("journal.jsonl")

@@ -1,0 +1,279 @@
+import AMQP
+import Foundation
+import GeoRepCore
+import HTTPTypes
+import Hummingbird
+import Logging
+import Observability
+import Postgres
+
+/// The HTTP API of the original design, served from PostgreSQL; actions become commands.
+///
+/// - `GET  {base}/clusters/{cluster}/glustervolumes/{volume}/georeplication-sessions` — a volume's sessions
+/// - `POST …/georeplication-sessions` — create (body: a georeplication-session)
+/// - `GET  …/georeplication-sessions/{session}` — one session with its `session_details`
+/// - `GET  …/georeplication-sessions/{session}/options` — its config options
+/// - `POST …/georeplication-sessions/{session}/{start|stop|pause|resume|delete|setoption|resetoption|checkpoint|refresh}`
+/// - `DELETE …/georeplication-sessions/{session}` — delete
+/// - `GET  {base}/commands/{command}` — an action's state: pending, then succeeded, failed or rejected
+///
+/// XML by default and for `Accept: application/xml`, JSON for `application/json`. `{volume}` is
+/// the gluster volume UUID or its name; `{session}` the session id.
+public struct GeoRepAPI: Sendable {
+    let configuration: APIConfiguration
+    let store: SessionStore
+    let publisher: ReconnectingPublisher
+    let recent = RecentCommands()
+    let logger: Logger
+
+    public init(configuration: APIConfiguration, database: PGConnectionPool, publisher: ReconnectingPublisher, logger: Logger) {
+        self.configuration = configuration
+        self.store = SessionStore(pool: database)
+        self.publisher = publisher
+        self.logger = logger
+    }
+
+    static let actions: Set<String> = ["start", "stop", "pause", "resume", "delete", "setoption", "resetoption", "checkpoint", "refresh"]
+
+    public func addRoutes(to router: Router<APIRequestContext>) {
+        let base = configuration.basePath
+        let api = router.group(RouterPath(base)).add(middleware: AuthMiddleware(tokens: configuration.tokens))
+        let sessions = "clusters/:cluster/glustervolumes/:volume/georeplication-sessions"
+        api.get(RouterPath(sessions)) { request, context in
+            try await serve(request, context) { format in try await listSessions(request, context, format) }
+        }
+        api.post(RouterPath(sessions)) { request, context in
+            try await serve(request, context) { format in try await createSession(request, context, format) }
+        }
+        api.get(RouterPath("\(sessions)/:session")) { request, context in
+            try await serve(request, context) { format in try await showSession(request, context, format) }
+        }
+        api.delete(RouterPath("\(sessions)/:session")) { request, context in
+            try await serve(request, context) { format in try await act("delete", request, context, format) }
+        }
+        api.get(RouterPath("\(sessions)/:session/options")) { request, context in
+            try await serve(request, context) { format in try await showOptions(request, context, format) }
+        }
+        api.post(RouterPath("\(sessions)/:session/:action")) { request, context in
+            try await serve(request, context) { format in
+                let action = parameter(context, "action") ?? ""
+                guard Self.actions.contains(action) else {
+                    throw APIError.notFound("no action \"\(ValidationError.printable(action))\"; actions: \(Self.actions.sorted().joined(separator: ", "))")
+                }
+                return try await act(action, request, context, format)
+            }
+        }
+        api.get("commands/:command") { request, context in
+            try await serve(request, context) { format in try await showCommand(request, context, format) }
+        }
+    }
+
+    // MARK: Handlers
+
+    func listSessions(_ request: Request, _ context: APIRequestContext, _ format: Format) async throws -> Response {
+        let (cluster, volume) = try await resolveVolume(context)
+        let rows = try await store.sessions(cluster: cluster, volume: volume.name)
+        return format.response(Representation.sessions(rows, base: sessionsPath(cluster, volume)))
+    }
+
+    func showSession(_ request: Request, _ context: APIRequestContext, _ format: Format) async throws -> Response {
+        let (cluster, volume, id, row) = try await resolveSession(context)
+        let details = try await store.details(of: id)
+        return format.response(Representation.session(row, details: details, base: sessionsPath(cluster, volume)))
+    }
+
+    func showOptions(_ request: Request, _ context: APIRequestContext, _ format: Format) async throws -> Response {
+        let (_, _, id, _) = try await resolveSession(context)
+        return format.response(Representation.options(try await store.options(of: id), session: id))
+    }
+
+    func showCommand(_ request: Request, _ context: APIRequestContext, _ format: Format) async throws -> Response {
+        let text = parameter(context, "command") ?? ""
+        guard let id = UUID(uuidString: text) else { throw APIError.badRequest("a command id is a UUID, not \"\(ValidationError.printable(text))\"") }
+        let row = try await store.command(id)
+        let issuedHere = await recent.knows(id)
+        guard row != nil || issuedHere else { throw APIError.notFound("no command \(id.uuidString.lowercased())") }
+        return format.response(Representation.command(id: id, row: row, base: configuration.basePath))
+    }
+
+    func createSession(_ request: Request, _ context: APIRequestContext, _ format: Format) async throws -> Response {
+        try requireWrite(context)
+        let (cluster, volume) = try await resolveVolume(context)
+        let fields = try await body(request)
+        guard let host = fields.first("host", "slave_host_name", "secondary_host") else {
+            throw APIError.badRequest("the session needs its secondary host (host or slave_host_name)")
+        }
+        guard let secondaryVolume = fields.first("slavevolume", "slave_volume_name", "secondary_volume") else {
+            throw APIError.badRequest("the session needs its secondary volume (slavevolume or slave_volume_name)")
+        }
+        var sshPort: Int?
+        if let port = fields["ssh_port"] {
+            guard let n = Int(port) else { throw APIError.badRequest("ssh_port must be a number, not \"\(port.prefix(20))\"") }
+            sshPort = n
+        }
+        let ref = SessionRef(cluster: cluster, primaryVolume: volume.name, secondaryHost: host, secondaryVolume: secondaryVolume,
+                             secondaryUser: fields.first("user_name", "secondary_user"))
+        let options = CommandOptions(force: try fields.bool("force"), pushPem: try fields.bool("push_pem"), sshPort: sshPort,
+                                     noVerify: try fields.bool("no_verify"))
+        return try await submit(Command(action: .create, session: ref, options: options, sender: sender(context)), current: nil,
+                                exists: try await store.session(ref.sessionID, cluster: cluster, volume: volume.name) != nil, format)
+    }
+
+    func act(_ action: String, _ request: Request, _ context: APIRequestContext, _ format: Format) async throws -> Response {
+        try requireWrite(context)
+        let (_, _, _, row) = try await resolveSession(context)
+        var fields = try await body(request)
+        for (key, value) in request.uri.queryParameters { fields.values[String(key)] = String(value) }
+        guard let host = row["slave_host_name"], let secondaryVolume = row["slave_volume_name"], let cluster = row["cluster_id"],
+              let primary = row["master_volume_name"] else {
+            throw APIError(.conflict, code: "incomplete_session", "the stored session lacks its names; wait for the next snapshot")
+        }
+        let ref = SessionRef(cluster: cluster, primaryVolume: primary, secondaryHost: host, secondaryVolume: secondaryVolume,
+                             secondaryUser: row["user_name"])
+        var options = CommandOptions(force: try fields.bool("force"))
+        let commandAction: CommandAction
+        switch action {
+        case "start": commandAction = .start
+        case "stop": commandAction = .stop
+        case "pause": commandAction = .pause
+        case "resume": commandAction = .resume
+        case "refresh": commandAction = .refresh
+        case "delete":
+            commandAction = .delete
+            options.stopFirst = try fields.bool("stop_first")
+            options.resetSyncTime = try fields.bool("reset_sync_time")
+        case "setoption":
+            commandAction = .configSet
+            options.key = fields.first("option.name", "option.key", "name", "key")
+            options.value = fields.first("option.value", "value")
+            guard options.key != nil, options.value != nil else {
+                throw APIError.badRequest("setoption needs the option's name and value: <action><option name=\"sync-jobs\" value=\"4\"/></action>")
+            }
+        case "resetoption":
+            commandAction = .configReset
+            options.key = fields.first("option.name", "option.key", "name", "key")
+            guard options.key != nil else { throw APIError.badRequest("resetoption needs the option's name: <action><option name=\"sync-jobs\"/></action>") }
+        case "checkpoint":
+            commandAction = .checkpoint
+            options.checkpoint = fields.first("checkpoint", "time")
+        default:
+            throw APIError.notFound("no action \(action)")
+        }
+        let current = row["status"].flatMap(GeoRepStatus.init(rawValue:))
+        return try await submit(Command(action: commandAction, session: ref, options: options, sender: sender(context)), current: current,
+                                exists: true, format)
+    }
+
+    /// Checks the command against the stored state, publishes it and answers 202 with where to follow it.
+    func submit(_ command: Command, current: GeoRepStatus?, exists: Bool, _ format: Format) async throws -> Response {
+        do { try command.validate() } catch { throw APIError.invalid(error) }
+        if exists || command.action == .create {
+            let stored = exists ? (current ?? .unknown) : nil
+            if case .reject(let code, let message) = CommandPolicy.decide(command.action, current: stored, options: command.options, mayHaveRun: false) {
+                throw APIError(.conflict, code: code, message)
+            }
+        }
+        do {
+            try await publisher.sendAndAnnounce(command)
+        } catch {
+            logger.warning("cannot publish a command", metadata: ["error": "\(error)", "command_id": "\(command.commandId.uuidString.lowercased())"])
+            throw APIError(.serviceUnavailable, code: "broker_unavailable", "RabbitMQ is unavailable; nothing was sent, try again")
+        }
+        await recent.add(command.commandId)
+        let id = command.commandId.uuidString.lowercased()
+        logger.info("command accepted", metadata: ["command_id": "\(id)", "action": "\(command.action.rawValue)", "session": "\(command.session.key)"])
+        var response = format.response(Representation.accepted(command, base: configuration.basePath), status: .accepted)
+        response.headers[.location] = "\(configuration.basePath)/commands/\(id)"
+        response.headers[Self.commandHeader] = id
+        return response
+    }
+
+    static let commandHeader = HTTPField.Name("X-Georep-Command-Id")!
+
+    // MARK: Resolving the path
+
+    func resolveVolume(_ context: APIRequestContext) async throws -> (String, SessionStore.Volume) {
+        let cluster = parameter(context, "cluster") ?? ""
+        let volume = parameter(context, "volume") ?? ""
+        do { try Validate.clusterID(cluster, field: "cluster") } catch { throw APIError.invalid(error) }
+        if UUID(uuidString: volume) == nil {
+            do { try Validate.volumeName(volume, field: "volume") } catch { throw APIError.invalid(error) }
+        }
+        guard try await store.clusterExists(cluster) else { throw APIError.notFound("no cluster \"\(cluster)\"") }
+        guard let found = try await store.volume(cluster: cluster, idOrName: volume) else {
+            throw APIError.notFound("cluster \(cluster) has no volume \"\(volume)\"")
+        }
+        return (cluster, found)
+    }
+
+    func resolveSession(_ context: APIRequestContext) async throws -> (String, SessionStore.Volume, UUID, SessionStore.Row) {
+        let (cluster, volume) = try await resolveVolume(context)
+        let text = parameter(context, "session") ?? ""
+        guard let id = UUID(uuidString: text) else {
+            throw APIError.badRequest("a session id is a UUID, not \"\(ValidationError.printable(text))\"")
+        }
+        guard let row = try await store.session(id, cluster: cluster, volume: volume.name) else {
+            throw APIError.notFound("volume \(volume.name) of cluster \(cluster) has no session \(id.uuidString.lowercased())")
+        }
+        return (cluster, volume, id, row)
+    }
+
+    func sessionsPath(_ cluster: String, _ volume: SessionStore.Volume) -> String {
+        "\(configuration.basePath)/clusters/\(cluster)/glustervolumes/\(volume.id ?? volume.name)/georeplication-sessions"
+    }
+
+    // MARK: Plumbing
+
+    func requireWrite(_ context: APIRequestContext) throws {
+        guard context.role == .write else {
+            throw APIError(.forbidden, code: "read_only", "this token may read only; actions need a token with the write role")
+        }
+    }
+
+    func sender(_ context: APIRequestContext) -> String { "georep-api" }
+
+    /// A path parameter, percent-decoded (`vol%3Bx` is `vol;x`, which validation then refuses).
+    func parameter(_ context: APIRequestContext, _ name: String) -> String? {
+        context.parameters.get(name).map { $0.removingPercentEncoding ?? $0 }
+    }
+
+    func body(_ request: Request) async throws -> RequestFields {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: 64 * 1024) } catch {
+            throw APIError(.contentTooLarge, code: "too_large", "request bodies are at most 64 KiB")
+        }
+        return try RequestFields.parse(Array(buffer: buffer), contentType: request.headers[.contentType])
+    }
+
+    /// Negotiates the format, runs `body`, and turns every failure into a fault in that format:
+    /// a client error for bad input, 503 when the database or broker is away, never a crash.
+    func serve(_ request: Request, _ context: APIRequestContext, _ body: (Format) async throws -> Response) async throws -> Response {
+        guard let format = Format.negotiate(request.headers[.accept]) else {
+            return Format.json.fault(APIError(.notAcceptable, code: "not_acceptable", "this API answers application/xml or application/json"))
+        }
+        do {
+            return try await body(format)
+        } catch let error as APIError {
+            return format.fault(error)
+        } catch let error as PGError where error.isConnectionLoss {
+            logger.warning("PostgreSQL unavailable", metadata: ["error": "\(error)"])
+            return format.fault(APIError(.serviceUnavailable, code: "database_unavailable", "PostgreSQL is unavailable; try again"))
+        } catch {
+            logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return format.fault(APIError(.internalServerError, code: "internal", "the request failed; the server's log says why"))
+        }
+    }
+}
+
+/// Commands accepted by this process lately: pending before the persister has recorded them.
+actor RecentCommands {
+    private var accepted: [UUID: ContinuousClock.Instant] = [:]
+
+    func add(_ id: UUID) {
+        let now = ContinuousClock.now
+        if accepted.count > 10_000 { accepted = accepted.filter { now - $0.value < .seconds(600) } }
+        accepted[id] = now
+    }
+
+    func knows(_ id: UUID) -> Bool { accepted[id] != nil }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import GeoRepCore
+
+/// The resources in the original design's shapes (`georeplication-sessions`,
+/// `georeplication-session` with `host`, `slavevolume`, `status`, `session_details` of
+/// `session_detail`, `georeplication_options` of `option`), plus what the tables know beyond them.
+enum Representation {
+    typealias Row = SessionStore.Row
+
+    static func sessions(_ rows: [Row], base: String) -> Document {
+        Document("georeplication-sessions", children: rows.map { session($0, details: nil, base: base) }, isCollection: true,
+                 itemName: "georeplication-session")
+    }
+
+    /// One session; `details` (the per-brick rows) only in the single-session view.
+    static func session(_ row: Row, details: [Row]?, base: String) -> Document {
+        let id = row["session_id"] ?? ""
+        let href = "\(base)/\(id)"
+        var children: [Document?] = [
+            .leaf("host", row["slave_host_name"]),
+            .leaf("slavevolume", row["slave_volume_name"]),
+            .leaf("status", row["status"]),
+            .leaf("cluster_id", row["cluster_id"]),
+            .leaf("master_volume_id", row["master_volume_id"]),
+            .leaf("master_volume_name", row["master_volume_name"]),
+            .leaf("session_key", row["session_key"]),
+            .leaf("slave_host_name", row["slave_host_name"]),
+            .leaf("slave_host_uuid", row["slave_host_uuid"]),
+            .leaf("slave_volume_name", row["slave_volume_name"]),
+            .leaf("slave_volume_id", row["slave_volume_id"]),
+            .leaf("user_name", row["user_name"] ?? "root"),
+            .leaf("observed_at", row["observed_at"].map(isoTime)),
+            Document("link", attributes: [("rel", "options"), ("href", "\(href)/options")]),
+        ]
+        for action in ["start", "stop", "pause", "resume", "delete", "setoption", "resetoption", "checkpoint"] {
+            children.append(Document("link", attributes: [("rel", action), ("href", "\(href)/\(action)")]))
+        }
+        if let details {
+            children.append(Document("session_details", children: details.map(detail), isCollection: true, itemName: "session_detail"))
+        }
+        return Document("georeplication-session", attributes: [("href", href), ("id", id)], children: children.compactMap { $0 })
+    }
+
+    static func detail(_ row: Row) -> Document {
+        let brick = [row["master_node"], row["master_brick_dir"]].compactMap { $0 }.joined(separator: ":")
+        let children: [Document?] = [
+            Document("brick", attributes: [("id", row["master_brick_id"] ?? "")], value: .string(brick)),
+            .leaf("slaveNode", row["slave_host_name"]),
+            .leaf("status", row["status"]),
+            .leaf("checkpoint_status", row["checkpoint_status"]),
+            .leaf("crawl_status", row["crawl_status"]),
+            .leaf("filesSkipped", int: row["files_skipped"]),
+            .leaf("filesPending", int: row["files_pending"]),
+            .leaf("filesSynced", int: row["files_synced"]),
+            .leaf("data_pending", int: row["data_pending"]),
+            .leaf("meta_pending", int: row["meta_pending"]),
+            .leaf("entry_pending", int: row["entry_pending"]),
+            .leaf("failures", int: row["failures"]),
+            .leaf("last_synced_at", row["last_synced_at"]),
+            .leaf("checkpoint_time", row["checkpoint_time"]),
+            .leaf("checkpoint_completed_time", row["checkpoint_completed_time"]),
+            .leaf("is_checkpoint_completed", bool: row["is_checkpoint_completed"]),
+            .leaf("master_node", row["master_node"]),
+            .leaf("master_node_uuid", row["master_node_uuid"]),
+            .leaf("master_brick_dir", row["master_brick_dir"]),
+        ]
+        return Document("session_detail", children: children.compactMap { $0 })
+    }
+
+    static func options(_ rows: [Row], session: UUID) -> Document {
+        Document("georeplication_options", children: rows.map { row in
+            Document("option", children: [
+                Document("id", value: .string(session.uuidString.lowercased())),
+                Document("key", value: .string(row["config_key"] ?? "")),
+                Document("value", value: .string(row["config_value"] ?? "")),
+            ])
+        }, isCollection: true, itemName: "option")
+    }
+
+    /// A command's state: `pending` until its result is stored, then its outcome.
+    static func command(id: UUID, row: Row?, base: String) -> Document {
+        let children: [Document?] = [
+            .leaf("action", row?["action"]),
+            .leaf("status", row?["outcome"] ?? "pending"),
+            .leaf("message", row?["message"] ?? "accepted; waiting for a worker"),
+            .leaf("error_code", row?["error_code"]),
+            .leaf("session_id", row?["session_id"]),
+            .leaf("session", row?["session_ref"]),
+            .leaf("accepted_at", row?["accepted_at"].map(isoTime)),
+            .leaf("finished_at", row?["finished_at"].map(isoTime)),
+        ]
+        return Document("command", attributes: [("href", "\(base)/commands/\(id.uuidString.lowercased())"), ("id", id.uuidString.lowercased())],
+                        children: children.compactMap { $0 })
+    }
+
+    /// The answer to an action: accepted, and where to follow it.
+    static func accepted(_ command: Command, base: String) -> Document {
+        let id = command.commandId.uuidString.lowercased()
+        return Document("action", children: [
+            Document("status", value: .string("pending")),
+            Document("command", attributes: [("href", "\(base)/commands/\(id)"), ("id", id)]),
+        ])
+    }
+
+    static func fault(_ error: APIError) -> Document {
+        Document("fault", children: [
+            Document("reason", value: .string(error.status.reasonPhrase)),
+            Document("detail", value: .string(error.detail)),
+            Document("code", value: .string(error.code)),
+        ])
+    }
+
+    /// PostgreSQL's `2026-11-24 07:26:43.123+00` (or `+05:30`) as RFC 3339.
+    static func isoTime(_ text: String) -> String {
+        var t = text.replacingOccurrences(of: " ", with: "T")
+        if t.hasSuffix("+00") || t.hasSuffix("+00:00") { return String(t.prefix { $0 != "+" }) + "Z" }
+        // An offset of hours only gets its minutes.
+        if let sign = t.lastIndex(where: { $0 == "+" || $0 == "-" }), t.distance(from: sign, to: t.endIndex) == 3,
+           t[..<sign].contains("T") {
+            t += ":00"
+        }
+        return t
+    }
+}

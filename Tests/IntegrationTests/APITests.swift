@@ -1,0 +1,277 @@
+import AMQP
+import Foundation
+import GeoRepCore
+import Logging
+import Persister
+import Postgres
+import Testing
+
+/// `georep api` over real HTTP (curl, not our client) against the real PostgreSQL and RabbitMQ,
+/// with a worker and a persister on a stand-in gluster cluster of the test's own; then
+/// schemathesis (from PyPI) against `Schemas/openapi.yaml`.
+extension Integration {
+@Suite(.serialized) struct APITests {
+    let env: TestEnvironment
+    let logger = TestEnvironment.logger
+    let writer = "writer-\(UUID().uuidString)"
+    let reader = "reader-\(UUID().uuidString)"
+
+    init() throws { env = try TestEnvironment.load() }
+
+    /// A running API (and, with `services`, a worker and a persister) on the lab's topology.
+    func withAPI(_ lab: StandinLab, services: Bool = true, amqpURL: String? = nil,
+                 _ body: (_ base: String, _ log: URL) async throws -> Void) async throws {
+        let port = try freePort()
+        let log = lab.root.appendingPathComponent("api-\(port).log")
+        var pids: [pid_t] = []
+        if services {
+            pids.append(try lab.spawnWorker())
+            pids.append(try spawnGeorep(["persister"], environment: ["GEOREP_TOPOLOGY_PREFIX": lab.topology.prefix,
+                                                                   "GEOREP_SHARDS": String(lab.topology.shards)]))
+        }
+        pids.append(try spawnGeorep(["api"], environment: [
+            "GEOREP_TOPOLOGY_PREFIX": lab.topology.prefix, "GEOREP_SHARDS": String(lab.topology.shards),
+            "GEOREP_HTTP": "127.0.0.1:\(port)", "GEOREP_API_TOKENS": "\(writer):write,\(reader):read",
+            "GEOREP_AMQP_URL": amqpURL ?? env.amqpURL, "GEOREP_LOG_LEVEL": "info",
+        ], output: log))
+        defer { for pid in pids { stop(pid) } }
+        let base = "http://127.0.0.1:\(port)"
+        _ = try await eventually(30) { try await httpStatus("\(base)/health/live") == 200 ? true : nil }
+        try await body(base, log)
+    }
+
+    func get(_ url: String, token: String? = nil, accept: String = "application/json") -> (status: Int, body: String) {
+        curl(["-H", "Accept: \(accept)"] + (token.map { ["-H", "Authorization: Bearer \($0)"] } ?? []) + [url])
+    }
+
+    func post(_ url: String, token: String?, body: String? = nil, type: String = "application/json", method: String = "POST",
+              accept: String = "application/json") -> (status: Int, body: String, headers: String) {
+        var argv = ["-X", method, "-H", "Accept: \(accept)", "-D", "-"]
+        if let token { argv += ["-H", "Authorization: Bearer \(token)"] }
+        if let body { argv += ["-H", "Content-Type: \(type)", "--data-binary", body] }
+        let out = curl(argv + [url])
+        let parts = out.body.components(separatedBy: "\r\n\r\n")
+        return (out.status, parts.dropFirst().joined(separator: "\r\n\r\n"), parts.first ?? "")
+    }
+
+    func curl(_ arguments: [String]) -> (status: Int, body: String) {
+        let out = runCommandCapturing(["curl", "-s", "--max-time", "20", "-w", "\n%{http_code}"] + arguments).output
+        let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    func json(_ text: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    /// Polls a command's resource until it is no longer pending.
+    func outcome(_ base: String, _ location: String) async throws -> [String: Any]? {
+        try await eventually(60) { () -> [String: Any]? in
+            let command = json(get(base + location, token: reader).body)
+            return command["status"] as? String == "pending" ? nil : command
+        }
+    }
+
+    func location(_ headers: String) -> String? {
+        headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("location:") }
+            .map { $0.dropFirst("location:".count).trimmingCharacters(in: .whitespaces) }
+    }
+
+    @Test(.timeLimit(.minutes(6)))
+    func theAPIServesTheOriginalResourcesAndTurnsActionsIntoCommands() async throws {
+        let lab = try StandinLab(clusters: 1, shards: 2, env: env)
+        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep api tests", logger: logger)
+        try await admin.open()
+        try await admin.declare(lab.topology.topology)
+        let database = PGConnection(url: env.postgresURL, name: "api tests", logger: logger)
+        _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
+        let cluster = lab.clusters[0]
+        lab.touchVolumes(["pvol1", "svol1", "svol2"])
+        var failure: Error?
+        do {
+            try await withAPI(lab) { base, log in
+                let sessions = "\(base)/api/clusters/\(cluster)/glustervolumes/pvol1/georeplication-sessions"
+                // Authentication and negotiation.
+                #expect(get(sessions).status == 401)
+                #expect(get(sessions, token: "not-a-token").status == 401)
+                #expect(get(sessions, token: reader, accept: "text/html").status == 406)
+                // The cluster and its volumes become known with the first monitor round.
+                let listed = try await eventually(30) { () -> String? in
+                    let r = get(sessions, token: reader, accept: "application/xml")
+                    return r.status == 200 ? r.body : nil
+                }
+                #expect(listed?.contains("<georeplication-sessions/>") == true, "\(listed ?? "no answer")")
+                #expect(get("\(base)/api/clusters/nosuch/glustervolumes/pvol1/georeplication-sessions", token: reader).status == 404)
+                #expect(get("\(base)/api/clusters/\(cluster)/glustervolumes/nosuchvol/georeplication-sessions", token: reader).status == 404)
+                #expect(get("\(sessions)/\(UUID().uuidString)", token: reader).status == 404)
+                // Hostile names: 400 with the reason, never a 5xx.
+                for path in ["clusters/a%3Bb/glustervolumes/pvol1", "clusters/\(cluster)/glustervolumes/vol%3Btouch%20%2Ftmp%2Fx",
+                             "clusters/\(cluster)/glustervolumes/-x", "clusters/\(cluster)/glustervolumes/%24(id)"] {
+                    let r = get("\(base)/api/\(path)/georeplication-sessions", token: reader)
+                    #expect(r.status == 400, "\(path): \(r.status) \(r.body)")
+                }
+                #expect(get("\(sessions)/not-a-uuid", token: reader).status == 400)
+
+                // Create (XML body, the original design's names) → 202, Location → succeeded.
+                let xml = "<georeplication-session><host>standin</host><slavevolume>svol1</slavevolume></georeplication-session>"
+                #expect(post(sessions, token: reader, body: xml, type: "application/xml").status == 403)
+                #expect(post(sessions, token: writer, body: "<georeplication-session><host>x;y</host><slavevolume>s</slavevolume></georeplication-session>",
+                             type: "application/xml").status == 400)
+                #expect(post(sessions, token: writer, body: "{not json").status == 400)
+                let created = post(sessions, token: writer, body: xml, type: "application/xml", accept: "application/xml")
+                #expect(created.status == 202, "\(created.body)")
+                #expect(created.body.contains("<status>pending</status>"))
+                let createdAt = try #require(location(created.headers), "no Location: \(created.headers)")
+                #expect(try await outcome(base, createdAt)?["status"] as? String == "succeeded")
+                let id = SessionRef(cluster: cluster, primaryVolume: "pvol1", secondaryHost: "standin", secondaryVolume: "svol1").sessionID
+                let session = "\(sessions)/\(id.uuidString.lowercased())"
+                let shown = try await eventually(30) { () -> [String: Any]? in
+                    let r = get(session, token: reader)
+                    return r.status == 200 ? json(r.body) : nil
+                }
+                #expect(shown?["status"] as? String == "NOTSTARTED")
+                #expect(shown?["slavevolume"] as? String == "svol1")
+                let details = (shown?["session_details"] as? [String: Any])?["session_detail"] as? [[String: Any]]
+                #expect(details?.count == 2, "two bricks: \(String(describing: shown))")
+                let sessionXML = get(session, token: reader, accept: "application/xml").body
+                for element in ["<georeplication-session ", "<host>standin</host>", "<slavevolume>svol1</slavevolume>", "<session_details>",
+                                "<session_detail>", "<slaveNode>", "<brick id="] {
+                    #expect(sessionXML.contains(element), "missing \(element) in \(sessionXML)")
+                }
+                let options = try await eventually(30) { () -> [[String: Any]]? in
+                    let list = json(get("\(session)/options", token: reader).body)["option"] as? [[String: Any]]
+                    return list?.isEmpty == false ? list : nil
+                }
+                #expect(options?.contains { $0["key"] as? String == "sync_jobs" } == true)
+                #expect(get("\(session)/options", token: reader, accept: "application/xml").body.contains("<georeplication_options>"))
+
+                // The stored state decides: resume of a session that is not paused is a 409.
+                let resume = post("\(session)/resume", token: writer)
+                #expect(resume.status == 409 && json(resume.body)["code"] as? String == "session_not_paused", "\(resume.body)")
+                #expect(post("\(session)/frobnicate", token: writer).status == 404)
+                let start = post("\(session)/start", token: writer, body: #"{"force": false}"#)
+                #expect(start.status == 202)
+                #expect(try await outcome(base, try #require(location(start.headers)))?["status"] as? String == "succeeded")
+                let active = try await eventually(30) { json(get(session, token: reader).body)["status"] as? String == "ACTIVE" ? true : nil }
+                #expect(active == true)
+                #expect(get(session, token: reader, accept: "application/xml").body.contains("<crawl_status>Changelog Crawl</crawl_status>"))
+                let set = post("\(session)/setoption", token: writer, body: #"<action><option name="sync-jobs" value="5"/></action>"#,
+                               type: "application/xml")
+                #expect(set.status == 202)
+                #expect(try await outcome(base, try #require(location(set.headers)))?["status"] as? String == "succeeded")
+                let five = try await eventually(30) { () -> Bool? in
+                    let list = json(get("\(session)/options", token: reader).body)["option"] as? [[String: Any]] ?? []
+                    return list.contains { $0["key"] as? String == "sync_jobs" && $0["value"] as? String == "5" } ? true : nil
+                }
+                #expect(five == true)
+                // A running session is not deleted without stop_first.
+                #expect(post(session, token: writer, method: "DELETE").status == 409)
+                let deleted = post("\(session)?stop_first=true", token: writer, method: "DELETE")
+                #expect(deleted.status == 202)
+                #expect(try await outcome(base, try #require(location(deleted.headers)))?["status"] as? String == "succeeded")
+                let gone = try await eventually(30) { get(session, token: reader).status == 404 ? true : nil }
+                #expect(gone == true)
+
+                // Request logs carry the command id of an action.
+                let command = try #require(location(deleted.headers)?.split(separator: "/").last.map(String.init))
+                let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                #expect(logText.contains("command_id=\(command)"), "the request log does not name the command")
+                #expect(!logText.contains(writer) && !logText.contains(reader), "a token appeared in the log")
+            }
+
+            // Broker down: actions answer 503 (nothing was sent), reads keep working, not ready.
+            try await withAPI(lab, services: false, amqpURL: "amqp://georep:georep@127.0.0.1:1/georep") { base, _ in
+                let sessions = "\(base)/api/clusters/\(cluster)/glustervolumes/pvol1/georeplication-sessions"
+                #expect(get(sessions, token: reader).status == 200)
+                let refused = post(sessions, token: writer, body: #"{"host": "standin", "slavevolume": "svol2"}"#)
+                #expect(refused.status == 503 && json(refused.body)["code"] as? String == "broker_unavailable", "\(refused.body)")
+                let notReady = try await eventually(15) { try await httpStatus("\(base)/health/ready") == 503 ? true : nil }
+                #expect(notReady == true)
+            }
+        } catch {
+            failure = error
+        }
+        await lab.tearDown(admin)
+        await admin.close()
+        try? await database.run { [cluster] (db) throws(PGError) in
+            try db.execute("DELETE FROM georep_commands WHERE session_ref LIKE $1", ["\(cluster)/%"])
+            try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
+            try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
+        }
+        await database.close()
+        if let failure { throw failure }
+    }
+
+    @Test(.timeLimit(.minutes(8)))
+    func schemathesisFindsNoServerErrorAndNothingThatContradictsTheSpec() async throws {
+        // The API alone on a topology of its own (no worker: generated commands are never run),
+        // with a session of its own in PostgreSQL for the generator to find.
+        let lab = try StandinLab(clusters: 1, shards: 2, env: env)
+        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep schemathesis", logger: logger)
+        try await admin.open()
+        try await admin.declare(lab.topology.topology)
+        let database = PGConnection(url: env.postgresURL, name: "schemathesis", logger: logger)
+        let cluster = lab.clusters[0]
+        let ref = SessionRef(cluster: cluster, primaryVolume: "mvol", secondaryHost: "standin", secondaryVolume: "svol")
+        try await database.run { (db) throws(PGError) in
+            try db.transaction { () throws(PGError) in
+                _ = try EventStoreFixture.apply(ref, in: db)
+            }
+        }
+        var failure: Error?
+        do {
+            try await withAPI(lab, services: false) { base, _ in
+                let spec = StandinLab.repository.appendingPathComponent("Schemas/openapi.yaml").path
+                // The document's examples name the lab; point them at this test's cluster and session.
+                var text = try String(contentsOfFile: spec, encoding: .utf8)
+                text = text.replacingOccurrences(of: "      example: lab\n", with: "      example: \(cluster)\n")
+                text = text.replacingOccurrences(of: "      schema: {type: string, format: uuid}\n    force:",
+                                                 with: "      schema: {type: string, format: uuid}\n      example: \(ref.sessionID.uuidString.lowercased())\n    force:")
+                let copy = lab.root.appendingPathComponent("openapi.yaml")
+                try text.write(to: copy, atomically: true, encoding: .utf8)
+                let run = runCommandCapturing([
+                    "schemathesis", "run", copy.path, "--url", base, "-H", "Authorization: Bearer \(writer)",
+                    "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance",
+                    "--max-examples", "40", "--seed", "1", "--no-color",
+                ])
+                let summary = run.output.split(separator: "\n").filter { $0.contains("generated") || $0.contains("failed") || $0.contains("passed") }
+                print("schemathesis: \(summary.joined(separator: " | "))")
+                #expect(run.status == 0, "schemathesis found problems:\n\(run.output.suffix(4000))")
+            }
+        } catch {
+            failure = error
+        }
+        await lab.tearDown(admin)
+        await admin.close()
+        try? await database.run { [cluster] (db) throws(PGError) in
+            try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
+            try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1", [cluster])
+            try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
+        }
+        await database.close()
+        if let failure { throw failure }
+    }
+}
+}
+
+/// A session written straight into PostgreSQL (through the persister's own store), for tests
+/// that need one without a worker.
+enum EventStoreFixture {
+    static func apply(_ ref: SessionRef, in db: PGSession) throws(PGError) -> Set<UUID> {
+        let volumeID = UUID().uuidString.lowercased()
+        let observation = Observation(seq: 10, at: Date(), cause: .monitor)
+        let bricks = ["/bricks/b1", "/bricks/b2"].map { path in
+            BrickDetail(brickId: StableID.brick(volumeID: volumeID, host: "standin", path: path), primaryNode: "standin", primaryBrick: path,
+                        secondaryHost: ref.secondaryHost, status: .active, rawStatus: "Active", crawlStatus: "Changelog Crawl",
+                        entry: 0, data: 0, meta: 0, failures: 0)
+        }
+        return try EventStore().apply(batch: [
+            .clusterInventory(ClusterInventory(cluster: ref.cluster, volumes: [
+                ClusterInventory.Volume(id: volumeID, name: ref.primaryVolume, status: "Started",
+                                        bricks: bricks.map { ClusterInventory.Brick(id: $0.brickId!, host: "standin", path: $0.primaryBrick, hostUuid: nil) }),
+            ], sessionIds: nil, observation: observation)),
+            .sessionSnapshot(SessionSnapshot(session: ref, sessionKey: nil, primaryVolumeId: volumeID, secondaryVolumeId: nil, status: .active,
+                                             bricks: bricks, options: ["sync_jobs": "3", "use_meta_volume": "false"], observation: observation)),
+        ], in: db)
+    }
+}
