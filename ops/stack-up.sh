@@ -196,6 +196,15 @@ if command -v glustereventsd >/dev/null && ! pgrep -f glustereventsd >/dev/null;
 fi
 
 # --- settings for the service and its tests -------------------------------------------------
+# Tokens of the local API and webhook receiver, made once (random, kept in the state directory).
+tokens=$GEOREP_STATE/tokens
+if [ ! -s "$tokens" ]; then
+    umask 077
+    printf 'WRITE=%s\nREAD=%s\nWEBHOOK=%s\n' "$(openssl rand -hex 16)" "$(openssl rand -hex 16)" "$(openssl rand -hex 16)" >"$tokens"
+    umask 022
+fi
+# shellcheck disable=SC1090
+. "$tokens"
 cat >"$GEOREP_STATE/inventory.json" <<JSON
 {"clusters":[{"id":"lab","hosts":[{"name":"$host","transport":"local"},{"name":"$host","transport":"ssh"}]}],"ssh":{"user":"root","identity_file":"/root/.ssh/id_ed25519","known_hosts_file":"$GEOREP_STATE/ssh/known_hosts","port":22}}
 JSON
@@ -208,6 +217,11 @@ GEOREP_LAB_HOST=$host
 GEOREP_INVENTORY=$GEOREP_STATE/inventory.json
 GEOREP_SSH_KNOWN_HOSTS=$GEOREP_STATE/ssh/known_hosts
 GEOREP_SSH_IDENTITY=/root/.ssh/id_ed25519
+GEOREP_API_TOKENS=$WRITE:write,$READ:read
+GEOREP_API_WRITE_TOKEN=$WRITE
+GEOREP_API_READ_TOKEN=$READ
+GEOREP_WEBHOOK_TOKENS=$WEBHOOK
 ENV
+chmod 600 "$GEOREP_STATE/stack.env"
 log "up: RabbitMQ 127.0.0.1:5672 (vhost georep), PostgreSQL 127.0.0.1:$PG_PORT (db georep), lab host $host (mvol -> svol, svol2, svol3)"
 log "settings: $GEOREP_STATE/stack.env"

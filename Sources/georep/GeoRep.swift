@@ -6,10 +6,11 @@ struct GeoRep: AsyncParsableCommand {
         commandName: "georep",
         abstract: "Control service for GlusterFS geo-replication: commands in over RabbitMQ, events out, state in PostgreSQL.",
         discussion: """
-            Settings come from options or environment variables: GEOREP_AMQP_URL, GEOREP_PG_URL,
-            GEOREP_INVENTORY, GEOREP_SHARDS, GEOREP_SCHEMAS, GEOREP_LOG_LEVEL. `ops/stack-up.sh` writes
-            them for the local stack to /var/lib/georep/stack.env.
+            Settings come from options, environment variables (GEOREP_*) or a config file of NAME=value
+            lines (GEOREP_CONFIG); `georep settings` lists them all with the values in effect.
+            `ops/stack-up.sh` writes them for the local stack to /var/lib/georep/stack.env.
             """,
-        subcommands: [WorkerCommand.self, PersisterCommand.self, APICommand.self, MigrateCommand.self, PublishCommand.self, DemoCommand.self, TopologyCommand.self]
+        subcommands: [WorkerCommand.self, PersisterCommand.self, APICommand.self, MigrateCommand.self, PublishCommand.self, DemoCommand.self,
+                      TopologyCommand.self, SettingsCommand.self]
     )
 }

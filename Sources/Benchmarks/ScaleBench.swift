@@ -1,0 +1,184 @@
+import AMQP
+import ArgumentParser
+import Foundation
+import GeoRepCore
+import Gluster
+import Logging
+
+/// The same stream of commands over many sessions, run by 1, 2 and 4 `georep worker` processes
+/// against the stand-in gluster (which answers after a delay, as a remote glusterd does): the
+/// throughput of each, and a check that every session's commands took effect in the order sent.
+struct ScaleBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale",
+        abstract: "Commands per second with 1, 2 and 4 workers on the stand-in gluster; checks per-session order.")
+
+    @Option(help: "RabbitMQ URL (env GEOREP_AMQP_URL).") var amqpURL: String?
+    @Option(help: "Sessions the commands are spread over.") var sessions = 32
+    @Option(help: "Clusters the sessions are spread over.") var clusters = 4
+    @Option(help: "Command shard queues.") var shards = 16
+    @Option(help: "Milliseconds each stand-in gluster call takes (a remote glusterd answers in 100s of ms).") var latency = 200
+    @Option(help: "Commands one worker runs at once.") var concurrency = 4
+    @Option(help: "Worker counts to measure, comma-separated.") var workers = "1,2,4"
+
+    /// Every session goes through this, each step a real change on the stand-in.
+    static let script: [CommandAction] = [.create, .start, .pause, .resume, .configSet, .checkpoint, .stop, .delete]
+
+    func run() async throws {
+        guard let url = amqpURL ?? ProcessInfo.processInfo.environment["GEOREP_AMQP_URL"] else {
+            throw ValidationError("pass --amqp-url or set GEOREP_AMQP_URL (source /var/lib/georep/stack.env)")
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let georep = executable.appendingPathComponent("georep").path
+        guard FileManager.default.isExecutableFile(atPath: georep) else { throw ValidationError("\(georep) is missing: build it first") }
+        let standin = try Self.standinPath()
+        let counts = workers.split(separator: ",").compactMap { Int($0) }
+        var logger = Logger(label: "georep.bench")
+        logger.logLevel = .warning
+        print("\(sessions * Self.script.count) commands (\(Self.script.map(\.rawValue).joined(separator: " → ")) on each of \(sessions) sessions over \(clusters) clusters), \(shards) shards, stand-in gluster answering in \(latency) ms, \(concurrency) commands at once per worker")
+        var baseline: Double?
+        var failures = 0
+        for count in counts {
+            let run = try await measure(workers: count, url: url, georep: georep, standin: standin, logger: logger)
+            baseline = baseline ?? run.rate
+            failures += run.orderViolations + run.failedCommands
+            print(String(format: "  %d worker%@  %7.1f s  %7.1f commands/s  %5.2fx  order violations %d  failed commands %d",
+                         count, count == 1 ? " " : "s", run.seconds, run.rate, run.rate / (baseline ?? run.rate), run.orderViolations,
+                         run.failedCommands))
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    struct Run {
+        var seconds: Double
+        var rate: Double
+        var orderViolations: Int
+        var failedCommands: Int
+    }
+
+    func measure(workers count: Int, url: String, georep: String, standin: String, logger: Logger) async throws -> Run {
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let topology = GeoRepTopology(shards: shards, prefix: "scale\(tag)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("georep-scale-\(tag)")
+        let clusterIDs = (0..<clusters).map { "scale\(tag)-\($0)" }
+        let inventory = Inventory(clusters: clusterIDs.map { id in
+            Inventory.Cluster(id: id, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
+                "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(id).path)", "GEOREP_STANDIN_LATENCY_MS=\(latency)",
+                "GEOREP_STANDIN_INIT_SECONDS=0",
+            ])])
+        })
+        for id in clusterIDs { try FileManager.default.createDirectory(at: root.appendingPathComponent(id), withIntermediateDirectories: true) }
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let inventoryPath = root.appendingPathComponent("inventory.json").path
+        try encoder.encode(inventory).write(to: URL(fileURLWithPath: inventoryPath))
+        defer { try? FileManager.default.removeItem(at: root) }
+
+        let client = try await CommandClient.connect(url: url, source: "georep/bench-scale", topology: topology, watchEvents: true, logger: logger)
+        let processes = try (0..<count).map { _ in
+            try spawn(georep, ["worker"], [
+                "GEOREP_AMQP_URL": url, "GEOREP_INVENTORY": inventoryPath, "GEOREP_GLUSTER": standin, "GEOREP_TOPOLOGY_PREFIX": topology.prefix,
+                "GEOREP_SHARDS": String(shards), "GEOREP_MONITOR_INTERVAL": "0", "GEOREP_WORKER_CONCURRENCY": String(concurrency),
+                "GEOREP_HEARTBEAT_INTERVAL": "0.5", "GEOREP_HTTP": "127.0.0.1:0", "GEOREP_LOG_LEVEL": "warning",
+            ])
+        }
+        defer { for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() } }
+        try await waitForSplit(workers: count, topology: topology, url: url, logger: logger)
+
+        let refs = (0..<sessions).map { n in
+            SessionRef(cluster: clusterIDs[n % clusters], primaryVolume: "pvol\(n)", secondaryHost: "standin", secondaryVolume: "svol\(n)")
+        }
+        // Interleaved as an upstream would send them: step k of every session, then step k+1.
+        var commands: [Command] = []
+        for (step, action) in Self.script.enumerated() {
+            for ref in refs {
+                let options = action == .configSet ? CommandOptions(key: "sync-jobs", value: String(2 + step)) : CommandOptions()
+                commands.append(Command(action: action, session: ref, options: options, sender: "bench"))
+            }
+        }
+        let start = ContinuousClock.now
+        var i = 0
+        while i < commands.count {
+            let chunk = commands[i..<min(i + 200, commands.count)]
+            try await client.bus.connection.publish(try chunk.map { try client.bus.message($0) })
+            i += chunk.count
+        }
+        var results: [UUID: CommandResult] = [:]
+        let deadline = Date().addingTimeInterval(Double(commands.count) * Double(latency) / 1000 * 6 + 120)
+        while results.count < commands.count && Date() < deadline {
+            guard let next = await client.nextEvent(timeout: 1), case .success(let (_, event)) = next,
+                  case .commandResult(let r) = event, let id = r.commandId else { continue }
+            results[id] = r
+        }
+        let seconds = secondsOf(ContinuousClock.now - start)
+        await client.close()
+
+        // Per session, the stand-in's journal of effective changes must follow the script.
+        var violations = 0
+        let expected = Self.script.map(\.rawValue).map { $0 == "config.set" ? "config-set" : $0 }
+        for (index, id) in clusterIDs.enumerated() {
+            let journal = root.appendingPathComponent(id).appendingPathComponent("journal.jsonl")
+            let lines = ((try? String(contentsOf: journal, encoding: .utf8)) ?? "").split(separator: "\n")
+            var bySession: [String: [String]] = [:]
+            for line in lines {
+                guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      entry["effective"] as? Bool != false, let session = entry["session"] as? String, let op = entry["op"] as? String else { continue }
+                bySession[session, default: []].append(op)
+            }
+            for ref in refs where ref.cluster == clusterIDs[index] {
+                let ops = bySession["\(ref.primaryVolume) \(ref.secondarySpec)"] ?? []
+                if Self.normalize(ops) != expected { violations += 1; print("    \(ref): \(ops)") }
+            }
+        }
+        let failed = commands.count - results.values.filter { $0.outcome == .succeeded }.count
+        return Run(seconds: seconds, rate: Double(commands.count) / seconds, orderViolations: violations, failedCommands: failed)
+    }
+
+    /// The stand-in's op names for config set and checkpoint.
+    static func normalize(_ ops: [String]) -> [String] {
+        ops.map { op in
+            switch op {
+            case "config-set", "config_set", "config": "config-set"
+            default: op
+            }
+        }
+    }
+
+    /// Waits until the workers' heartbeats split every shard among `workers` of them.
+    func waitForSplit(workers: Int, topology: GeoRepTopology, url: String, logger: Logger) async throws {
+        let reader = AMQPConnection(configuration: try AMQPConfiguration(url: url), name: "georep bench heartbeats", logger: logger)
+        try await reader.open()
+        let queue = try await reader.declareTemporaryQueue(bindings: [(topology.membershipExchange, "")])
+        var latest: [String: [Int]] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        for try await delivery in try await reader.consume(queues: [queue], prefetch: 100) {
+            try await reader.ack(delivery)
+            if let beat = try? MessageCodec.decoder().decode(WorkerHeartbeat.self, from: Data(delivery.body)), beat.leaving != true {
+                latest[beat.instance] = beat.shards
+            }
+            let all = latest.values.flatMap { $0 }
+            if latest.count == workers && latest.values.allSatisfy({ !$0.isEmpty }) && Set(all) == Set(0..<topology.shards) && all.count == topology.shards { break }
+            if Date() > deadline { throw ValidationError("\(workers) workers did not split the shards within 60 s") }
+        }
+        await reader.close()
+    }
+
+    func spawn(_ path: String, _ arguments: [String], _ environment: [String: String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        try process.run()
+        return process
+    }
+
+    /// `ops/standin/gluster` of the repository this benchmark was built from.
+    static func standinPath() throws -> String {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ops/standin/gluster").path
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("\(path) is missing") }
+        return path
+    }
+
+    func secondsOf(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+}
