@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo: brings the stack up, builds, migrates, runs a worker and a persister, and creates and
-# starts a real geo-replication session on the lab through RabbitMQ, showing the events and the
-# PostgreSQL rows until the session is ACTIVE.
+# The demo: brings the stack up, builds, starts two workers, a persister and the HTTP API
+# (ops/services.sh), then creates and starts a real geo-replication session on the lab through
+# RabbitMQ, showing the events and the PostgreSQL rows until the session is ACTIVE. The services
+# stay up afterwards so that you can use the API (ops/services.sh stop stops them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,33 +12,30 @@ set -a
 . /var/lib/georep/stack.env
 set +a
 
-echo "[demo] building"
-swift build
-bin="$(swift build --show-bin-path)/georep"
-logs=/var/lib/georep/logs
-mkdir -p "$logs"
+echo "[demo] building (release)"
+swift build -c release 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | tail -3
+bin=.build/release/georep
 
-echo "[demo] applying migrations"
-"$bin" migrate
-
-echo "[demo] starting a worker and a persister (logs in $logs)"
-GEOREP_MONITOR_INTERVAL=${GEOREP_MONITOR_INTERVAL:-3} "$bin" worker >"$logs/worker.log" 2>&1 &
-worker=$!
-"$bin" persister >"$logs/persister.log" 2>&1 &
-persister=$!
-stop_services() {
-    kill -TERM "$worker" "$persister" 2>/dev/null || true
-    wait "$worker" "$persister" 2>/dev/null || true
-}
-trap stop_services EXIT
+echo "[demo] starting two workers, a persister and the API"
+ops/services.sh start 2
+for port in 9811 9812 9820 8080; do
+    for _ in $(seq 1 30); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 1; done
+done
 
 "$bin" demo --secondary "$GEOREP_LAB_HOST::svol" "$@"
 
+volume=mvol
 cat <<EOT
 
-[demo] done. The session stays ACTIVE on the lab and in PostgreSQL. To look around:
+[demo] done: the session is ACTIVE on the lab and in PostgreSQL, and the services are running
+(ops/services.sh status; ops/services.sh stop). Try the API (tokens in /var/lib/georep/stack.env):
+
   set -a; . /var/lib/georep/stack.env; set +a
+  curl -s -H "Authorization: Bearer \$GEOREP_API_READ_TOKEN" \\
+       http://127.0.0.1:8080/api/clusters/lab/glustervolumes/$volume/georeplication-sessions
+  curl -s -H "Authorization: Bearer \$GEOREP_API_READ_TOKEN" -H "Accept: application/json" \\
+       http://127.0.0.1:8080/api/clusters/lab/glustervolumes/$volume/georeplication-sessions
+
   psql "\$GEOREP_PG_URL" -c 'SELECT session_id, status, slave_host_name, slave_volume_name FROM gluster_georep_session'
-  $bin worker & $bin persister &      # run the services yourself
   $bin publish stop --secondary $GEOREP_LAB_HOST::svol
 EOT

@@ -137,8 +137,8 @@ public struct GlusterExecutor: Sendable {
     func run(on host: Inventory.Host, _ arguments: [String], environment: [String: String] = [:]) async throws(GlusterError) -> Output {
         let argv: [String]
         switch host.transport {
-        case .local: argv = [glusterProgram] + arguments
-        case .ssh: argv = SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: [glusterProgram] + arguments)
+        case .local: argv = [host.gluster ?? glusterProgram] + arguments
+        case .ssh: argv = SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: [host.gluster ?? glusterProgram] + arguments)
         }
         let started = ContinuousClock.now
         let out = try await runner.run(argv, timeout: commandTimeout, environment: host.environmentVariables.merging(environment) { $1 })

@@ -31,11 +31,15 @@ public struct Inventory: Codable, Sendable, Equatable {
         /// wrapper's settings, or the stand-in gluster's state directory in tests); ssh passes none.
         /// (A list, not an object: JSON key conversion would mangle the names.)
         public var environment: [String]?
+        /// The gluster program on this host when it is not the worker's (`GEOREP_GLUSTER`), e.g.
+        /// another install path, or the stand-in gluster for a test cluster.
+        public var gluster: String?
 
-        public init(name: String, transport: Transport, environment: [String]? = nil) {
+        public init(name: String, transport: Transport, environment: [String]? = nil, gluster: String? = nil) {
             self.name = name
             self.transport = transport
             self.environment = environment
+            self.gluster = gluster
         }
 
         /// ``environment`` as a dictionary.

@@ -167,9 +167,12 @@ struct CommandHandler: Sendable {
     /// Reads the session back, publishes its events and then the result, and acks.
     func finish(_ delivery: Delivery, _ command: Command, _ result: CommandResult, consumer: AMQPConnection, bus: GeoRepBus) async throws {
         let cause = Observation.Cause.command(command.commandId)
+        // Options change only through config commands (and outside changes, which the monitor's
+        // full snapshots catch): other commands need not read them back.
+        let optionsMayChange: Set<CommandAction> = [.create, .configSet, .configReset, .checkpoint, .refresh]
         let events = command.action == .discover
             ? await reader.observeCluster(command.session.cluster, forceSnapshot: true)
-            : await reader.observe(command.session, cause: cause)
+            : await reader.observe(command.session, cause: cause, readOptions: optionsMayChange.contains(command.action))
         try await bus.publish(events)
         countPublished(events + [.commandResult(result)])
         try await bus.publish(.commandResult(result), correlationId: command.commandId.uuidString.lowercased(),

@@ -8,20 +8,25 @@ struct SessionReader: Sendable {
     let gluster: GlusterExecutor
     let tracker: SessionTracker
     let logger: Logger
+    let volumes = VolumeCache()
 
-    /// One session, after a command: its volume id, `status detail` and `config`.
-    func observe(_ ref: SessionRef, cause: Observation.Cause) async -> [Event] {
+    /// One session, after a command: `status detail`, and `config` when the command may have
+    /// changed the options (or this worker has not seen the session yet). The volume's id comes
+    /// from the volume cache (every monitor round refreshes it), else from `volume info`.
+    func observe(_ ref: SessionRef, cause: Observation.Cause, readOptions: Bool = true) async -> [Event] {
         do {
-            let volumes = try await gluster.volumes(cluster: ref.cluster, volume: ref.primaryVolume)
-            let ids = Dictionary(volumes.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+            let volumeID = try await volumeID(of: ref)
+            let ids = volumeID.map { [ref.primaryVolume: $0] } ?? [:]
             let observed: ObservedSession?
             do {
                 observed = try await gluster.statusDetail(cluster: ref.cluster, session: ref, volumeIDs: ids).first
             } catch .sessionNotFound {
                 observed = nil
             }
-            let options = observed == nil ? nil : try? await gluster.config(ref)
-            return await tracker.observe(ref, observed: observed, primaryVolumeId: ids[ref.primaryVolume], options: options,
+            let known = await tracker.knows(ref.sessionID)
+            let wantOptions = readOptions || !known
+            let options = observed == nil || !wantOptions ? nil : try? await gluster.config(ref)
+            return await tracker.observe(ref, observed: observed, primaryVolumeId: volumeID, options: options,
                                          cause: cause, forceSnapshot: true)
         } catch .volumeNotFound {
             return await tracker.observe(ref, observed: nil, primaryVolumeId: nil, options: nil, cause: cause)
@@ -29,6 +34,14 @@ struct SessionReader: Sendable {
             logger.warning("could not read the session back", metadata: ["session": "\(ref)", "error": "\(error)"])
             return []
         }
+    }
+
+    /// The gluster id of a session's primary volume: cached, or read with `volume info`.
+    func volumeID(of ref: SessionRef) async throws(GlusterError) -> String? {
+        if let id = await volumes.id(cluster: ref.cluster, volume: ref.primaryVolume) { return id }
+        let found = try await gluster.volumes(cluster: ref.cluster, volume: ref.primaryVolume)
+        await volumes.remember(cluster: ref.cluster, found, complete: false)
+        return found.first { $0.name == ref.primaryVolume }?.id
     }
 
     /// Every session of a cluster with one `status detail` call (plus one `volume info`):
@@ -44,6 +57,7 @@ struct SessionReader: Sendable {
         var conclusive = true
         do {
             volumes = try await gluster.volumes(cluster: cluster)
+            await self.volumes.remember(cluster: cluster, volumes, complete: true)
             let ids = Dictionary(volumes.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
             do {
                 observed = try await gluster.statusDetail(cluster: cluster, volumeIDs: ids)
@@ -95,5 +109,28 @@ extension ClusterInventory.Volume {
                                        hostUuid: b.hostUuid)
             })
         }
+    }
+}
+
+/// Volume name → gluster id per cluster, as the last `volume info` said. Ids change only when a
+/// volume is deleted and made again, which the next monitor round (a full `volume info`) sees.
+actor VolumeCache {
+    private var ids: [String: [String: String]] = [:]
+    private var readAt: [String: ContinuousClock.Instant] = [:]
+    let maximumAge: Duration
+
+    init(maximumAge: Duration = .seconds(300)) { self.maximumAge = maximumAge }
+
+    func id(cluster: String, volume: String) -> String? {
+        guard let at = readAt[cluster], ContinuousClock.now - at < maximumAge else { return nil }
+        return ids[cluster]?[volume]
+    }
+
+    /// `complete`: the cluster's whole list (volumes missing from it are gone).
+    func remember(cluster: String, _ volumes: [VolumeInfo], complete: Bool) {
+        var known = complete ? [:] : ids[cluster, default: [:]]
+        for volume in volumes { known[volume.name] = volume.id }
+        ids[cluster] = known
+        if complete || readAt[cluster] == nil { readAt[cluster] = .now }
     }
 }

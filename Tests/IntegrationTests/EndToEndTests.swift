@@ -21,9 +21,13 @@ extension Integration {
         _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
 
         let inventory = try Inventory.load(path: env.inventoryPath)
-        let worker = WorkerService(configuration: WorkerConfiguration(amqpURL: env.amqpURL, inventory: inventory, monitorInterval: 3),
+        // A topology of the test's own: a demo's services on the same machine never take its commands.
+        let topology = GeoRepTopology(prefix: "e\(UUID().uuidString.prefix(8).lowercased())")
+        let worker = WorkerService(configuration: WorkerConfiguration(amqpURL: env.amqpURL, inventory: inventory, topology: topology,
+                                                                      monitorInterval: 3, heartbeatInterval: .milliseconds(500)),
                                    logger: logger)
-        let persister = PersisterService(configuration: PersisterConfiguration(amqpURL: env.amqpURL, postgresURL: env.postgresURL),
+        let persister = PersisterService(configuration: PersisterConfiguration(amqpURL: env.amqpURL, postgresURL: env.postgresURL,
+                                                                               topology: topology),
                                          logger: logger)
         let services = Task {
             await withTaskGroup(of: Void.self) { group in
@@ -33,7 +37,7 @@ extension Integration {
         }
         defer { services.cancel() }
 
-        let client = try await CommandClient.connect(url: env.amqpURL, source: "georep/tests", topology: GeoRepTopology(),
+        let client = try await CommandClient.connect(url: env.amqpURL, source: "georep/tests", topology: topology,
                                                      watchEvents: true, logger: logger)
         let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: env.labHost, secondaryVolume: "svol2")
         var seen: [Event] = []
@@ -111,6 +115,12 @@ extension Integration {
 
         await client.close()
         await database.close()
+        services.cancel()
+        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep e2e cleanup", logger: logger)
+        try await admin.open()
+        for queue in topology.topology.queues { try? await admin.deleteQueue(queue.name) }
+        for exchange in topology.topology.exchanges { try? await admin.deleteExchange(exchange.name) }
+        await admin.close()
     }
 }
 }

@@ -1,0 +1,400 @@
+import AMQP
+import ArgumentParser
+import Foundation
+import GeoRepCore
+import Gluster
+import Logging
+import Postgres
+
+/// Commands over many sessions while workers and the persister are killed with SIGKILL and
+/// RabbitMQ and PostgreSQL are restarted; then the accounts: every command has exactly one
+/// result event, no effect was applied twice (the stand-in gluster journals every change with the
+/// command's id), and PostgreSQL equals a fresh `status detail` read of every session.
+///
+/// Loopback only; the sessions live on clusters of the stand-in gluster (and, with
+/// `--lab-session`, one session on the real lab), on a topology and clusters of the run's own.
+struct ChaosRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chaos",
+        abstract: "Kill workers and the persister, restart RabbitMQ and PostgreSQL under load; check that nothing was lost or done twice.")
+
+    @Option(help: "Commands in the run.") var commands = 10_000
+    @Option(help: "Sessions they are spread over.") var sessions = 500
+    @Option(help: "Stand-in clusters the sessions are spread over.") var clusters = 8
+    @Option(help: "Workers running at any time.") var workers = 3
+    @Option(help: "Worker SIGKILLs.") var workerKills = 20
+    @Option(help: "Persister SIGKILLs.") var persisterKills = 5
+    @Option(help: "RabbitMQ restarts.") var rabbitRestarts = 3
+    @Option(help: "PostgreSQL restarts.") var postgresRestarts = 3
+    @Option(help: "Also drive mvol → <lab host>::svol3 on the real gluster lab (slow: seconds a command).") var labSession = false
+    @Option(help: "Seconds the whole run may take.") var timeLimit: Double = 1800
+
+    /// A session's life, repeated: every step a real change.
+    static let cycle: [CommandAction] = [.create, .start, .pause, .resume, .configSet, .checkpoint, .stop, .delete]
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let amqpURL = env["GEOREP_AMQP_URL"], let pgURL = env["GEOREP_PG_URL"] else {
+            throw ValidationError("set GEOREP_AMQP_URL and GEOREP_PG_URL (source /var/lib/georep/stack.env)")
+        }
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let georep = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("georep").path
+        guard FileManager.default.isExecutableFile(atPath: georep) else { throw ValidationError("\(georep) is missing: build it first") }
+        var logger = Logger(label: "georep.chaos")
+        logger.logLevel = .critical
+        let started = Date()
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        let topology = GeoRepTopology(shards: 8, prefix: "chaos\(tag)")
+        let world = try ChaosWorld(tag: String(tag), clusters: clusters, repository: repository, labHost: labSession ? env["GEOREP_LAB_HOST"] : nil,
+                                   labInventory: env["GEOREP_INVENTORY"])
+        defer { world.remove() }
+
+        // The plan: per session, the cycle over and over; sent interleaved, as many upstreams would.
+        let refs = (0..<sessions).map { world.session($0) }
+        var plan: [[Command]] = refs.map { _ in [] }
+        for i in 0..<commands {
+            let s = i % refs.count
+            let step = plan[s].count % Self.cycle.count
+            let action = Self.cycle[step]
+            let options = action == .configSet ? CommandOptions(key: "sync-jobs", value: String(2 + plan[s].count % 7))
+                : action == .create ? CommandOptions(force: true) : CommandOptions()
+            plan[s].append(Command(action: action, session: refs[s], options: options, sender: "chaos"))
+        }
+        var sequence: [Command] = []
+        for round in 0..<(plan.map(\.count).max() ?? 0) { for s in plan.indices where round < plan[s].count { sequence.append(plan[s][round]) } }
+        if let lab = world.labSession {
+            for (i, action) in (Self.cycle + Self.cycle + [.create, .start]).enumerated() {
+                let options = action == .configSet ? CommandOptions(key: "sync-jobs", value: String(3 + i % 3))
+                    : action == .create ? CommandOptions(force: true) : action == .stop ? CommandOptions(force: true) : CommandOptions()
+                sequence.insert(Command(action: action, session: lab, options: options, sender: "chaos"),
+                                at: min(sequence.count, (i + 1) * sequence.count / 20))
+            }
+        }
+        print("chaos: \(sequence.count) commands over \(refs.count + (world.labSession == nil ? 0 : 1)) sessions (\(clusters) stand-in clusters\(world.labSession == nil ? "" : " + the real lab")), \(workers) workers; \(workerKills) worker kills, \(persisterKills) persister kills, \(rabbitRestarts) RabbitMQ restarts, \(postgresRestarts) PostgreSQL restarts")
+
+        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: amqpURL), name: "georep chaos admin", logger: logger)
+        try await admin.open()
+        try await admin.declare(topology.topology)
+        // Results land in a durable queue of the run's own, read with acks: none is lost to a restart.
+        let resultsQueue = "\(topology.prefix).chaos.results"
+        try await admin.declare(Topology(exchanges: [], queues: [Topology.Queue(name: resultsQueue, arguments: [("x-queue-type", .string("quorum"))])],
+                                         bindings: ["succeeded", "failed", "rejected"].map {
+                                             Topology.Binding(queue: resultsQueue, exchange: topology.eventsExchange, routingKey: "georep.command.\($0)")
+                                         }))
+        let database = PGConnection(url: pgURL, name: "chaos", logger: logger)
+        _ = try await Migrator(directory: repository.appendingPathComponent("Schemas/sql").path, logger: logger).migrate(database)
+
+        let fleet = Fleet(georep: georep, environment: [
+            "GEOREP_AMQP_URL": amqpURL, "GEOREP_PG_URL": pgURL, "GEOREP_INVENTORY": world.inventoryPath,
+            "GEOREP_TOPOLOGY_PREFIX": topology.prefix,
+            "GEOREP_SHARDS": String(topology.shards), "GEOREP_MONITOR_INTERVAL": "3", "GEOREP_HEARTBEAT_INTERVAL": "0.5",
+            "GEOREP_HTTP": "127.0.0.1:0", "GEOREP_LOG_LEVEL": "error", "GEOREP_WORKER_CONCURRENCY": "4",
+        ])
+        defer { fleet.stopAll() }
+        for _ in 0..<workers { try fleet.startWorker() }
+        try fleet.startPersister()
+
+        // Send everything (confirmed), then let the chaos begin while the workers work through it.
+        var i = 0
+        while i < sequence.count {
+            let chunk = sequence[i..<min(i + 500, sequence.count)]
+            try await admin.publish(try chunk.map { try GeoRepBus(connection: admin, source: "georep/chaos", topology: topology).message($0) })
+            i += chunk.count
+        }
+        await admin.close()
+        let collector = ResultCollector(amqpURL: amqpURL, queue: resultsQueue, logger: logger)
+        let collecting = Task { await collector.run() }
+
+        var faults: [String] = []
+        faults += Array(repeating: "worker", count: workerKills)
+        faults += Array(repeating: "persister", count: persisterKills)
+        faults += Array(repeating: "rabbitmq", count: rabbitRestarts)
+        faults += Array(repeating: "postgres", count: postgresRestarts)
+        faults.shuffle()
+        let expected = Set(sequence.map(\.commandId))
+        var done = (kills: 0, persisterKills: 0, rabbit: 0, postgres: 0)
+        // Spread the faults over the first part of the work: one each time another slice of the
+        // results is in (and at least every few seconds, so that none waits for a stall).
+        for fault in faults {
+            let target = await collector.count + max(1, expected.count / (faults.count + 2))
+            let deadline = Date().addingTimeInterval(6)
+            while await collector.count < target && Date() < deadline && Date().timeIntervalSince(started) < timeLimit {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            switch fault {
+            case "worker": fleet.killWorker(); try fleet.startWorker(); done.kills += 1
+            case "persister": fleet.killPersister(); try fleet.startPersister(); done.persisterKills += 1
+            case "rabbitmq": if run([repository.appendingPathComponent("ops/restart.sh").path, "rabbitmq"]) == 0 { done.rabbit += 1 }
+            default: if run([repository.appendingPathComponent("ops/restart.sh").path, "postgres"]) == 0 { done.postgres += 1 }
+            }
+        }
+        print("faults done: \(done.kills) worker kills, \(done.persisterKills) persister kills, \(done.rabbit) RabbitMQ restarts, \(done.postgres) PostgreSQL restarts (after \(Int(Date().timeIntervalSince(started))) s)")
+
+        while await collector.commandIds().isSuperset(of: expected) == false && Date().timeIntervalSince(started) < timeLimit {
+            try await Task.sleep(for: .seconds(1))
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        // Quiet: the persister's queue drained, two monitor rounds for the last status to settle.
+        try await Task.sleep(for: .seconds(8))
+        collecting.cancel()
+
+        // 1. Exactly one result event per command.
+        let results = await collector.resultsByCommand()
+        let missing = expected.subtracting(results.keys).count
+        let duplicated = results.filter { expected.contains($0.key) && $0.value.count > 1 }.count
+        var outcomes: [String: Int] = [:]
+        for (id, events) in results where expected.contains(id) { outcomes[events.first?.outcome.rawValue ?? "?", default: 0] += 1 }
+        // 2. No effect applied twice.
+        let journal = world.journal()
+        var effects: [String: Int] = [:]
+        var attempts: [String: Int] = [:]
+        for entry in journal {
+            guard let id = entry["command_id"] as? String else { continue }
+            attempts[id, default: 0] += 1
+            if entry["effective"] as? Bool == true { effects[id, default: 0] += 1 }
+        }
+        let twice = effects.values.filter { $0 > 1 }.count
+        let retried = attempts.values.filter { $0 > 1 }.count
+        // 3. PostgreSQL equals a fresh read.
+        let comparison = try await world.compare(database: database, logger: logger)
+        try? await world.removeRows(database)
+        await database.close()
+
+        print(String(format: "commands %d in %.0f s; results: %d commands answered, %d missing, %d with more than one result event",
+                     expected.count, elapsed, results.keys.filter { expected.contains($0) }.count, missing, duplicated))
+        print("outcomes: \(outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+        print("effects: \(effects.count) commands changed gluster, \(twice) of them twice; \(retried) commands reached gluster more than once without a second effect")
+        print("PostgreSQL vs a fresh status detail: \(comparison.sessions) sessions and \(comparison.bricks) bricks compared, \(comparison.mismatches.count) differences")
+        for line in comparison.mismatches.prefix(10) { print("  \(line)") }
+        let admin2 = AMQPConnection(configuration: try AMQPConfiguration(url: amqpURL), name: "georep chaos cleanup", logger: logger)
+        if (try? await admin2.open()) != nil {
+            let dead = (try? await admin2.messageCount(queue: topology.deadLetterQueue)) ?? -1
+            print("dead-lettered: \(dead)")
+            for queue in topology.topology.queues { try? await admin2.deleteQueue(queue.name) }
+            try? await admin2.deleteQueue(resultsQueue)
+            for exchange in topology.topology.exchanges { try? await admin2.deleteExchange(exchange.name) }
+            await admin2.close()
+        }
+        let ok = missing == 0 && duplicated == 0 && twice == 0 && comparison.mismatches.isEmpty
+        print(ok ? "chaos: PASS" : "chaos: FAIL")
+        if !ok { throw ExitCode(1) }
+    }
+
+    func run(_ argv: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// The processes of the run: workers and a persister, started and killed.
+final class Fleet: @unchecked Sendable {
+    let georep: String
+    let environment: [String: String]
+    private var workers: [Process] = []
+    private var persister: Process?
+    private let lock = NSLock()
+
+    init(georep: String, environment: [String: String]) {
+        self.georep = georep
+        self.environment = environment
+    }
+
+    func spawn(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: georep)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func startWorker() throws { let w = try spawn(["worker"]); lock.withLock { workers.append(w) } }
+    func startPersister() throws { let p = try spawn(["persister"]); lock.withLock { persister = p } }
+
+    func killWorker() {
+        guard let victim = lock.withLock({ workers.isEmpty ? nil : workers.remove(at: Int.random(in: 0..<workers.count)) }) else { return }
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+    }
+
+    func killPersister() {
+        guard let victim = lock.withLock({ persister }) else { return }
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+    }
+
+    func stopAll() {
+        let all = lock.withLock { workers + (persister.map { [$0] } ?? []) }
+        for p in all where p.isRunning { p.terminate() }
+        for p in all { p.waitUntilExit() }
+    }
+}
+
+/// Reads result events from the run's durable queue, reconnecting through broker restarts;
+/// counts distinct events (by CloudEvent id) per command, so a redelivered message is not taken
+/// for a second result.
+actor ResultCollector {
+    let amqpURL: String
+    let queue: String
+    let logger: Logger
+    private var events: [UUID: [String: CommandResult]] = [:]
+
+    init(amqpURL: String, queue: String, logger: Logger) {
+        self.amqpURL = amqpURL
+        self.queue = queue
+        self.logger = logger
+    }
+
+    var count: Int { events.count }
+    func commandIds() -> Set<UUID> { Set(events.keys) }
+    func resultsByCommand() -> [UUID: [CommandResult]] { events.mapValues { Array($0.values) } }
+
+    func record(_ eventId: String, _ result: CommandResult) {
+        guard let id = result.commandId else { return }
+        events[id, default: [:]][eventId] = result
+    }
+
+    nonisolated func run() async {
+        while !Task.isCancelled {
+            guard let configuration = try? AMQPConfiguration(url: amqpURL) else { return }
+            let connection = AMQPConnection(configuration: configuration, name: "georep chaos results", logger: logger)
+            do {
+                try await connection.open()
+                var pending = 0
+                for try await delivery in try await connection.consume(queues: [queue], prefetch: 500) {
+                    if let (header, event) = try? MessageCodec.decodeEvent(delivery.body), case .commandResult(let r) = event {
+                        await record(header.id, r)
+                    }
+                    pending += 1
+                    if pending >= 100 { try await connection.ackAll(upTo: delivery); pending = 0 }
+                    if Task.isCancelled { try await connection.ackAll(upTo: delivery); break }
+                }
+            } catch {}
+            await connection.close()
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+}
+
+/// The run's clusters (stand-in state directories and an inventory), its sessions, and the checks.
+struct ChaosWorld {
+    let root: URL
+    let clusterIDs: [String]
+    let inventoryPath: String
+    let inventory: Inventory
+    let labSession: SessionRef?
+
+    init(tag: String, clusters: Int, repository: URL, labHost: String?, labInventory: String?) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("georep-chaos-\(tag)")
+        clusterIDs = (0..<clusters).map { "chaos\(tag)-\($0)" }
+        let standin = repository.appendingPathComponent("ops/standin/gluster").path
+        var list = clusterIDs.map { id in
+            Inventory.Cluster(id: id, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
+                "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(id).path)", "GEOREP_STANDIN_INIT_SECONDS=1",
+            ], gluster: standin)])
+        }
+        var ssh: SSHSettings?
+        if let labHost, let labInventory {
+            let lab = try Inventory.load(path: labInventory)
+            ssh = lab.ssh
+            // The real gluster for the lab cluster: the lab's own hosts, with the real program.
+            list.append(Inventory.Cluster(id: "lab", hosts: lab.cluster("lab")?.hosts ?? []))
+            labSession = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: labHost, secondaryVolume: "svol3")
+        } else {
+            labSession = nil
+        }
+        inventory = Inventory(clusters: list, ssh: ssh)
+        for id in clusterIDs { try FileManager.default.createDirectory(at: root.appendingPathComponent(id), withIntermediateDirectories: true) }
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        inventoryPath = root.appendingPathComponent("inventory.json").path
+        try encoder.encode(inventory).write(to: URL(fileURLWithPath: inventoryPath))
+    }
+
+    func session(_ n: Int) -> SessionRef {
+        SessionRef(cluster: clusterIDs[n % clusterIDs.count], primaryVolume: "pvol\(n)", secondaryHost: "standin", secondaryVolume: "svol\(n)")
+    }
+
+    func journal() -> [[String: Any]] {
+        clusterIDs.flatMap { id -> [[String: Any]] in
+            let text = (try? String(contentsOf: root.appendingPathComponent(id).appendingPathComponent("journal.jsonl"), encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+    }
+
+    /// Every session of the run's clusters as gluster has it now, against PostgreSQL's rows.
+    func compare(database: PGConnection, logger: Logger) async throws -> (sessions: Int, bricks: Int, mismatches: [String]) {
+        var mismatches: [String] = []
+        var sessions = 0
+        var bricks = 0
+        for cluster in inventory.clusters {
+            let gluster = GlusterExecutor(inventory: inventory, logger: logger)
+            var observed: [ObservedSession] = []
+            do {
+                observed = try await gluster.statusDetail(cluster: cluster.id)
+            } catch .sessionNotFound {
+                observed = []
+            }
+            if cluster.id == "lab", let lab = labSession { observed = observed.filter { $0.matches(lab) } }
+            let rows = try await database.run { [id = cluster.id] (db) throws(PGError) -> [[String?]] in
+                try db.execute("""
+                    SELECT s.session_id::text, s.status, d.master_node || ':' || d.master_brick_dir, d.status
+                    FROM gluster_georep_session s LEFT JOIN gluster_georep_session_details d USING (session_id)
+                    WHERE s.cluster_id = $1
+                    """, [id]).rows
+            }
+            var stored: [String: (status: String, bricks: [String: String])] = [:]
+            for row in rows {
+                guard let id = row[0] else { continue }
+                if cluster.id == "lab", id != labSession?.sessionID.uuidString.lowercased() { continue }
+                var entry = stored[id] ?? (row[1] ?? "NULL", [:])
+                if let brick = row[2] { entry.bricks[brick] = row[3] ?? "NULL" }
+                stored[id] = entry
+            }
+            var seen = Set<String>()
+            for session in observed {
+                let id = session.ref(cluster: cluster.id).sessionID.uuidString.lowercased()
+                seen.insert(id)
+                sessions += 1
+                guard let row = stored[id] else { mismatches.append("\(cluster.id) \(session.primaryVolume): in gluster, not in PostgreSQL"); continue }
+                if row.status != session.status.rawValue {
+                    mismatches.append("\(cluster.id) \(session.primaryVolume): gluster \(session.status.rawValue), PostgreSQL \(row.status)")
+                }
+                for brick in session.bricks {
+                    bricks += 1
+                    if row.bricks[brick.name] != brick.status.rawValue {
+                        mismatches.append("\(cluster.id) \(brick.name): gluster \(brick.status.rawValue), PostgreSQL \(row.bricks[brick.name] ?? "none")")
+                    }
+                }
+            }
+            for id in stored.keys where !seen.contains(id) { mismatches.append("\(cluster.id) \(id): in PostgreSQL, not in gluster") }
+        }
+        return (sessions, bricks, mismatches)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: root) }
+
+    /// The run's rows in PostgreSQL, and its session on the lab.
+    func removeRows(_ database: PGConnection) async throws {
+        let ids = PGArray.literal(clusterIDs)
+        try await database.run { (db) throws(PGError) in
+            try db.execute("DELETE FROM georep_status_history WHERE session_id IN (SELECT session_id FROM gluster_georep_session WHERE cluster_id = ANY($1::text[]))", [ids])
+            try db.execute("DELETE FROM georep_commands WHERE split_part(session_ref, '/', 1) = ANY($1::text[])", [ids])
+            try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = ANY($1::text[])", [ids])
+            try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = ANY($1::text[])", [ids])
+        }
+        if let lab = labSession {
+            let gluster = GlusterExecutor(inventory: inventory, logger: Logger(label: "georep.chaos"))
+            _ = try? await gluster.action(cluster: "lab", try GlusterArguments.lifecycle("stop", lab, force: true))
+            _ = try? await gluster.action(cluster: "lab", try GlusterArguments.delete(lab, resetSyncTime: true))
+        }
+    }
+}
