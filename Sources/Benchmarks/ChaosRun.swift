@@ -293,8 +293,10 @@ struct ChaosWorld {
     let labSession: SessionRef?
 
     init(tag: String, clusters: Int, repository: URL, labHost: String?, labInventory: String?) throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("georep-chaos-\(tag)")
-        clusterIDs = (0..<clusters).map { "chaos\(tag)-\($0)" }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("georep-chaos-\(tag)")
+        self.root = root
+        let clusterIDs = (0..<clusters).map { "chaos\(tag)-\($0)" }
+        self.clusterIDs = clusterIDs
         let standin = repository.appendingPathComponent("ops/standin/gluster").path
         var list = clusterIDs.map { id in
             Inventory.Cluster(id: id, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
@@ -337,12 +339,7 @@ struct ChaosWorld {
         var bricks = 0
         for cluster in inventory.clusters {
             let gluster = GlusterExecutor(inventory: inventory, logger: logger)
-            var observed: [ObservedSession] = []
-            do {
-                observed = try await gluster.statusDetail(cluster: cluster.id)
-            } catch .sessionNotFound {
-                observed = []
-            }
+            var observed = try await Self.sessions(gluster, cluster: cluster.id)
             if cluster.id == "lab", let lab = labSession { observed = observed.filter { $0.matches(lab) } }
             let rows = try await database.run { [id = cluster.id] (db) throws(PGError) -> [[String?]] in
                 try db.execute("""
@@ -378,6 +375,15 @@ struct ChaosWorld {
             for id in stored.keys where !seen.contains(id) { mismatches.append("\(cluster.id) \(id): in PostgreSQL, not in gluster") }
         }
         return (sessions, bricks, mismatches)
+    }
+
+    /// Every session gluster reports for `cluster` (none when it says there is none).
+    static func sessions(_ gluster: GlusterExecutor, cluster: String) async throws(GlusterError) -> [ObservedSession] {
+        do {
+            return try await gluster.statusDetail(cluster: cluster)
+        } catch .sessionNotFound {
+            return []
+        }
     }
 
     func remove() { try? FileManager.default.removeItem(at: root) }
