@@ -85,7 +85,7 @@ struct ChaosRun: AsyncParsableCommand {
         let database = PGConnection(url: pgURL, name: "chaos", logger: logger)
         _ = try await Migrator(directory: repository.appendingPathComponent("Schemas/sql").path, logger: logger).migrate(database)
 
-        let fleet = Fleet(georep: georep, environment: [
+        let fleet = Fleet(georep: georep, logs: world.root, environment: [
             "GEOREP_AMQP_URL": amqpURL, "GEOREP_PG_URL": pgURL, "GEOREP_INVENTORY": world.inventoryPath,
             "GEOREP_TOPOLOGY_PREFIX": topology.prefix,
             "GEOREP_SHARDS": String(topology.shards), "GEOREP_MONITOR_INTERVAL": "3", "GEOREP_HEARTBEAT_INTERVAL": "0.5",
@@ -176,7 +176,9 @@ struct ChaosRun: AsyncParsableCommand {
             for exchange in topology.topology.exchanges { try? await admin2.deleteExchange(exchange.name) }
             await admin2.close()
         }
-        let ok = missing == 0 && duplicated == 0 && twice == 0 && comparison.mismatches.isEmpty
+        let crashes = fleet.crashes()
+        print("crashes: \(crashes.isEmpty ? "none" : crashes.joined(separator: "; "))")
+        let ok = missing == 0 && duplicated == 0 && twice == 0 && comparison.mismatches.isEmpty && crashes.isEmpty
         print(ok ? "chaos: PASS" : "chaos: FAIL")
         if !ok { throw ExitCode(1) }
     }
@@ -197,13 +199,17 @@ struct ChaosRun: AsyncParsableCommand {
 final class Fleet: @unchecked Sendable {
     let georep: String
     let environment: [String: String]
+    /// Where each process's output goes (`worker-1.log`, …): a crash's backtrace is there.
+    let logs: URL
     private var workers: [Process] = []
     private var persister: Process?
+    private var spawned = 0
     private let lock = NSLock()
 
-    init(georep: String, environment: [String: String]) {
+    init(georep: String, logs: URL, environment: [String: String]) {
         self.georep = georep
         self.environment = environment
+        self.logs = logs
     }
 
     func spawn(_ arguments: [String]) throws -> Process {
@@ -211,9 +217,24 @@ final class Fleet: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: georep)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = FileHandle.nullDevice
+        let n = lock.withLock { spawned += 1; return spawned }
+        let log = logs.appendingPathComponent("\(arguments.first ?? "georep")-\(n).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
         return process
+    }
+
+    /// Processes that died by themselves (not killed by the run), with their logs' last lines.
+    func crashes() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: logs.path)) ?? []
+        return names.filter { $0.hasSuffix(".log") }.compactMap { name in
+            let text = (try? String(contentsOf: logs.appendingPathComponent(name), encoding: .utf8)) ?? ""
+            guard text.contains("Program crashed") || text.contains("Fatal error") else { return nil }
+            return "\(name): " + (text.split(separator: "\n").first { $0.contains("Fatal error") || $0.contains("crashed") }.map(String.init) ?? "crashed")
+        }
     }
 
     func startWorker() throws { let w = try spawn(["worker"]); lock.withLock { workers.append(w) } }

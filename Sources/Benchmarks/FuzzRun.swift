@@ -50,7 +50,7 @@ struct FuzzRun: AsyncParsableCommand {
         try await admin.open()
         try await admin.declare(topology.topology)
         let rejectedQueue = try await admin.declareTemporaryQueue(bindings: [(topology.eventsExchange, "georep.command.rejected")])
-        let fleet = Fleet(georep: georep, environment: [
+        let fleet = Fleet(georep: georep, logs: root, environment: [
             "GEOREP_AMQP_URL": amqpURL, "GEOREP_PG_URL": pgURL, "GEOREP_INVENTORY": inventoryPath, "GEOREP_GLUSTER": fakeGluster.path,
             "GEOREP_TOPOLOGY_PREFIX": topology.prefix, "GEOREP_SHARDS": "4", "GEOREP_MONITOR_INTERVAL": "0",
             "GEOREP_HEARTBEAT_INTERVAL": "0.5", "GEOREP_HTTP": "127.0.0.1:0", "GEOREP_LOG_LEVEL": "error",
@@ -104,11 +104,13 @@ struct FuzzRun: AsyncParsableCommand {
         let rejectedEvents = try await admin.messageCount(queue: rejectedQueue)
         await reader.close()
         let workerAlive = worker.isRunning
+        for crash in fleet.crashes() { print("crash: \(crash)") }
         print("dead-lettered \(dead) of \(sent) (\(String(format: "%.1f", 100 * Double(dead) / Double(max(1, sent))))%), \(withoutReason) without a reason; rejected events \(rejectedEvents)")
         print("by code: \(codes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
 
         // The same hostile names through the HTTP API.
-        let api = try await probeAPI(georep: georep, amqpURL: amqpURL, pgURL: pgURL, topology: topology, cluster: cluster, pwned: pwned, logger: logger)
+        let api = try await probeAPI(georep: georep, amqpURL: amqpURL, pgURL: pgURL, topology: topology, cluster: cluster, pwned: pwned,
+                                     logs: root, logger: logger)
         let glusterRan = FileManager.default.fileExists(atPath: canary.path)
         let injected = FileManager.default.fileExists(atPath: pwned)
         print("worker alive: \(workerAlive); gluster processes started: \(glusterRan ? "YES" : "0"); injection canary: \(injected ? "PRESENT" : "absent")")
@@ -124,7 +126,7 @@ struct FuzzRun: AsyncParsableCommand {
     }
 
     func probeAPI(georep: String, amqpURL: String, pgURL: String, topology: GeoRepTopology, cluster: String, pwned: String,
-                  logger: Logger) async throws -> (sent: Int, clientErrors: Int, serverErrors: Int, other: Int, alive: Bool) {
+                  logs: URL, logger: Logger) async throws -> (sent: Int, clientErrors: Int, serverErrors: Int, other: Int, alive: Bool) {
         // A cluster and volume the API knows, so that hostile names also reach the deeper checks.
         let database = PGConnection(url: pgURL, name: "fuzz", logger: logger)
         try await database.run { (db) throws(PGError) in
@@ -134,7 +136,7 @@ struct FuzzRun: AsyncParsableCommand {
         }
         let port = Int.random(in: 20_000..<40_000)
         let token = "fuzz-\(UUID().uuidString)"
-        let fleet = Fleet(georep: georep, environment: [
+        let fleet = Fleet(georep: georep, logs: logs, environment: [
             "GEOREP_AMQP_URL": amqpURL, "GEOREP_PG_URL": pgURL, "GEOREP_TOPOLOGY_PREFIX": topology.prefix, "GEOREP_SHARDS": "4",
             "GEOREP_HTTP": "127.0.0.1:\(port)", "GEOREP_API_TOKENS": "\(token):write", "GEOREP_LOG_LEVEL": "error",
         ])
@@ -259,8 +261,9 @@ struct HostileMessages {
             var name = hostileName()
             if name == "" || (field == "secondary_user" && name == "root") { name = "-x" }
             let s = session(field, name)
+            // A routing key is an AMQP short string (at most 255 bytes).
             return ("hostile name", envelope("georep.command.start", ["command_id": id, "action": "start", "session": s]),
-                    "\(s["cluster"] ?? "")/x")
+                    String("\(s["cluster"] ?? "")/x".utf8.prefix(200)) ?? "x")
         case 6:
             let options: [[String: Any]] = [["key": hostileName(), "value": "4"], ["key": "sync-jobs", "value": "-\(hostileName())"],
                                             ["key": "sync-jobs", "value": "a\nb"], ["key": "sync-jobs"], ["ssh_port": 70000], ["ssh_port": -1],

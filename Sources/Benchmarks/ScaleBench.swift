@@ -111,6 +111,8 @@ struct ScaleBench: AsyncParsableCommand {
             results[id] = r
         }
         let seconds = secondsOf(ContinuousClock.now - start)
+        for queue in topology.topology.queues { try? await client.bus.connection.deleteQueue(queue.name) }
+        for exchange in topology.topology.exchanges { try? await client.bus.connection.deleteExchange(exchange.name) }
         await client.close()
 
         // Per session, the stand-in's journal of effective changes must follow the script.

@@ -68,7 +68,8 @@ public enum MessageCodec {
         let id = (data["command_id"] as? String).flatMap(UUID.init(uuidString:))
         let action = (data["action"] as? String).map { String($0.prefix(64)) } ?? "unknown"
         var session: SessionRef?
-        if let s = data["session"],
+        // Only an object can be a session; JSONSerialization traps (not throws) on a bare string.
+        if let s = data["session"] as? [String: Any], JSONSerialization.isValidJSONObject(s),
            let json = try? JSONSerialization.data(withJSONObject: s),
            let ref = try? decoder().decode(SessionRef.self, from: json),
            (try? ref.validate()) != nil {

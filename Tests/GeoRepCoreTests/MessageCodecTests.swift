@@ -81,4 +81,16 @@ import Testing
             """
         return Array(text.utf8)
     }
+
+    /// Found by the fuzz run: a session that is a string, a number or an array once crashed the
+    /// worker in the salvage of a rejected command's names.
+    @Test func salvagingSurvivesASessionOfTheWrongType() {
+        for session in [#""lab/mvol/vm::svol""#, "42", "[1, 2]", "null", "true", #"{"cluster": 5}"#] {
+            let text = #"{"specversion":"1.0","id":"1","source":"t","type":"georep.command.start","data":{"command_id":"6f1c1a2e-3b7d-4c1e-9a40-6a6f2f0e4e01","action":"start","session":"# + session + "}}"
+            #expect(throws: MessageError.self) { try MessageCodec.decodeCommand(Array(text.utf8)) }
+            let salvaged = MessageCodec.salvageCommand(Array(text.utf8))
+            #expect(salvaged.session == nil)
+            #expect(salvaged.action == "start")
+        }
+    }
 }
