@@ -83,7 +83,7 @@ struct ChaosRun: AsyncParsableCommand {
                                              Topology.Binding(queue: resultsQueue, exchange: topology.eventsExchange, routingKey: "georep.command.\($0)")
                                          }))
         let database = PGConnection(url: pgURL, name: "chaos", logger: logger)
-        _ = try await Migrator(directory: repository.appendingPathComponent("Schemas/sql").path, logger: logger).migrate(database)
+        _ = try await retrying { try await Migrator(directory: repository.appendingPathComponent("Schemas/sql").path, logger: logger).migrate(database) }
 
         let fleet = Fleet(georep: georep, logs: world.root, environment: [
             "GEOREP_AMQP_URL": amqpURL, "GEOREP_PG_URL": pgURL, "GEOREP_INVENTORY": world.inventoryPath,
@@ -155,6 +155,10 @@ struct ChaosRun: AsyncParsableCommand {
             if entry["effective"] as? Bool == true { effects[id, default: 0] += 1 }
         }
         let twice = effects.values.filter { $0 > 1 }.count
+        var twiceOps: [String: Int] = [:]
+        for entry in journal where entry["effective"] as? Bool == true {
+            if let id = entry["command_id"] as? String, (effects[id] ?? 0) > 1, let op = entry["op"] as? String { twiceOps[op, default: 0] += 1 }
+        }
         let retried = attempts.values.filter { $0 > 1 }.count
         // 3. PostgreSQL equals a fresh read.
         let comparison = try await world.compare(database: database, logger: logger)
@@ -164,7 +168,7 @@ struct ChaosRun: AsyncParsableCommand {
         print(String(format: "commands %d in %.0f s; results: %d commands answered, %d missing, %d with more than one result event",
                      expected.count, elapsed, results.keys.filter { expected.contains($0) }.count, missing, duplicated))
         print("outcomes: \(outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
-        print("effects: \(effects.count) commands changed gluster, \(twice) of them twice; \(retried) commands reached gluster more than once without a second effect")
+        print("effects: \(effects.count) commands changed gluster, \(twice) of them twice\(twiceOps.isEmpty ? "" : " \(twiceOps)"); \(retried) commands reached gluster more than once without a second effect")
         print("PostgreSQL vs a fresh status detail: \(comparison.sessions) sessions and \(comparison.bricks) bricks compared, \(comparison.mismatches.count) differences")
         for line in comparison.mismatches.prefix(10) { print("  \(line)") }
         let admin2 = AMQPConnection(configuration: try AMQPConfiguration(url: amqpURL), name: "georep chaos cleanup", logger: logger)
@@ -362,12 +366,14 @@ struct ChaosWorld {
             let gluster = GlusterExecutor(inventory: inventory, logger: logger)
             var observed = try await Self.sessions(gluster, cluster: cluster.id)
             if cluster.id == "lab", let lab = labSession { observed = observed.filter { $0.matches(lab) } }
-            let rows = try await database.run { [id = cluster.id] (db) throws(PGError) -> [[String?]] in
-                try db.execute("""
-                    SELECT s.session_id::text, s.status, d.master_node || ':' || d.master_brick_dir, d.status
-                    FROM gluster_georep_session s LEFT JOIN gluster_georep_session_details d USING (session_id)
-                    WHERE s.cluster_id = $1
-                    """, [id]).rows
+            let rows = try await retrying {
+                try await database.run { [id = cluster.id] (db) throws(PGError) -> [[String?]] in
+                    try db.execute("""
+                        SELECT s.session_id::text, s.status, d.master_node || ':' || d.master_brick_dir, d.status
+                        FROM gluster_georep_session s LEFT JOIN gluster_georep_session_details d USING (session_id)
+                        WHERE s.cluster_id = $1
+                        """, [id]).rows
+                }
             }
             var stored: [String: (status: String, bricks: [String: String])] = [:]
             for row in rows {
@@ -412,16 +418,31 @@ struct ChaosWorld {
     /// The run's rows in PostgreSQL, and its session on the lab.
     func removeRows(_ database: PGConnection) async throws {
         let ids = PGArray.literal(clusterIDs)
-        try await database.run { (db) throws(PGError) in
+        try await retrying { try await database.run { (db) throws(PGError) in
             try db.execute("DELETE FROM georep_status_history WHERE session_id IN (SELECT session_id FROM gluster_georep_session WHERE cluster_id = ANY($1::text[]))", [ids])
             try db.execute("DELETE FROM georep_commands WHERE split_part(session_ref, '/', 1) = ANY($1::text[])", [ids])
             try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = ANY($1::text[])", [ids])
             try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = ANY($1::text[])", [ids])
-        }
+        } }
         if let lab = labSession {
             let gluster = GlusterExecutor(inventory: inventory, logger: Logger(label: "georep.chaos"))
             _ = try? await gluster.action(cluster: "lab", try GlusterArguments.lifecycle("stop", lab, force: true))
             _ = try? await gluster.action(cluster: "lab", try GlusterArguments.delete(lab, resetSyncTime: true))
         }
+    }
+}
+
+/// Runs `body` again (up to a minute) while it fails because PostgreSQL or RabbitMQ is restarting.
+func retrying<T>(_ body: () async throws -> T) async throws -> T {
+    var attempt = 0
+    while true {
+        do {
+            return try await body()
+        } catch let error as PGError where error.isConnectionLoss && attempt < 60 {
+            attempt += 1
+        } catch let error as AMQPError where error.isConnectionLoss && attempt < 60 {
+            attempt += 1
+        }
+        try await Task.sleep(for: .seconds(1))
     }
 }

@@ -18,14 +18,20 @@ public enum CommandPolicy {
     /// Running in gluster's sense: a worker process exists for the bricks.
     static let running: Set<GeoRepStatus> = [.initializing, .active, .passive, .faulty, .partialFaulty]
 
-    public static func decide(_ action: CommandAction, current: GeoRepStatus?, options: CommandOptions, mayHaveRun: Bool) -> Decision {
+    /// `checkpointSince`: the session's checkpoint was set at or after the command was issued
+    /// (for a checkpoint that may have run: its own earlier attempt set it).
+    public static func decide(_ action: CommandAction, current: GeoRepStatus?, options: CommandOptions, mayHaveRun: Bool,
+                              checkpointSince: Bool = false) -> Decision {
         switch action {
         case .refresh, .discover:
             return .execute
         case .create:
-            // gluster's own create is idempotent with force; without it, an existing session is done.
+            // gluster's own create is idempotent with force (it pushes the keys again); a create
+            // that may have run already did that.
             guard let current else { return .execute }
-            return options.force == true ? .execute : .alreadyDone("the session exists already (\(current.rawValue))")
+            return options.force == true && !mayHaveRun ? .execute : .alreadyDone("the session exists already (\(current.rawValue))")
+        case .checkpoint where mayHaveRun && checkpointSince && current != nil:
+            return .alreadyDone("a checkpoint was set after this command was sent: its earlier attempt")
         case .delete:
             guard let current else { return .alreadyDone("no such session: nothing to delete") }
             if running.contains(current) || current == .paused {

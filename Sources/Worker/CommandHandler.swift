@@ -127,7 +127,14 @@ struct CommandHandler: Sendable {
     /// Decides with the session's current state, then runs the gluster operation (or not).
     func run(_ command: Command, mayHaveRun: Bool, log: Logger) async throws(GlusterError) -> (CommandResult.Outcome, String, ErrorInfo?) {
         let current = try await currentStatus(command)
-        switch CommandPolicy.decide(command.action, current: current, options: command.options, mayHaveRun: mayHaveRun) {
+        var checkpointSince = false
+        if command.action == .checkpoint && mayHaveRun && current != nil {
+            // gluster keeps the checkpoint as epoch seconds in the session's config.
+            let epoch = (try? await gluster.config(command.session))?["checkpoint"].flatMap(Double.init) ?? 0
+            checkpointSince = epoch > 0 && epoch >= command.issuedAt.timeIntervalSince1970.rounded(.down) - 1
+        }
+        switch CommandPolicy.decide(command.action, current: current, options: command.options, mayHaveRun: mayHaveRun,
+                                    checkpointSince: checkpointSince) {
         case .reject(let code, let message):
             return (.rejected, message, ErrorInfo(code: code, message: message))
         case .alreadyDone(let message):

@@ -50,6 +50,22 @@ import Testing
         #expect(CommandPolicy.decide(.start, current: .stopped, options: none, mayHaveRun: false) == .execute)
     }
 
+    @Test func aCommandThatMayHaveRunIsNotAppliedAgain() {
+        // create with force runs again when fresh (gluster pushes the keys again), not when it may have run.
+        #expect(CommandPolicy.decide(.create, current: .notStarted, options: CommandOptions(force: true), mayHaveRun: false) == .execute)
+        guard case .alreadyDone = CommandPolicy.decide(.create, current: .notStarted, options: CommandOptions(force: true), mayHaveRun: true) else {
+            Issue.record("a redelivered create of an existing session must not run again")
+            return
+        }
+        // A checkpoint set after the command was sent was its own earlier attempt.
+        guard case .alreadyDone = CommandPolicy.decide(.checkpoint, current: .active, options: none, mayHaveRun: true, checkpointSince: true) else {
+            Issue.record("a redelivered checkpoint must not set another one")
+            return
+        }
+        #expect(CommandPolicy.decide(.checkpoint, current: .active, options: none, mayHaveRun: true, checkpointSince: false) == .execute)
+        #expect(CommandPolicy.decide(.checkpoint, current: .active, options: none, mayHaveRun: false, checkpointSince: true) == .execute)
+    }
+
     @Test func actionsOnAMissingSessionAreRefusedButCreateAndReadsRun() {
         for action in [CommandAction.start, .stop, .pause, .resume, .configSet, .configReset, .checkpoint] {
             guard case .reject(let code, _) = CommandPolicy.decide(action, current: nil, options: none, mayHaveRun: false) else {
