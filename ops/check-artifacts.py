@@ -24,7 +24,7 @@ SUBCOMMANDS = {"worker", "persister", "api", "migrate", "publish", "topology", "
 # env value). GEOREP_CONFIG names a file of these lines; it is not one of them.
 SETTINGS = {
     "GEOREP_AMQP_URL": True, "GEOREP_PG_URL": True, "GEOREP_SHARDS": False,
-    "GEOREP_TOPOLOGY_PREFIX": False, "GEOREP_LOG_LEVEL": False, "GEOREP_LOG_FORMAT": False,
+    "GEOREP_TOPOLOGY_PREFIX": False, "GEOREP_DECLARE_TOPOLOGY": False, "GEOREP_LOG_LEVEL": False, "GEOREP_LOG_FORMAT": False,
     "GEOREP_HTTP": False, "GEOREP_INVENTORY": False, "GEOREP_MONITOR_INTERVAL": False,
     "GEOREP_SNAPSHOT_EVERY": False, "GEOREP_GLUSTER": False, "GEOREP_GLUSTER_TIMEOUT": False,
     "GEOREP_WORKER_CONCURRENCY": False, "GEOREP_HEARTBEAT_INTERVAL": False,

@@ -98,6 +98,9 @@ rabbitmqctl -q list_users | awk '{print $1}' | grep -qx georep || rabbitmqctl -q
 rabbitmqctl -q set_user_tags georep administrator
 rabbitmqctl -q set_permissions -p georep georep '.*' '.*' '.*'
 
+# One user per service with least privilege on the georep topology (ops/rabbitmq/users.sh).
+"$here/rabbitmq/users.sh" georep "$GEOREP_STATE/rabbitmq-passwords" georep
+
 # --- PostgreSQL -----------------------------------------------------------------------------
 pgbin=$(pg_bin) || die "PostgreSQL binaries not found under /usr/lib/postgresql"
 mkdir -p "$PG_SOCKETS"
@@ -125,6 +128,22 @@ psql_admin -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname =
 # CREATEDB: the tests prove concurrent migrations on a scratch database of their own.
 psql_admin -c "ALTER ROLE georep CREATEDB"
 [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = 'georep'")" = 1 ] || psql_admin -c "CREATE DATABASE georep OWNER georep"
+# Least privilege: the persister's role writes, the API's reads (grants: Schemas/sql/0005).
+pg_passwords=$GEOREP_STATE/pg-passwords
+[ -s "$pg_passwords" ] || (umask 077; printf 'PERSISTER=%s\nAPI=%s\n' "$(openssl rand -hex 16)" "$(openssl rand -hex 16)" >"$pg_passwords")
+# shellcheck disable=SC1090
+. "$pg_passwords"
+for role in persister api; do
+    pw=$PERSISTER; [ $role = api ] && pw=$API
+    psql_admin -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'georep_$role') THEN CREATE ROLE georep_$role LOGIN PASSWORD '$pw'; END IF; END \$\$;"
+done
+# TLS with the stack's CA, so that clients can use sslmode=verify-full.
+if ! grep -q '^ssl = on' "$PG_DATA/postgresql.conf"; then
+    install -o postgres -g postgres -m 0600 "$tls/server.key" "$PG_DATA/server.key"
+    install -o postgres -g postgres -m 0644 "$tls/server.pem" "$PG_DATA/server.crt"
+    printf "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n" >>"$PG_DATA/postgresql.conf"
+    runuser -u postgres -- "$pgbin/pg_ctl" -D "$PG_DATA" reload >/dev/null
+fi
 
 # --- sshd and keys --------------------------------------------------------------------------
 host=$(lab_host)
@@ -208,19 +227,24 @@ fi
 cat >"$GEOREP_STATE/inventory.json" <<JSON
 {"clusters":[{"id":"lab","hosts":[{"name":"$host","transport":"local"},{"name":"$host","transport":"ssh"}]}],"ssh":{"user":"root","identity_file":"/root/.ssh/id_ed25519","known_hosts_file":"$GEOREP_STATE/ssh/known_hosts","port":22}}
 JSON
+# Values are quoted: the file is sourced by shells (URLs hold '&') and read by systemd.
 cat >"$GEOREP_STATE/stack.env" <<ENV
-GEOREP_AMQP_URL=amqp://georep:georep@127.0.0.1:5672/georep
-GEOREP_AMQPS_URL=amqps://georep:georep@localhost:5671/georep?cacertfile=$tls/ca.pem
-GEOREP_TLS_DIR=$tls
-GEOREP_PG_URL=postgresql://georep:georep@127.0.0.1:$PG_PORT/georep
-GEOREP_LAB_HOST=$host
-GEOREP_INVENTORY=$GEOREP_STATE/inventory.json
-GEOREP_SSH_KNOWN_HOSTS=$GEOREP_STATE/ssh/known_hosts
-GEOREP_SSH_IDENTITY=/root/.ssh/id_ed25519
-GEOREP_API_TOKENS=$WRITE:write,$READ:read
-GEOREP_API_WRITE_TOKEN=$WRITE
-GEOREP_API_READ_TOKEN=$READ
-GEOREP_WEBHOOK_TOKENS=$WEBHOOK
+GEOREP_AMQP_URL='amqp://georep:georep@127.0.0.1:5672/georep'
+GEOREP_AMQPS_URL='amqps://georep:georep@localhost:5671/georep?cacertfile=$tls/ca.pem'
+GEOREP_TLS_DIR='$tls'
+GEOREP_PG_URL='postgresql://georep:georep@127.0.0.1:$PG_PORT/georep'
+GEOREP_LAB_HOST='$host'
+GEOREP_INVENTORY='$GEOREP_STATE/inventory.json'
+GEOREP_SSH_KNOWN_HOSTS='$GEOREP_STATE/ssh/known_hosts'
+GEOREP_SSH_IDENTITY='/root/.ssh/id_ed25519'
+GEOREP_API_TOKENS='$WRITE:write,$READ:read'
+GEOREP_API_WRITE_TOKEN='$WRITE'
+GEOREP_API_READ_TOKEN='$READ'
+GEOREP_WEBHOOK_TOKENS='$WEBHOOK'
+GEOREP_PG_TLS_URL='postgresql://georep:georep@localhost:$PG_PORT/georep?sslmode=verify-full&sslrootcert=$tls/ca.pem'
+GEOREP_PG_PERSISTER_URL='postgresql://georep_persister:$PERSISTER@localhost:$PG_PORT/georep?sslmode=verify-full&sslrootcert=$tls/ca.pem'
+GEOREP_PG_API_URL='postgresql://georep_api:$API@localhost:$PG_PORT/georep?sslmode=verify-full&sslrootcert=$tls/ca.pem'
+GEOREP_RABBITMQ_PASSWORDS='$GEOREP_STATE/rabbitmq-passwords'
 ENV
 chmod 600 "$GEOREP_STATE/stack.env"
 log "up: RabbitMQ 127.0.0.1:5672 (vhost georep), PostgreSQL 127.0.0.1:$PG_PORT (db georep), lab host $host (mvol -> svol, svol2, svol3)"

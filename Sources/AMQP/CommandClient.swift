@@ -22,7 +22,7 @@ public final class CommandClient: Sendable {
         let consumer = AMQPConnection(configuration: configuration, name: "\(source) replies", logger: logger)
         try await publisher.open()
         try await consumer.open()
-        try await consumer.declare(topology.topology)
+        try await consumer.declare(topology.declarations)
         let queue = try await consumer.declareTemporaryQueue(
             bindings: watchEvents ? [(topology.eventsExchange, GeoRepTopology.allEventsKey)] : [])
         let stream = try await consumer.consume(queues: [queue], prefetch: 256)

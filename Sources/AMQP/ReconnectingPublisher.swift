@@ -54,7 +54,7 @@ public actor ReconnectingPublisher {
         let fresh = AMQPConnection(configuration: configuration, name: name, logger: logger)
         connection = fresh
         try await fresh.open()
-        try await fresh.declare(topology.topology)
+        try await fresh.declare(topology.declarations)
         return GeoRepBus(connection: fresh, source: source, topology: topology)
     }
 

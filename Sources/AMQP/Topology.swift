@@ -100,6 +100,13 @@ public struct GeoRepTopology: Sendable, Equatable {
     public var journalQueue: String { "\(prefix).journal" }
     /// How long the journal keeps what it is told (RabbitMQ stream `x-max-age`).
     public var journalMaxAge = "24h"
+    /// Whether processes declare the topology when they connect. Off where ops create it
+    /// (`rabbitmqctl import_definitions ops/rabbitmq/definitions.json`) and the services' users
+    /// may not configure anything (least privilege).
+    public var declares = true
+
+    /// What a process declares when it connects: the topology, or nothing.
+    public var declarations: Topology { declares ? topology : Topology(exchanges: [], queues: [], bindings: []) }
     public var shardQueues: [String] { (0..<shards).map { "\(prefix).commands.shard.\($0)" } }
     /// The events routing keys all start with `georep.`, whatever the prefix.
     public static let allEventsKey = "georep.#"

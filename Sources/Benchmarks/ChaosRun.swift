@@ -26,7 +26,7 @@ struct ChaosRun: AsyncParsableCommand {
     @Option(help: "Persister SIGKILLs.") var persisterKills = 5
     @Option(help: "RabbitMQ restarts.") var rabbitRestarts = 3
     @Option(help: "PostgreSQL restarts.") var postgresRestarts = 3
-    @Option(help: "Also drive mvol → <lab host>::svol3 on the real gluster lab (slow: seconds a command).") var labSession = false
+    @Flag(help: "Also drive mvol → <lab host>::svol3 on the real gluster lab (slow: seconds a command).") var labSession = false
     @Option(help: "Seconds the whole run may take.") var timeLimit: Double = 1800
 
     /// A session's life, repeated: every step a real change.
@@ -207,6 +207,8 @@ final class Fleet: @unchecked Sendable {
     let logs: URL
     private var workers: [Process] = []
     private var persister: Process?
+    /// Everything started, for ``stopAll()``.
+    private var started: [Process] = []
     private var spawned = 0
     private let lock = NSLock()
 
@@ -228,6 +230,7 @@ final class Fleet: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
+        lock.withLock { started.append(process) }
         return process
     }
 
@@ -257,7 +260,7 @@ final class Fleet: @unchecked Sendable {
     }
 
     func stopAll() {
-        let all = lock.withLock { workers + (persister.map { [$0] } ?? []) }
+        let all = lock.withLock { started }
         for p in all where p.isRunning { p.terminate() }
         for p in all { p.waitUntilExit() }
     }

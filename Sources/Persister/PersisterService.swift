@@ -61,7 +61,7 @@ public struct PersisterService: Service {
         let database = PGConnection(url: configuration.postgresURL, name: "persister", logger: logger)
         let health = self.health
         let supervisor = ConnectionSupervisor(configuration: amqp, name: "georep persister \(configuration.instance)",
-                                              topology: configuration.topology.topology, logger: logger) { up in
+                                              topology: configuration.topology.declarations, logger: logger) { up in
             if !up && health.snapshot["amqp"] == true { GeoRepMetrics.reconnect(target: "amqp", role: "persister") }
             health.set("amqp", up: up)
         }

@@ -22,7 +22,7 @@ struct JournalFollower: Sendable {
             let connection = AMQPConnection(configuration: configuration, name: "\(name) journal", logger: logger)
             do {
                 try await connection.open()
-                try await connection.declare(topology.topology)
+                try await connection.declare(topology.declarations)
                 let stream = try await connection.deliveries()
                 let offset: AMQPValue = nextOffset.map { .int($0) } ?? .string("first")
                 try await connection.addConsumer(queue: topology.journalQueue, prefetch: 1000, tag: "journal",

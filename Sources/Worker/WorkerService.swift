@@ -38,7 +38,7 @@ public struct WorkerService: Service {
         let membership = Membership(me: instance, expiry: configuration.heartbeatInterval * 3)
         let follower = JournalFollower(configuration: amqp, topology: topology, journal: journal, tracker: tracker, name: name, logger: logger)
         let health = self.health
-        let supervisor = ConnectionSupervisor(configuration: amqp, name: name, topology: topology.topology, logger: logger) { up in
+        let supervisor = ConnectionSupervisor(configuration: amqp, name: name, topology: topology.declarations, logger: logger) { up in
             if !up && health.snapshot["amqp"] == true { GeoRepMetrics.reconnect(target: "amqp", role: "worker") }
             health.set("amqp", up: up)
         }

@@ -17,6 +17,7 @@ enum Setting: String, CaseIterable, Sendable {
     case postgresURL = "GEOREP_PG_URL"
     case shards = "GEOREP_SHARDS"
     case topologyPrefix = "GEOREP_TOPOLOGY_PREFIX"
+    case declareTopology = "GEOREP_DECLARE_TOPOLOGY"
     case logLevel = "GEOREP_LOG_LEVEL"
     case logFormat = "GEOREP_LOG_FORMAT"
     case http = "GEOREP_HTTP"
@@ -36,7 +37,7 @@ enum Setting: String, CaseIterable, Sendable {
     /// Which processes read it.
     var usedBy: String {
         switch self {
-        case .config, .amqpURL, .shards, .topologyPrefix, .logLevel, .logFormat, .http: "all"
+        case .config, .amqpURL, .shards, .topologyPrefix, .declareTopology, .logLevel, .logFormat, .http: "all"
         case .postgresURL: "persister, api, migrate"
         case .inventory, .monitorInterval, .snapshotEvery, .gluster, .glusterTimeout, .workerConcurrency, .heartbeatInterval, .webhookTokens:
             "worker"
@@ -51,6 +52,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .config, .amqpURL, .postgresURL, .inventory, .webhookTokens, .apiTokens: ""
         case .shards: "4"
         case .topologyPrefix: "georep"
+        case .declareTopology: "true"
         case .logLevel: "info"
         case .logFormat: "text"
         case .http: "worker 127.0.0.1:9810, persister 127.0.0.1:9820, api 127.0.0.1:8080"
@@ -73,6 +75,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .postgresURL: "PostgreSQL URL or libpq connection string (sslmode=verify-full&sslrootcert=… for TLS)"
         case .shards: "command shard queues; the same in every process"
         case .topologyPrefix: "name prefix of every exchange and queue"
+        case .declareTopology: "declare the exchanges and queues on connect; false where ops import them and users may not configure"
         case .logLevel: "trace, debug, info, notice, warning, error"
         case .logFormat: "text, or json (one object per line, with command_id and session on a command's lines)"
         case .http: "host:port of the process's HTTP server (/health/live, /health/ready, /metrics; the API; webhooks)"
@@ -169,8 +172,10 @@ struct Settings: ParsableArguments {
     }
 
     var topology: GeoRepTopology {
-        GeoRepTopology(shards: shards ?? value(.shards).flatMap { Int($0) } ?? 4,
-                       prefix: topologyPrefix ?? value(.topologyPrefix) ?? "georep")
+        var topology = GeoRepTopology(shards: shards ?? value(.shards).flatMap { Int($0) } ?? 4,
+                                      prefix: topologyPrefix ?? value(.topologyPrefix) ?? "georep")
+        topology.declares = (value(.declareTopology) ?? "true").lowercased() != "false"
+        return topology
     }
 
     /// The HTTP listener, or `fallback` (each process has its own default port).
