@@ -28,3 +28,7 @@ public struct DependencyProbe: Service {
         }
     }
 }
+
+extension DependencyProbe: CustomStringConvertible {
+    public var description: String { "DependencyProbe" }
+}

@@ -175,6 +175,21 @@ struct ChaosRun: AsyncParsableCommand {
         if (try? await admin2.open()) != nil {
             let dead = (try? await admin2.messageCount(queue: topology.deadLetterQueue)) ?? -1
             print("dead-lettered: \(dead)")
+            if missing > 0 {
+                // Where the unanswered commands are: still queued, or held by a worker.
+                var depths: [String] = []
+                for queue in topology.shardQueues + [topology.retryQueue] {
+                    depths.append("\(queue.split(separator: ".").last ?? "")=\((try? await admin2.messageCount(queue: queue)) ?? -1)")
+                }
+                print("ready in the shards and retry queue: \(depths.joined(separator: " "))")
+                for command in sequence where results[command.commandId] == nil {
+                    let id = command.commandId.uuidString.lowercased()
+                    let calls = journal.filter { $0["command_id"] as? String == id }.map { "\($0["op"] ?? "?")(\($0["effective"] ?? "?"))" }
+                    print("  unanswered: \(id) \(command.action.rawValue) \(command.session.key); gluster saw: \(calls)")
+                }
+                world.keep = true
+                print("logs kept in \(world.root.path)")
+            }
             for queue in topology.topology.queues { try? await admin2.deleteQueue(queue.name) }
             try? await admin2.deleteQueue(resultsQueue)
             for exchange in topology.topology.exchanges { try? await admin2.deleteExchange(exchange.name) }
@@ -313,8 +328,10 @@ actor ResultCollector {
 }
 
 /// The run's clusters (stand-in state directories and an inventory), its sessions, and the checks.
-struct ChaosWorld {
+final class ChaosWorld {
     let root: URL
+    /// Keep the run's directory (its processes' logs) after a failure.
+    var keep = false
     let clusterIDs: [String]
     let inventoryPath: String
     let inventory: Inventory
@@ -328,7 +345,7 @@ struct ChaosWorld {
         let standin = repository.appendingPathComponent("ops/standin/gluster").path
         var list = clusterIDs.map { id in
             Inventory.Cluster(id: id, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
-                "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(id).path)", "GEOREP_STANDIN_INIT_SECONDS=1",
+                "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(id).path)", "GEOREP_STANDIN_CLUSTER=\(id)", "GEOREP_STANDIN_INIT_SECONDS=1",
             ], gluster: standin)])
         }
         var ssh: SSHSettings?
@@ -416,7 +433,7 @@ struct ChaosWorld {
         }
     }
 
-    func remove() { try? FileManager.default.removeItem(at: root) }
+    func remove() { if !keep { try? FileManager.default.removeItem(at: root) } }
 
     /// The run's rows in PostgreSQL, and its session on the lab.
     func removeRows(_ database: PGConnection) async throws {

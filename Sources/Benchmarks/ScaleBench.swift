@@ -63,7 +63,7 @@ struct ScaleBench: AsyncParsableCommand {
         let clusterIDs = (0..<clusters).map { "scale\(tag)-\($0)" }
         let inventory = Inventory(clusters: clusterIDs.map { id in
             Inventory.Cluster(id: id, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
-                "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(id).path)", "GEOREP_STANDIN_LATENCY_MS=\(latency)",
+                "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(id).path)", "GEOREP_STANDIN_CLUSTER=\(id)", "GEOREP_STANDIN_LATENCY_MS=\(latency)",
                 "GEOREP_STANDIN_INIT_SECONDS=0",
             ])])
         })

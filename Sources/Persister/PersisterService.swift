@@ -195,3 +195,14 @@ func observedAt(_ event: Event) -> Date {
     case .commandAccepted(let e): e.acceptedAt
     }
 }
+
+extension PersisterService: CustomStringConvertible {
+    /// What lifecycle logs show of the service: never its URLs (they carry passwords).
+    public var description: String { "PersisterService(instance: \(configuration.instance), queue: \(configuration.topology.persisterQueue))" }
+}
+
+extension PersisterConfiguration: CustomStringConvertible {
+    public var description: String {
+        "PersisterConfiguration(amqp: \((try? AMQPConfiguration(url: amqpURL).redacted) ?? "(unreadable URL)"), max_batch: \(maxBatch))"
+    }
+}

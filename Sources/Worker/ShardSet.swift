@@ -98,21 +98,37 @@ actor ShardSet {
     /// One shard's serial loop.
     fileprivate nonisolated func runLane(_ lane: Lane, inputs: AsyncStream<Lane.Input>) async {
         var handover: UUID?
+        // Deliveries handled since the handover timer was last armed: while they come, this
+        // worker is the shard's active consumer and its marker will come too, however long the
+        // queue ahead of it; only a silent lane (a standby) gives up waiting.
+        var handledSinceArmed = 0
+        func arm() {
+            handledSinceArmed = 0
+            let timeout = handoverTimeout
+            Task {
+                try? await Task.sleep(for: timeout)
+                lane.send(.handoverTimeout)
+            }
+        }
+        var iterator = inputs.makeAsyncIterator()
         do {
-            for await input in inputs {
+            while let input = await iterator.next() {
                 switch input {
                 case .delivery(let delivery):
                     if delivery.properties.type == HandoverMarker.type {
                         let marker = try? MessageCodec.decoder().decode(HandoverMarker.self, from: Data(delivery.body))
                         if let handover, marker?.nonce == handover {
+                            // Cancel while the marker is still unsettled (prefetch 1): nothing
+                            // after it can reach this worker, so the next owner starts there.
                             try await consumer.cancelConsumer(tag: lane.queue)
                             try await consumer.ack(delivery)
-                            await laneEnded(lane.shard)
+                            await end(lane, &iterator)
                             return
                         }
                         try await consumer.ack(delivery)  // an earlier or another worker's marker
                         continue
                     }
+                    handledSinceArmed += 1
                     try await process(delivery)
                 case .release:
                     guard handover == nil else { continue }
@@ -121,21 +137,31 @@ actor ShardSet {
                     try await bus.connection.publish(
                         exchange: "", routingKey: lane.queue, body: Array(try MessageCodec.encoder().encode(marker)),
                         properties: MessageProperties(contentType: "application/json", type: HandoverMarker.type))
-                    let timeout = handoverTimeout
-                    Task {
-                        try? await Task.sleep(for: timeout)
-                        lane.send(.handoverTimeout)
-                    }
+                    arm()
                 case .handoverTimeout:
                     guard handover != nil else { continue }
+                    if handledSinceArmed > 0 {
+                        arm()
+                        continue
+                    }
                     try await consumer.cancelConsumer(tag: lane.queue)
-                    await laneEnded(lane.shard)
+                    await end(lane, &iterator)
                     return
                 }
             }
         } catch {
             await laneFailed(error)
         }
+    }
+
+    /// Ends a lane: a delivery that reached it after all was never looked at, so it goes back to
+    /// its queue instead of staying unsettled with this worker.
+    private nonisolated func end(_ lane: Lane, _ iterator: inout AsyncStream<Lane.Input>.Iterator) async {
+        lane.finish()
+        while let input = await iterator.next() {
+            if case .delivery(let delivery) = input { try? await consumer.reject(delivery, requeue: true) }
+        }
+        await laneEnded(lane.shard)
     }
 }
 

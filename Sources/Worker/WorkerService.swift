@@ -155,3 +155,16 @@ func countPublished(_ events: [Event]) {
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+extension WorkerService: CustomStringConvertible {
+    /// What lifecycle logs show of the service: never its URLs (they carry passwords).
+    public var description: String {
+        "WorkerService(instance: \(configuration.instance), clusters: \(configuration.inventory.clusters.count), shards: \(configuration.topology.shards))"
+    }
+}
+
+extension WorkerConfiguration: CustomStringConvertible {
+    public var description: String {
+        "WorkerConfiguration(amqp: \((try? AMQPConfiguration(url: amqpURL).redacted) ?? "(unreadable URL)"), instance: \(instance), shards: \(topology.shards))"
+    }
+}

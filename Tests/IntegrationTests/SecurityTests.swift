@@ -175,7 +175,9 @@ extension Integration {
         let pgAPI = try setting("GEOREP_PG_API_URL")
         let token = "sec-\(UUID().uuidString)"
         let port = try freePort()
-        let logs = lab.root
+        // Outside the lab's directory, so that they outlive the test for a look after a failure.
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("georep-security-logs-\(lab.topology.prefix)")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         var pids: [pid_t] = []
         var failure: Error?
         do {

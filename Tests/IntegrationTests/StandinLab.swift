@@ -29,7 +29,7 @@ struct StandinLab {
         topology = GeoRepTopology(shards: shards, prefix: "w\(tag)")
         let inventory = Inventory(clusters: clusters.map { cluster in
             Inventory.Cluster(id: cluster, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
-                "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(cluster).path)",
+                "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(cluster).path)", "GEOREP_STANDIN_CLUSTER=\(cluster)",
                 "GEOREP_STANDIN_LATENCY_MS=\(latencyMilliseconds)",
                 "GEOREP_STANDIN_INIT_SECONDS=1",
             ])])
@@ -63,7 +63,8 @@ struct StandinLab {
     func touchVolumes(_ names: [String], cluster: Int = 0) {
         for name in names {
             _ = runCommandCapturing([Self.standin, "--mode=script", "--xml", "volume", "info", name],
-                                    environment: ["GEOREP_STANDIN_STATE": root.appendingPathComponent(clusters[cluster]).path])
+                                    environment: ["GEOREP_STANDIN_STATE": root.appendingPathComponent(clusters[cluster]).path,
+                                                  "GEOREP_STANDIN_CLUSTER": clusters[cluster]])
         }
     }
 

@@ -52,13 +52,15 @@ extension Integration {
         return await latest.beats.filter { $0.value.leaving != true }
     }
 
-    /// Waits until the live workers' heartbeats split all shards between exactly `workers` of them.
+    /// Waits until exactly `workers` live workers hold the shards rendezvous hashing gives each of
+    /// them (so every shard is held by exactly one; with few shards one worker may hold none).
     func waitForSplit(_ admin: AMQPConnection, _ lab: StandinLab, workers: Int) async throws -> [String: WorkerHeartbeat]? {
         try await eventually(40, every: 0) { () -> [String: WorkerHeartbeat]? in
             let beats = try await heartbeats(admin, lab, seconds: 1.2)
-            let all = beats.values.flatMap(\.shards)
-            let split = beats.count == workers && beats.values.allSatisfy { !$0.shards.isEmpty }
-                && all.count == lab.topology.shards && Set(all) == Set(0..<lab.topology.shards)
+            let members = beats.keys.sorted()
+            let split = beats.count == workers && beats.allSatisfy { name, beat in
+                Set(beat.shards) == ShardAssignment.shards(of: name, members: members, count: lab.topology.shards)
+            }
             return split ? beats : nil
         }
     }
@@ -181,7 +183,8 @@ extension Integration {
             // gluster's own CLI, not the service.
             func standin(_ words: [String]) -> Int32 {
                 runCommandCapturing([StandinLab.standin, "--mode=script", "--xml", "volume", "geo-replication", "pvol7", "standin::svol7"] + words,
-                                    environment: ["GEOREP_STANDIN_STATE": lab.root.appendingPathComponent(lab.clusters[0]).path]).status
+                                    environment: ["GEOREP_STANDIN_STATE": lab.root.appendingPathComponent(lab.clusters[0]).path,
+                                                  "GEOREP_STANDIN_CLUSTER": lab.clusters[0]]).status
             }
             #expect(standin(["create", "push-pem"]) == 0)
             let found = try await eventually(30, every: 0) { () -> SessionSnapshot? in
@@ -205,6 +208,39 @@ extension Integration {
             #expect(standin(["create", "push-pem"]) == 0)
             let discovered = try await client.run(Command(action: .discover, session: ref, sender: "tests"), timeout: 30)
             #expect(discovered.outcome == .succeeded)
+        }
+    }
+
+    /// A worker hands a shard over while a long queue stands before its marker: it keeps working
+    /// through the queue (longer than the 15 s a silent standby waits) instead of giving up with a
+    /// command in its hands; every command is answered, in order.
+    @Test(.timeLimit(.minutes(4)))
+    func aHandoverBehindALongQueueLosesNoCommand() async throws {
+        // Each command takes four gluster calls of 400 ms: 1.6 s; 14 per shard: over 20 s of queue.
+        try await withLab(clusters: 1, shards: 2, latency: 400) { lab, admin, client in
+            let first = try lab.spawnWorker(monitorInterval: 0, concurrency: 2)
+            defer { stop(first, signal: SIGKILL) }
+            _ = try #require(try await waitForSplit(admin, lab, workers: 1), "the first worker never took both shards")
+            var commands: [Command] = []
+            for n in 0..<14 {
+                commands.append(Command(action: .create, session: lab.session(n), sender: "tests"))
+                commands.append(Command(action: .start, session: lab.session(n), sender: "tests"))
+            }
+            for command in commands { try await client.send(command) }
+            try await Task.sleep(for: .seconds(2))
+            let second = try lab.spawnWorker(monitorInterval: 0, concurrency: 2)
+            defer { stop(second, signal: SIGKILL) }
+            var results: [UUID: CommandResult] = [:]
+            let deadline = Date().addingTimeInterval(150)
+            while results.count < commands.count && Date() < deadline {
+                guard let next = await client.nextEvent(timeout: 1), case .success(let (_, event)) = next,
+                      case .commandResult(let r) = event, let id = r.commandId else { continue }
+                results[id] = r
+            }
+            #expect(results.count == commands.count, "\(commands.count - results.count) commands were never answered")
+            #expect(results.values.allSatisfy { $0.outcome == .succeeded }, "\(results.values.filter { $0.outcome != .succeeded }.map(\.message))")
+            let split = try await waitForSplit(admin, lab, workers: 2)
+            #expect(split != nil, "the shards did not end up split between the two workers")
         }
     }
 }
