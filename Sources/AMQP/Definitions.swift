@@ -31,6 +31,10 @@ extension Topology {
                 ["source": $0.exchange, "vhost": vhost, "destination": $0.queue, "destination_type": "queue",
                  "routing_key": $0.routingKey, "arguments": [String: Any]()] as [String: Any]
             },
+            "policies": policies.map {
+                ["name": $0.name, "vhost": vhost, "pattern": $0.pattern, "apply-to": "queues", "priority": $0.priority,
+                 "definition": json($0.definition)] as [String: Any]
+            },
         ]
     }
 

@@ -43,14 +43,33 @@ public struct Topology: Sendable {
         }
     }
 
+    /// An operator policy (`rabbitmqctl set_policy`): settings ops may change without
+    /// re-declaring queues. Exported with the definitions; processes do not set them.
+    public struct Policy: Sendable {
+        public var name: String
+        /// A regular expression over queue names.
+        public var pattern: String
+        public var definition: [(String, AMQPValue)]
+        public var priority: Int
+
+        public init(name: String, pattern: String, definition: [(String, AMQPValue)], priority: Int = 0) {
+            self.name = name
+            self.pattern = pattern
+            self.definition = definition
+            self.priority = priority
+        }
+    }
+
     public var exchanges: [Exchange]
     public var queues: [Queue]
     public var bindings: [Binding]
+    public var policies: [Policy]
 
-    public init(exchanges: [Exchange], queues: [Queue], bindings: [Binding]) {
+    public init(exchanges: [Exchange], queues: [Queue], bindings: [Binding], policies: [Policy] = []) {
         self.exchanges = exchanges
         self.queues = queues
         self.bindings = bindings
+        self.policies = policies
     }
 }
 
@@ -149,6 +168,16 @@ public struct GeoRepTopology: Sendable, Equatable {
                 Topology.Exchange(name: membershipExchange, type: "fanout"),
             ],
             queues: queues,
-            bindings: bindings)
+            bindings: bindings,
+            policies: [
+                // In a RabbitMQ cluster, spread the quorum queues' leaders over the nodes.
+                Topology.Policy(name: "\(prefix)-quorum-leaders", pattern: "^\(Self.escaped(prefix))\\.(commands\\.shard\\..*|persister)$",
+                                definition: [("queue-leader-locator", .string("balanced"))]),
+                // Dead letters are for reading, not for keeping forever: two weeks.
+                Topology.Policy(name: "\(prefix)-dead-letters", pattern: "^\(Self.escaped(prefix))\\.dead$",
+                                definition: [("message-ttl", .int(14 * 24 * 3600 * 1000))]),
+            ])
     }
+
+    static func escaped(_ name: String) -> String { name.replacingOccurrences(of: ".", with: "\\.") }
 }

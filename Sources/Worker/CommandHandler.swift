@@ -47,10 +47,18 @@ struct CommandHandler: Sendable {
             return
         }
 
-        var log = logger
-        log[metadataKey: "command_id"] = "\(command.commandId.uuidString.lowercased())"
-        log[metadataKey: "session"] = "\(command.session.key)"
-        log[metadataKey: "action"] = "\(command.action.rawValue)"
+        // Every line of this command's work carries its id and session, whoever logs it.
+        let context: Logger.Metadata = [
+            "command_id": "\(command.commandId.uuidString.lowercased())", "session": "\(command.session.key)",
+            "action": "\(command.action.rawValue)",
+        ]
+        try await LogContext.$metadata.withValue(context) {
+            try await handle(command, delivery, consumer: consumer, bus: bus)
+        }
+    }
+
+    func handle(_ command: Command, _ delivery: Delivery, consumer: AMQPConnection, bus: GeoRepBus) async throws {
+        let log = logger
         let attempt = delivery.properties.intHeader("x-georep-attempt") ?? 0
         // A redelivery (a worker died or lost its connection before acking) or a retry may have
         // taken effect already.

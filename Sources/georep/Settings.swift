@@ -188,9 +188,11 @@ struct Settings: ParsableArguments {
     func logger(_ label: String) -> Logger {
         let level = Logger.Level(rawValue: (logLevel ?? value(.logLevel) ?? "info").lowercased()) ?? .info
         let json = (logFormat ?? value(.logFormat) ?? "text").lowercased() == "json"
-        LoggingSystem.bootstrap { label in
-            json ? JSONLogHandler(label: label) as any LogHandler : StreamLogHandler.standardError(label: label)
-        }
+        // LogContext: a command's id and session on every line of its work, whoever logs it.
+        LoggingSystem.bootstrap({ label, provider in
+            json ? JSONLogHandler(label: label, metadataProvider: provider) as any LogHandler
+                : StreamLogHandler.standardError(label: label, metadataProvider: provider)
+        }, metadataProvider: LogContext.provider)
         var logger = Logger(label: label)
         logger.logLevel = level
         return logger

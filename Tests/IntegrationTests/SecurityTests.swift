@@ -189,7 +189,7 @@ extension Integration {
                           "GEOREP_LOG_LEVEL": "debug"]
             pids.append(try spawnGeorep(["worker"], environment: common.merging([
                 "GEOREP_AMQP_URL": try url("worker"), "GEOREP_INVENTORY": lab.inventoryPath, "GEOREP_GLUSTER": StandinLab.standin,
-                "GEOREP_MONITOR_INTERVAL": "1", "GEOREP_HEARTBEAT_INTERVAL": "0.5",
+                "GEOREP_MONITOR_INTERVAL": "1", "GEOREP_HEARTBEAT_INTERVAL": "0.5", "GEOREP_LOG_FORMAT": "json",
             ]) { $1 }, output: logs.appendingPathComponent("worker.log")))
             pids.append(try spawnGeorep(["persister"], environment: common.merging([
                 "GEOREP_AMQP_URL": try url("persister"), "GEOREP_PG_URL": pgPersister,
@@ -219,6 +219,14 @@ extension Integration {
                 #expect(!text.contains(secret), "\(name) contains a secret")
             }
         }
+        // The worker logged JSON, one object per line, and a command's gluster calls carry its id and session.
+        let workerLog = (try? String(contentsOf: logs.appendingPathComponent("worker.log"), encoding: .utf8)) ?? ""
+        let objects = workerLog.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(!objects.isEmpty && objects.allSatisfy { $0?["ts"] != nil && $0?["level"] != nil && $0?["message"] != nil },
+                "not one JSON object per line")
+        let glusterDuringCommand = objects.compactMap { $0 }.filter { $0["message"] as? String == "gluster ran" && $0["command_id"] != nil }
+        #expect(glusterDuringCommand.contains { ($0["session"] as? String)?.contains("pvol1") == true },
+                "no gluster call of the create carried its command id and session")
         removeUsers(lab.topology)
         await lab.tearDown(admin)
         await admin.close()
