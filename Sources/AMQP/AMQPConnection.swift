@@ -187,6 +187,13 @@ public final class AMQPConnection: @unchecked Sendable {
         }
     }
 
+    /// Deletes every queue and exchange of `topology` (those that exist; errors are ignored):
+    /// for tests and runs that made a topology of their own.
+    public func remove(_ topology: Topology) async {
+        for queue in topology.queues { try? await deleteQueue(queue.name) }
+        for exchange in topology.exchanges { try? await deleteExchange(exchange.name) }
+    }
+
     /// Drops the socket without closing the channel or connection, as a killed process would:
     /// the broker requeues what was delivered and not acked.
     public func abort() async {

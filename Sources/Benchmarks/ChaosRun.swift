@@ -190,9 +190,8 @@ struct ChaosRun: AsyncParsableCommand {
                 world.keep = true
                 print("logs kept in \(world.root.path)")
             }
-            for queue in topology.topology.queues { try? await admin2.deleteQueue(queue.name) }
             try? await admin2.deleteQueue(resultsQueue)
-            for exchange in topology.topology.exchanges { try? await admin2.deleteExchange(exchange.name) }
+            await admin2.remove(topology.topology)
             await admin2.close()
         }
         let crashes = fleet.crashes()

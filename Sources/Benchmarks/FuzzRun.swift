@@ -116,8 +116,7 @@ struct FuzzRun: AsyncParsableCommand {
         print("worker alive: \(workerAlive); gluster processes started: \(glusterRan ? "YES" : "0"); injection canary: \(injected ? "PRESENT" : "absent")")
         print("HTTP: \(api.sent) hostile requests: \(api.clientErrors) answered 4xx, \(api.serverErrors) 5xx, \(api.other) other; API alive: \(api.alive)")
 
-        for queue in topology.topology.queues { try? await admin.deleteQueue(queue.name) }
-        for exchange in topology.topology.exchanges { try? await admin.deleteExchange(exchange.name) }
+        await admin.remove(topology.topology)
         await admin.close()
         let ok = dead == sent && withoutReason == 0 && workerAlive && !glusterRan && !injected
             && api.serverErrors == 0 && api.other == 0 && api.alive

@@ -82,8 +82,7 @@ struct PersisterBench: AsyncParsableCommand {
         print(String(format: "  persister / lower limit                %9.0f%%   (target at least 50%%)", 100 * persister.rate / limit))
 
         try await world.remove(database)
-        for queue in topology.topology.queues { try? await admin.deleteQueue(queue.name) }
-        for exchange in topology.topology.exchanges { try? await admin.deleteExchange(exchange.name) }
+        await admin.remove(topology.topology)
         await admin.close()
         await database.close()
     }

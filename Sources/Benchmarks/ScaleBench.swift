@@ -113,8 +113,7 @@ struct ScaleBench: AsyncParsableCommand {
         let seconds = secondsOf(ContinuousClock.now - start)
         // Workers first, then their topology (they would complain about a vanished exchange).
         for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() }
-        for queue in topology.topology.queues { try? await client.bus.connection.deleteQueue(queue.name) }
-        for exchange in topology.topology.exchanges { try? await client.bus.connection.deleteExchange(exchange.name) }
+        await client.bus.connection.remove(topology.topology)
         await client.close()
 
         // Per session, the stand-in's journal of effective changes must follow the script.

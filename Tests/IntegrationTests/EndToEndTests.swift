@@ -118,8 +118,7 @@ extension Integration {
         services.cancel()
         let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep e2e cleanup", logger: logger)
         try await admin.open()
-        for queue in topology.topology.queues { try? await admin.deleteQueue(queue.name) }
-        for exchange in topology.topology.exchanges { try? await admin.deleteExchange(exchange.name) }
+        await admin.remove(topology.topology)
         await admin.close()
     }
 }

@@ -157,8 +157,7 @@ extension Integration {
             failure = error
         }
         removeUsers(topology)
-        for queue in topology.topology.queues { try? await admin.deleteQueue(queue.name) }
-        for exchange in topology.topology.exchanges { try? await admin.deleteExchange(exchange.name) }
+        await admin.remove(topology.topology)
         await admin.close()
         if let failure { throw failure }
     }

@@ -77,8 +77,7 @@ struct StandinLab {
 
     /// Removes the topology and the state directory.
     func tearDown(_ admin: AMQPConnection) async {
-        for queue in topology.topology.queues { try? await admin.deleteQueue(queue.name) }
-        for exchange in topology.topology.exchanges { try? await admin.deleteExchange(exchange.name) }
+        await admin.remove(topology.topology)
         try? FileManager.default.removeItem(at: root)
     }
 }

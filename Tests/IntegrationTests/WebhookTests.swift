@@ -62,8 +62,7 @@ extension Integration {
         _ = runCommand([StandinLab.repository.appendingPathComponent("ops/lab-webhook.sh").path, "del", url])
         stop(worker)
         await client.close()
-        for queue in topology.topology.queues { try? await admin.deleteQueue(queue.name) }
-        for exchange in topology.topology.exchanges { try? await admin.deleteExchange(exchange.name) }
+        await admin.remove(topology.topology)
         await admin.close()
         try? await cli { try GlusterArguments.lifecycle("stop", ref, force: true) }
         try? await cli { try GlusterArguments.delete(ref, resetSyncTime: true) }
