@@ -17,6 +17,8 @@ swift build -c release 2>&1 | grep -E "error|warning: unre|Compiling|Build compl
 bin=.build/release/georep
 
 echo "[demo] starting two workers, a persister and the API"
+# A short monitor interval, so that the demo shows the bricks' Initializing too.
+export GEOREP_MONITOR_INTERVAL=${GEOREP_MONITOR_INTERVAL:-3}
 ops/services.sh start 2
 for port in 9811 9812 9820 8080; do
     for _ in $(seq 1 30); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 1; done
