@@ -38,6 +38,7 @@ CONFIG_SETTING = "GEOREP_CONFIG"
 _BASE_METRICS = {
     "georep_commands_total": {"action", "outcome"},
     "georep_gluster_cli_seconds": {"operation", "transport"},
+    "georep_command_overhead_seconds": set(),
     "georep_events_published_total": {"type"},
     "georep_reconnects_total": {"target", "role"},
     "georep_persister_batch_size": set(),
@@ -47,7 +48,7 @@ _BASE_METRICS = {
     "georep_worker_shards": set(),
     "georep_http_request_seconds": {"route", "status"},
 }
-HISTOGRAMS = {"georep_gluster_cli_seconds", "georep_persister_batch_size", "georep_http_request_seconds"}
+HISTOGRAMS = {"georep_gluster_cli_seconds", "georep_command_overhead_seconds", "georep_persister_batch_size", "georep_http_request_seconds"}
 METRICS = {}
 for _name, _labels in _BASE_METRICS.items():
     if _name in HISTOGRAMS:

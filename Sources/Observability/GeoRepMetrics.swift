@@ -14,6 +14,12 @@ public enum GeoRepMetrics {
             .recordNanoseconds(Int64(seconds * 1e9))
     }
 
+    /// A worker's own time per command: from taking the delivery to acking it, less the time its
+    /// gluster processes took.
+    public static func commandOverhead(seconds: Double) {
+        Timer(label: "georep_command_overhead_seconds").recordNanoseconds(Int64(seconds * 1e9))
+    }
+
     /// Events published, by CloudEvent type.
     public static func eventsPublished(type: String, count: Int = 1) {
         Counter(label: "georep_events_published_total", dimensions: [("type", type)]).increment(by: count)

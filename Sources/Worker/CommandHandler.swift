@@ -28,6 +28,15 @@ struct CommandHandler: Sendable {
     let logger: Logger
 
     func handle(_ delivery: Delivery, consumer: AMQPConnection, bus: GeoRepBus) async throws {
+        let timing = CommandTiming()
+        try await CommandTiming.$current.withValue(timing) {
+            try await handleTimed(delivery, consumer: consumer, bus: bus)
+        }
+        let f = timing.figures
+        GeoRepMetrics.commandOverhead(seconds: max(0, f.elapsed - f.gluster))
+    }
+
+    func handleTimed(_ delivery: Delivery, consumer: AMQPConnection, bus: GeoRepBus) async throws {
         let queue = delivery.queue
         let command: Command
         do {
@@ -108,7 +117,9 @@ struct CommandHandler: Sendable {
                                    outcome: outcome.0, message: outcome.1, error: outcome.2)
         try await finish(delivery, command, result, consumer: consumer, bus: bus)
         GeoRepMetrics.command(action: command.action.rawValue, outcome: result.outcome.rawValue)
-        log.info("command done", metadata: ["outcome": "\(result.outcome.rawValue)", "message": "\(result.message)"])
+        var done: Logger.Metadata = ["outcome": "\(result.outcome.rawValue)", "message": "\(result.message)"]
+        for (key, value) in CommandTiming.current?.metadata ?? [:] { done[key] = "\(value)" }
+        log.info("command done", metadata: done)
     }
 
     /// The command's first result, if it has one. For a command that may have run, the journal
@@ -185,13 +196,16 @@ struct CommandHandler: Sendable {
         // Options change only through config commands (and outside changes, which the monitor's
         // full snapshots catch): other commands need not read them back.
         let optionsMayChange: Set<CommandAction> = [.create, .configSet, .configReset, .checkpoint, .refresh]
+        // After a delete gluster confirmed there is nothing to read: asking would only get its
+        // ambiguous "no session / no status" answer, which the executor asks twice more about.
+        let gone = command.action == .delete && result.outcome == .succeeded
         let events = command.action == .discover
             ? await reader.observeCluster(command.session.cluster, forceSnapshot: true)
-            : await reader.observe(command.session, cause: cause, readOptions: optionsMayChange.contains(command.action))
-        try await bus.publish(events)
-        countPublished(events + [.commandResult(result)])
-        try await bus.publish(.commandResult(result), correlationId: command.commandId.uuidString.lowercased(),
+            : await reader.observe(command.session, cause: cause, readOptions: optionsMayChange.contains(command.action), knownGone: gone)
+        // The state events and then the result, confirmed as one lot: one broker round trip.
+        try await bus.publish(events, then: .commandResult(result), correlationId: command.commandId.uuidString.lowercased(),
                               replyTo: delivery.properties.replyTo)
+        countPublished(events + [.commandResult(result)])
         try await consumer.ack(delivery)
     }
 

@@ -13,7 +13,12 @@ struct SessionReader: Sendable {
     /// One session, after a command: `status detail`, and `config` when the command may have
     /// changed the options (or this worker has not seen the session yet). The volume's id comes
     /// from the volume cache (every monitor round refreshes it), else from `volume info`.
-    func observe(_ ref: SessionRef, cause: Observation.Cause, readOptions: Bool = true) async -> [Event] {
+    /// `knownGone`: gluster has just deleted the session; nothing is read.
+    func observe(_ ref: SessionRef, cause: Observation.Cause, readOptions: Bool = true, knownGone: Bool = false) async -> [Event] {
+        if knownGone {
+            let volumeID = await volumes.id(cluster: ref.cluster, volume: ref.primaryVolume)
+            return await tracker.observe(ref, observed: nil, primaryVolumeId: volumeID, options: nil, cause: cause)
+        }
         do {
             let volumeID = try await volumeID(of: ref)
             let ids = volumeID.map { [ref.primaryVolume: $0] } ?? [:]

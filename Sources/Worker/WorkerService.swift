@@ -27,7 +27,10 @@ public struct WorkerService: Service {
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
         var gluster = GlusterExecutor(inventory: configuration.inventory, commandTimeout: configuration.glusterTimeout,
                                       glusterProgram: configuration.glusterProgram, logger: logger)
-        gluster.observer = { call in GeoRepMetrics.glusterCall(operation: call.operation, transport: call.transport, seconds: call.seconds) }
+        gluster.observer = { call in
+            GeoRepMetrics.glusterCall(operation: call.operation, transport: call.transport, seconds: call.seconds)
+            CommandTiming.current?.addGluster(seconds: call.seconds)
+        }
         let reader = SessionReader(gluster: gluster, tracker: tracker, logger: logger)
         let instance = configuration.instance
         let handler = CommandHandler(gluster: gluster, reader: reader, journal: journal, maxAttempts: configuration.maxAttempts,

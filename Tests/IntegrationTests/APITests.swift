@@ -19,15 +19,18 @@ extension Integration {
     init() throws { env = try TestEnvironment.load() }
 
     /// A running API (and, with `services`, a worker and a persister) on the lab's topology.
-    func withAPI(_ lab: StandinLab, services: Bool = true, amqpURL: String? = nil,
+    /// `servicePorts`: the worker's and the persister's HTTP ports (else ephemeral).
+    func withAPI(_ lab: StandinLab, services: Bool = true, amqpURL: String? = nil, servicePorts: (worker: Int, persister: Int)? = nil,
                  _ body: (_ base: String, _ log: URL) async throws -> Void) async throws {
         let port = try freePort()
         let log = lab.root.appendingPathComponent("api-\(port).log")
         var pids: [pid_t] = []
         if services {
-            pids.append(try lab.spawnWorker())
+            let http = { (port: Int?) in "127.0.0.1:\(port ?? 0)" }
+            pids.append(try lab.spawnWorker(extra: ["GEOREP_HTTP": http(servicePorts?.worker)]))
             pids.append(try spawnGeorep(["persister"], environment: ["GEOREP_TOPOLOGY_PREFIX": lab.topology.prefix,
-                                                                   "GEOREP_SHARDS": String(lab.topology.shards)]))
+                                                                   "GEOREP_SHARDS": String(lab.topology.shards),
+                                                                   "GEOREP_HTTP": http(servicePorts?.persister)]))
         }
         pids.append(try spawnGeorep(["api"], environment: [
             "GEOREP_TOPOLOGY_PREFIX": lab.topology.prefix, "GEOREP_SHARDS": String(lab.topology.shards),
@@ -60,6 +63,18 @@ extension Integration {
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
 
+    /// The sum of the series `name` with at least `labels` in a Prometheus exposition; nil when none.
+    func metric(_ exposition: String, _ name: String, _ labels: [String: String]) -> Double? {
+        var sum: Double?
+        for line in exposition.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
+            let series = line.split(separator: " ").dropLast().joined(separator: " ")
+            guard labels.allSatisfy({ series.contains("\($0.key)=\"\($0.value)\"") }),
+                  let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            sum = (sum ?? 0) + value
+        }
+        return sum
+    }
+
     func json(_ text: String) -> [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
     }
@@ -87,9 +102,10 @@ extension Integration {
         _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
         let cluster = lab.clusters[0]
         lab.touchVolumes(["pvol1", "svol1", "svol2"])
+        let ports = (worker: try freePort(), persister: try freePort())
         var failure: Error?
         do {
-            try await withAPI(lab) { base, log in
+            try await withAPI(lab, servicePorts: ports) { base, log in
                 let sessions = "\(base)/api/clusters/\(cluster)/glustervolumes/pvol1/georeplication-sessions"
                 // Authentication and negotiation.
                 #expect(get(sessions).status == 401)
@@ -177,6 +193,23 @@ extension Integration {
                 let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
                 #expect(logText.contains("command_id=\(command)"), "the request log does not name the command")
                 #expect(!logText.contains(writer) && !logText.contains(reader), "a token appeared in the log")
+
+                // What each process did shows on its /metrics.
+                let worker = get("http://127.0.0.1:\(ports.worker)/metrics", accept: "text/plain").body
+                let persister = get("http://127.0.0.1:\(ports.persister)/metrics", accept: "text/plain").body
+                let api = get("\(base)/metrics", accept: "text/plain").body
+                for (action, outcome) in [("create", "succeeded"), ("start", "succeeded"), ("config.set", "succeeded"), ("delete", "succeeded")] {
+                    #expect(metric(worker, "georep_commands_total", ["action": action, "outcome": outcome]) == 1, "\(action) in \(worker)")
+                }
+                #expect(metric(worker, "georep_gluster_cli_seconds_count", ["operation": "create", "transport": "local"]) == 1)
+                #expect((metric(worker, "georep_gluster_cli_seconds_count", ["operation": "status-detail", "transport": "local"]) ?? 0) >= 4)
+                #expect(metric(worker, "georep_command_overhead_seconds_count", [:]) == 4)
+                #expect((metric(worker, "georep_events_published_total", ["type": "georep.command.succeeded"]) ?? 0) >= 4)
+                #expect(metric(worker, "georep_worker_shards", [:]) == 2)
+                #expect(metric(worker, "georep_sessions", ["status": "ACTIVE"]) != nil)
+                #expect((metric(persister, "georep_persister_batch_size_count", [:]) ?? 0) >= 1)
+                #expect(metric(persister, "georep_persister_lag_seconds", [:]) != nil)
+                #expect((metric(api, "georep_http_request_seconds_count", ["status": "202"]) ?? 0) >= 4)
             }
 
             // Broker down: actions answer 503 (nothing was sent), reads keep working, not ready.
