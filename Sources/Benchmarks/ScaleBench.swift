@@ -25,13 +25,9 @@ struct ScaleBench: AsyncParsableCommand {
     static let script: [CommandAction] = [.create, .start, .pause, .resume, .configSet, .checkpoint, .stop, .delete]
 
     func run() async throws {
-        guard let url = amqpURL ?? ProcessInfo.processInfo.environment["GEOREP_AMQP_URL"] else {
-            throw ValidationError("pass --amqp-url or set GEOREP_AMQP_URL (source /var/lib/georep/stack.env)")
-        }
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let georep = executable.appendingPathComponent("georep").path
-        guard FileManager.default.isExecutableFile(atPath: georep) else { throw ValidationError("\(georep) is missing: build it first") }
-        let standin = try Self.standinPath()
+        let url = try BenchSupport.amqpURL(amqpURL)
+        let georep = try BenchSupport.georepPath()
+        let standin = try BenchSupport.standinPath()
         let counts = workers.split(separator: ",").compactMap { Int($0) }
         var logger = Logger(label: "georep.bench")
         logger.logLevel = .warning
@@ -61,29 +57,19 @@ struct ScaleBench: AsyncParsableCommand {
         let topology = GeoRepTopology(shards: shards, prefix: "scale\(tag)")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("georep-scale-\(tag)")
         let clusterIDs = (0..<clusters).map { "scale\(tag)-\($0)" }
-        let inventory = Inventory(clusters: clusterIDs.map { id in
-            Inventory.Cluster(id: id, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
-                "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(id).path)", "GEOREP_STANDIN_CLUSTER=\(id)", "GEOREP_STANDIN_LATENCY_MS=\(latency)",
-                "GEOREP_STANDIN_INIT_SECONDS=0",
-            ])])
-        })
-        for id in clusterIDs { try FileManager.default.createDirectory(at: root.appendingPathComponent(id), withIntermediateDirectories: true) }
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let inventoryPath = root.appendingPathComponent("inventory.json").path
-        try encoder.encode(inventory).write(to: URL(fileURLWithPath: inventoryPath))
+        let inventoryPath = try BenchSupport.standinInventory(root: root, clusters: clusterIDs, latency: latency)
         defer { try? FileManager.default.removeItem(at: root) }
 
         let client = try await CommandClient.connect(url: url, source: "georep/bench-scale", topology: topology, watchEvents: true, logger: logger)
         let processes = try (0..<count).map { _ in
-            try spawn(georep, ["worker"], [
+            try BenchSupport.spawn(georep, ["worker"], [
                 "GEOREP_AMQP_URL": url, "GEOREP_INVENTORY": inventoryPath, "GEOREP_GLUSTER": standin, "GEOREP_TOPOLOGY_PREFIX": topology.prefix,
                 "GEOREP_SHARDS": String(shards), "GEOREP_MONITOR_INTERVAL": "0", "GEOREP_WORKER_CONCURRENCY": String(concurrency),
                 "GEOREP_HEARTBEAT_INTERVAL": "0.5", "GEOREP_HTTP": "127.0.0.1:0", "GEOREP_LOG_LEVEL": "warning",
             ])
         }
         defer { for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() } }
-        try await waitForSplit(workers: count, topology: topology, url: url, logger: logger)
+        try await BenchSupport.waitForSplit(workers: count, topology: topology, url: url, logger: logger)
 
         let refs = (0..<sessions).map { n in
             SessionRef(cluster: clusterIDs[n % clusters], primaryVolume: "pvol\(n)", secondaryHost: "standin", secondaryVolume: "svol\(n)")
@@ -110,7 +96,7 @@ struct ScaleBench: AsyncParsableCommand {
                   case .commandResult(let r) = event, let id = r.commandId else { continue }
             results[id] = r
         }
-        let seconds = secondsOf(ContinuousClock.now - start)
+        let seconds = BenchSupport.seconds(ContinuousClock.now - start)
         // Workers first, then their topology (they would complain about a vanished exchange).
         for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() }
         await client.bus.connection.remove(topology.topology)
@@ -147,41 +133,4 @@ struct ScaleBench: AsyncParsableCommand {
         }
     }
 
-    /// Waits until the workers' heartbeats split every shard among `workers` of them.
-    func waitForSplit(workers: Int, topology: GeoRepTopology, url: String, logger: Logger) async throws {
-        let reader = AMQPConnection(configuration: try AMQPConfiguration(url: url), name: "georep bench heartbeats", logger: logger)
-        try await reader.open()
-        let queue = try await reader.declareTemporaryQueue(bindings: [(topology.membershipExchange, "")])
-        var latest: [String: [Int]] = [:]
-        let deadline = Date().addingTimeInterval(60)
-        for try await delivery in try await reader.consume(queues: [queue], prefetch: 100) {
-            try await reader.ack(delivery)
-            if let beat = try? MessageCodec.decoder().decode(WorkerHeartbeat.self, from: Data(delivery.body)), beat.leaving != true {
-                latest[beat.instance] = beat.shards
-            }
-            let all = latest.values.flatMap { $0 }
-            if latest.count == workers && latest.values.allSatisfy({ !$0.isEmpty }) && Set(all) == Set(0..<topology.shards) && all.count == topology.shards { break }
-            if Date() > deadline { throw ValidationError("\(workers) workers did not split the shards within 60 s") }
-        }
-        await reader.close()
-    }
-
-    func spawn(_ path: String, _ arguments: [String], _ environment: [String: String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        try process.run()
-        return process
-    }
-
-    /// `ops/standin/gluster` of the repository this benchmark was built from.
-    static func standinPath() throws -> String {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("ops/standin/gluster").path
-        guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("\(path) is missing") }
-        return path
-    }
-
-    func secondsOf(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 }

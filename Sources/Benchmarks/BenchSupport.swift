@@ -1,0 +1,97 @@
+import AMQP
+import ArgumentParser
+import Foundation
+import GeoRepCore
+import Gluster
+import Logging
+
+/// What the benchmarks that run `georep worker` processes on stand-in clusters share.
+enum BenchSupport {
+    /// `georep` beside this benchmark's executable.
+    static func georepPath() throws -> String {
+        let path = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("georep").path
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("\(path) is missing: build it first") }
+        return path
+    }
+
+    /// `ops/standin/gluster` of the repository this benchmark was built from.
+    static func standinPath() throws -> String {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ops/standin/gluster").path
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("\(path) is missing") }
+        return path
+    }
+
+    static func amqpURL(_ option: String?) throws -> String {
+        guard let url = option ?? ProcessInfo.processInfo.environment["GEOREP_AMQP_URL"] else {
+            throw ValidationError("pass --amqp-url or set GEOREP_AMQP_URL (source /var/lib/georep/stack.env)")
+        }
+        return url
+    }
+
+    /// Clusters of the stand-in, each with a state directory under `root`, and their inventory file.
+    static func standinInventory(root: URL, clusters: [String], latency: Int) throws -> String {
+        let inventory = Inventory(clusters: clusters.map { id in
+            Inventory.Cluster(id: id, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
+                "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(id).path)", "GEOREP_STANDIN_CLUSTER=\(id)", "GEOREP_STANDIN_LATENCY_MS=\(latency)",
+                "GEOREP_STANDIN_INIT_SECONDS=0",
+            ])])
+        })
+        for id in clusters { try FileManager.default.createDirectory(at: root.appendingPathComponent(id), withIntermediateDirectories: true) }
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let path = root.appendingPathComponent("inventory.json").path
+        try encoder.encode(inventory).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Starts a process with `environment` added to this one's; output to the file `output` (else
+    /// inherited, or discarded when `quiet`).
+    static func spawn(_ path: String, _ arguments: [String], _ environment: [String: String], output: URL? = nil,
+                      quiet: Bool = false) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let output {
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: output)
+            process.standardOutput = handle
+            process.standardError = handle
+        } else if quiet {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        return process
+    }
+
+    /// Waits until the workers' heartbeats split every shard among `workers` of them.
+    static func waitForSplit(workers: Int, topology: GeoRepTopology, url: String, logger: Logger) async throws {
+        let reader = AMQPConnection(configuration: try AMQPConfiguration(url: url), name: "georep bench heartbeats", logger: logger)
+        try await reader.open()
+        let queue = try await reader.declareTemporaryQueue(bindings: [(topology.membershipExchange, "")])
+        var latest: [String: [Int]] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        for try await delivery in try await reader.consume(queues: [queue], prefetch: 100) {
+            try await reader.ack(delivery)
+            if let beat = try? MessageCodec.decoder().decode(WorkerHeartbeat.self, from: Data(delivery.body)), beat.leaving != true {
+                latest[beat.instance] = beat.shards
+            }
+            let all = latest.values.flatMap { $0 }
+            if latest.count == workers && latest.values.allSatisfy({ !$0.isEmpty }) && Set(all) == Set(0..<topology.shards) && all.count == topology.shards { break }
+            if Date() > deadline { throw ValidationError("\(workers) workers did not split the shards within 60 s") }
+        }
+        await reader.close()
+    }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+    /// The `q` quantile (0…1) of `values`, nearest rank.
+    static func quantile(_ values: [Double], _ q: Double) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
+    }
+}
