@@ -15,7 +15,7 @@ struct OverheadBench: AsyncParsableCommand {
         abstract: "The worker's own time per command beyond gluster's (p50, p99), on the stand-in gluster.")
 
     @Option(help: "RabbitMQ URL (env GEOREP_AMQP_URL).") var amqpURL: String?
-    @Option(help: "Sessions; each runs create, start, pause, resume, config set, checkpoint, stop, delete.") var sessions = 100
+    @Option(help: "Sessions; each runs create, start, pause, resume, config set, checkpoint, stop, delete.") var sessions = 50
     @Option(help: "Clusters the sessions are spread over.") var clusters = 4
     @Option(help: "Commands the worker runs at once (1 measures a command alone, without its neighbours' CPU).") var concurrency = 1
     @Option(help: "Milliseconds each stand-in gluster call sleeps (its process start is its own cost too).") var latency = 0

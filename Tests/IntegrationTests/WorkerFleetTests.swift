@@ -174,6 +174,50 @@ extension Integration {
         }
     }
 
+    /// SIGTERM: the worker stops taking commands, finishes and acks the one in flight, says it
+    /// is leaving, and exits 0; what it had not taken is left for the next worker.
+    @Test(.timeLimit(.minutes(3)))
+    func sigtermFinishesTheCommandInFlightAndExitsZero() async throws {
+        // Every gluster call takes 1 s: a create is in flight for several seconds.
+        try await withLab(clusters: 1, shards: 2, latency: 1000) { lab, admin, client in
+            let worker = try lab.spawnWorker(monitorInterval: 0, concurrency: 1)
+            _ = try await waitForSplit(admin, lab, workers: 1)
+            let first = Command(action: .create, session: lab.session(1), sender: "tests")
+            try await client.send(first)
+            let id = first.commandId.uuidString.lowercased()
+            let inFlight = try await eventually(30, every: 0.1) { () -> Bool? in
+                lab.journal().contains { $0["command_id"] as? String == id } ? true : nil
+            }
+            #expect(inFlight == true, "the create never reached gluster")
+            kill(worker, SIGTERM)
+            try await Task.sleep(for: .milliseconds(500))
+            // Sent after the signal: not for this worker any more.
+            let second = Command(action: .create, session: lab.session(2), sender: "tests")
+            try await client.send(second)
+
+            let ended = try await eventually(60, every: 0.2) { () -> Int32? in
+                var status: Int32 = 0
+                return waitpid(worker, &status, WNOHANG) == worker ? status : nil
+            }
+            let status = try #require(ended, "the worker did not exit within 60 s of SIGTERM")
+            #expect(status & 0x7f == 0 && (status >> 8) & 0xff == 0, "the worker did not exit 0: wait status \(status)")
+
+            var results: [UUID: [CommandResult]] = [:]
+            while let next = await client.nextEvent(timeout: 3) {
+                if case .success(let (_, event)) = next, case .commandResult(let r) = event, let cid = r.commandId { results[cid, default: []].append(r) }
+            }
+            #expect(results[first.commandId]?.map(\.outcome) == [.succeeded], "the command in flight: \(String(describing: results[first.commandId]))")
+            #expect(results[second.commandId] == nil, "a stopping worker took a new command")
+
+            // The next worker gets the second; the first (acked) is not run again.
+            let next = try lab.spawnWorker(monitorInterval: 0)
+            defer { stop(next, signal: SIGKILL) }
+            let later = try await client.waitForResult(of: second.commandId, timeout: 60)
+            #expect(later.outcome == .succeeded, "\(later.message)")
+            #expect(lab.journal().filter { $0["command_id"] as? String == id }.count == 1, "the acked command ran again")
+        }
+    }
+
     @Test(.timeLimit(.minutes(3)))
     func sessionsMadeOutsideTheServiceAreDiscoveredAndTheirDeletionSeen() async throws {
         try await withLab(clusters: 1, shards: 2) { lab, admin, client in
