@@ -315,6 +315,11 @@ extension Integration {
 
 /// Starts the built `georep` executable (from `swift build`) with extra environment; returns its pid.
 func spawnGeorep(_ arguments: [String], environment: [String: String], output: URL? = nil) throws -> pid_t {
+    try spawnGeorepProcess(arguments, environment: environment, output: output).processIdentifier
+}
+
+/// The same, as a `Process` (Foundation reaps its children itself: ask it for the exit status).
+func spawnGeorepProcess(_ arguments: [String], environment: [String: String], output: URL? = nil) throws -> Process {
     let root = URL(fileURLWithPath: TestEnvironment.schemasDirectory).deletingLastPathComponent().deletingLastPathComponent()
     let binary = root.appendingPathComponent(".build/debug/georep").path
     let process = Process()
@@ -330,5 +335,5 @@ func spawnGeorep(_ arguments: [String], environment: [String: String], output: U
         process.standardError = handle
     }
     try process.run()
-    return process.processIdentifier
+    return process
 }

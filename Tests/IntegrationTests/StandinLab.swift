@@ -50,7 +50,11 @@ struct StandinLab {
 
     /// Starts `georep worker` on this lab; returns its pid.
     func spawnWorker(monitorInterval: Double = 1, concurrency: Int = 4, extra: [String: String] = [:]) throws -> pid_t {
-        try spawnGeorep(["worker"], environment: [
+        try spawnWorkerProcess(monitorInterval: monitorInterval, concurrency: concurrency, extra: extra).processIdentifier
+    }
+
+    func spawnWorkerProcess(monitorInterval: Double = 1, concurrency: Int = 4, extra: [String: String] = [:]) throws -> Process {
+        try spawnGeorepProcess(["worker"], environment: [
             "GEOREP_AMQP_URL": env.amqpURL, "GEOREP_INVENTORY": inventoryPath, "GEOREP_GLUSTER": Self.standin,
             "GEOREP_TOPOLOGY_PREFIX": topology.prefix, "GEOREP_SHARDS": String(topology.shards),
             "GEOREP_MONITOR_INTERVAL": String(monitorInterval), "GEOREP_HEARTBEAT_INTERVAL": "0.5",

@@ -180,7 +180,8 @@ extension Integration {
     func sigtermFinishesTheCommandInFlightAndExitsZero() async throws {
         // Every gluster call takes 1 s: a create is in flight for several seconds.
         try await withLab(clusters: 1, shards: 2, latency: 1000) { lab, admin, client in
-            let worker = try lab.spawnWorker(monitorInterval: 0, concurrency: 1)
+            let worker = try lab.spawnWorkerProcess(monitorInterval: 0, concurrency: 1)
+            defer { if worker.isRunning { stop(worker.processIdentifier, signal: SIGKILL) } }
             _ = try await waitForSplit(admin, lab, workers: 1)
             let first = Command(action: .create, session: lab.session(1), sender: "tests")
             try await client.send(first)
@@ -189,18 +190,16 @@ extension Integration {
                 lab.journal().contains { $0["command_id"] as? String == id } ? true : nil
             }
             #expect(inFlight == true, "the create never reached gluster")
-            kill(worker, SIGTERM)
+            worker.terminate()  // SIGTERM
             try await Task.sleep(for: .milliseconds(500))
             // Sent after the signal: not for this worker any more.
             let second = Command(action: .create, session: lab.session(2), sender: "tests")
             try await client.send(second)
 
-            let ended = try await eventually(60, every: 0.2) { () -> Int32? in
-                var status: Int32 = 0
-                return waitpid(worker, &status, WNOHANG) == worker ? status : nil
-            }
-            let status = try #require(ended, "the worker did not exit within 60 s of SIGTERM")
-            #expect(status & 0x7f == 0 && (status >> 8) & 0xff == 0, "the worker did not exit 0: wait status \(status)")
+            let ended = try await eventually(60, every: 0.2) { worker.isRunning ? nil : true }
+            #expect(ended == true, "the worker did not exit within 60 s of SIGTERM")
+            #expect(worker.terminationReason == .exit && worker.terminationStatus == 0,
+                    "the worker did not exit 0: \(worker.terminationReason == .exit ? "status" : "signal") \(worker.terminationStatus)")
 
             var results: [UUID: [CommandResult]] = [:]
             while let next = await client.nextEvent(timeout: 3) {
