@@ -2,11 +2,8 @@ import AMQP
 import Foundation
 import GeoRepCore
 import Gluster
-import Logging
-import Persister
 import Postgres
 import Testing
-import Worker
 
 /// The whole path against the real services: a command published to RabbitMQ, a worker
 /// running the real gluster CLI on the lab, events back through RabbitMQ, the persister
@@ -16,29 +13,12 @@ extension Integration {
     @Test(.timeLimit(.minutes(10)))
     func createStartStopDeleteThroughTheWholePath() async throws {
         let env = try TestEnvironment.load()
-        let logger = TestEnvironment.logger
-        let database = PGConnection(url: env.postgresURL, name: "tests", logger: logger)
-        _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
+        try await InProcessServices.with(env, prefix: "e") { services in try await drive(env, services) }
+    }
 
-        let inventory = try Inventory.load(path: env.inventoryPath)
-        // A topology of the test's own: a demo's services on the same machine never take its commands.
-        let topology = GeoRepTopology(prefix: "e\(UUID().uuidString.prefix(8).lowercased())")
-        let worker = WorkerService(configuration: WorkerConfiguration(amqpURL: env.amqpURL, inventory: inventory, topology: topology,
-                                                                      monitorInterval: 3, heartbeatInterval: .milliseconds(500)),
-                                   logger: logger)
-        let persister = PersisterService(configuration: PersisterConfiguration(amqpURL: env.amqpURL, postgresURL: env.postgresURL,
-                                                                               topology: topology),
-                                         logger: logger)
-        let services = Task {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await worker.run() }
-                group.addTask { try? await persister.run() }
-            }
-        }
-        defer { services.cancel() }
-
-        let client = try await CommandClient.connect(url: env.amqpURL, source: "georep/tests", topology: topology,
-                                                     watchEvents: true, logger: logger)
+    func drive(_ env: TestEnvironment, _ services: InProcessServices) async throws {
+        let client = services.client
+        let database = services.database
         let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: env.labHost, secondaryVolume: "svol2")
         var seen: [Event] = []
         let collect: (Event) -> Void = { seen.append($0) }
@@ -112,14 +92,6 @@ extension Integration {
             try db.execute("SELECT outcome FROM georep_commands WHERE command_id = $1", [started.commandId!.uuidString]).rows.first?[0]
         }
         #expect(recorded == "succeeded")
-
-        await client.close()
-        await database.close()
-        services.cancel()
-        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep e2e cleanup", logger: logger)
-        try await admin.open()
-        await admin.remove(topology.topology)
-        await admin.close()
     }
 }
 }

@@ -3,10 +3,8 @@ import Foundation
 import GeoRepCore
 import Gluster
 import Logging
-import Persister
 import Postgres
 import Testing
-import Worker
 
 /// Every action on the real lab through the whole path (RabbitMQ, a worker running the real
 /// gluster CLI, the persister, PostgreSQL); a redelivered create and start that gluster's own
@@ -46,23 +44,14 @@ extension Integration {
 
     @Test(.timeLimit(.minutes(15)))
     func everyActionAFaultyBrickAndASessionMadeByHand() async throws {
-        let database = PGConnection(url: env.postgresURL, name: "lab session tests", logger: logger)
-        _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
-        let inventory = try Inventory.load(path: env.inventoryPath)
-        let topology = GeoRepTopology(prefix: "l\(UUID().uuidString.prefix(8).lowercased())")
-        let worker = WorkerService(configuration: WorkerConfiguration(amqpURL: env.amqpURL, inventory: inventory, topology: topology,
-                                                                      monitorInterval: 3, heartbeatInterval: .milliseconds(500)),
-                                   logger: logger)
-        let persister = PersisterService(configuration: PersisterConfiguration(amqpURL: env.amqpURL, postgresURL: env.postgresURL,
-                                                                               topology: topology),
-                                         logger: logger)
-        let services = Task {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await worker.run() }
-                group.addTask { try? await persister.run() }
-            }
-        }
-        let client = try await CommandClient.connect(url: env.amqpURL, source: "georep/tests", topology: topology, watchEvents: true, logger: logger)
+        try await InProcessServices.with(env, prefix: "l") { services in try await drive(services) }
+    }
+
+    func drive(_ services: InProcessServices) async throws {
+        let client = services.client
+        let database = services.database
+        let inventory = services.inventory
+        let topology = services.topology
         let sender = try await CommandClient.connect(url: env.amqpURL, source: "georep/tests-retry", topology: topology, watchEvents: false,
                                                      logger: logger)
         let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: env.labHost, secondaryVolume: "svol3")
@@ -162,14 +151,6 @@ extension Integration {
         try? await gluster.action(cluster: "lab", try GlusterArguments.lifecycle("stop", ref, force: true))
         try? await gluster.action(cluster: "lab", try GlusterArguments.delete(ref, resetSyncTime: true))
         await sender.close()
-        await client.close()
-        services.cancel()
-        _ = await services.result
-        await database.close()
-        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep lab tests cleanup", logger: logger)
-        try await admin.open()
-        await admin.remove(topology.topology)
-        await admin.close()
         if let failure { throw failure }
     }
 }
