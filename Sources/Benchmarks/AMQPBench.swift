@@ -15,14 +15,11 @@ struct AMQPBench: AsyncParsableCommand {
     @Option(help: "Rounds; the best of each is reported.") var rounds = 3
 
     func run() async throws {
-        guard let url = amqpURL ?? ProcessInfo.processInfo.environment["GEOREP_AMQP_URL"] else {
-            throw ValidationError("pass --amqp-url or set GEOREP_AMQP_URL")
-        }
+        let url = try BenchSupport.amqpURL(amqpURL)
         var logger = Logger(label: "georep.bench")
         logger.logLevel = .warning
         let configuration = try AMQPConfiguration(url: url)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("ops/bench/pika_bench.py").path
+        let script = BenchSupport.repository.appendingPathComponent("ops/bench/pika_bench.py").path
         print("\(messages) persistent messages of \(size) bytes into a quorum queue, confirm awaited per publish; consume with an ack each (prefetch 100); best of \(rounds)")
         var ours = (publish: 0.0, consume: 0.0)
         var pika = (publish: 0.0, consume: 0.0)

@@ -11,14 +11,17 @@ enum BenchSupport {
     static func georepPath() throws -> String {
         let path = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("georep").path
-        guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("\(path) is missing: build it first") }
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("\(path) is missing: build it first (swift build -c release)") }
         return path
     }
 
+    /// The repository this benchmark was built from (its ops/ scripts and the stand-in).
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
     /// `ops/standin/gluster` of the repository this benchmark was built from.
     static func standinPath() throws -> String {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("ops/standin/gluster").path
+        let path = repository.appendingPathComponent("ops/standin/gluster").path
         guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("\(path) is missing") }
         return path
     }
@@ -86,6 +89,23 @@ enum BenchSupport {
         await reader.close()
     }
 
+    /// Publishes `commands` in lots of 200, then gathers their results from `client` (which
+    /// watches the events) until every one has one or `timeout` seconds pass.
+    static func runAll(_ commands: [Command], client: CommandClient, timeout: Double) async throws -> [UUID: CommandResult] {
+        for start in stride(from: 0, to: commands.count, by: 200) {
+            let lot = commands[start..<min(start + 200, commands.count)]
+            try await client.bus.connection.publish(try lot.map { try client.bus.message($0) })
+        }
+        var results: [UUID: CommandResult] = [:]
+        let deadline = Date().addingTimeInterval(timeout)
+        while results.count < commands.count && Date() < deadline {
+            guard let next = await client.nextEvent(timeout: 1), case .success(let (_, event)) = next,
+                  case .commandResult(let r) = event, let id = r.commandId else { continue }
+            results[id] = r
+        }
+        return results
+    }
+
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     /// The `q` quantile (0…1) of `values`, nearest rank.
@@ -94,4 +114,49 @@ enum BenchSupport {
         let sorted = values.sorted()
         return sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count)).rounded(.up)) - 1))]
     }
+}
+
+/// One benchmark run's own stand-in clusters (state under a temporary directory) and topology,
+/// and the `georep worker` processes it starts on them.
+struct StandinRun {
+    let url: String
+    let georep: String
+    let standin: String
+    let topology: GeoRepTopology
+    let root: URL
+    let clusters: [String]
+    let inventory: String
+
+    /// `name` prefixes the topology, the clusters and the directory, to tell runs apart.
+    init(name: String, url: String, clusters count: Int, shards: Int, latency: Int) throws {
+        let tag = UUID().uuidString.prefix(8).lowercased()
+        self.url = url
+        georep = try BenchSupport.georepPath()
+        standin = try BenchSupport.standinPath()
+        topology = GeoRepTopology(shards: shards, prefix: "\(name)\(tag)")
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("georep-\(name)-\(tag)")
+        clusters = (0..<count).map { "\(name)\(tag)-\($0)" }
+        inventory = try BenchSupport.standinInventory(root: root, clusters: clusters, latency: latency)
+    }
+
+    /// Session `n`: `pvolN → standin::svolN` on cluster `n` modulo the cluster count.
+    func session(_ n: Int) -> SessionRef {
+        SessionRef(cluster: clusters[n % clusters.count], primaryVolume: "pvol\(n)", secondaryHost: "standin", secondaryVolume: "svol\(n)")
+    }
+
+    /// Starts a `georep worker` on the run's clusters and topology; `monitorInterval` 0 turns
+    /// monitoring off; a short `heartbeat` makes the workers split the shards sooner.
+    func spawnWorker(monitorInterval: Double = 0, concurrency: Int = 4, heartbeat: Double = 0.5, logLevel: String = "warning",
+                     json: Bool = false, output: URL? = nil) throws -> Process {
+        var environment = [
+            "GEOREP_AMQP_URL": url, "GEOREP_INVENTORY": inventory, "GEOREP_GLUSTER": standin, "GEOREP_TOPOLOGY_PREFIX": topology.prefix,
+            "GEOREP_SHARDS": String(topology.shards), "GEOREP_MONITOR_INTERVAL": monitorInterval == 0 ? "0" : String(monitorInterval),
+            "GEOREP_WORKER_CONCURRENCY": String(concurrency), "GEOREP_HEARTBEAT_INTERVAL": String(heartbeat), "GEOREP_HTTP": "127.0.0.1:0",
+            "GEOREP_LOG_LEVEL": logLevel,
+        ]
+        if json { environment["GEOREP_LOG_FORMAT"] = "json" }
+        return try BenchSupport.spawn(georep, ["worker"], environment, output: output)
+    }
+
+    func removeFiles() { try? FileManager.default.removeItem(at: root) }
 }

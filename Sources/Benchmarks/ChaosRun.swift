@@ -37,10 +37,8 @@ struct ChaosRun: AsyncParsableCommand {
         guard let amqpURL = env["GEOREP_AMQP_URL"], let pgURL = env["GEOREP_PG_URL"] else {
             throw ValidationError("set GEOREP_AMQP_URL and GEOREP_PG_URL (source /var/lib/georep/stack.env)")
         }
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let georep = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("georep").path
-        guard FileManager.default.isExecutableFile(atPath: georep) else { throw ValidationError("\(georep) is missing: build it first") }
+        let repository = BenchSupport.repository
+        let georep = try BenchSupport.georepPath()
         var logger = Logger(label: "georep.chaos")
         logger.logLevel = .critical
         let started = Date()

@@ -24,8 +24,7 @@ struct FuzzRun: AsyncParsableCommand {
         guard let amqpURL = env["GEOREP_AMQP_URL"], let pgURL = env["GEOREP_PG_URL"] else {
             throw ValidationError("set GEOREP_AMQP_URL and GEOREP_PG_URL (source /var/lib/georep/stack.env)")
         }
-        let georep = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("georep").path
+        let georep = try BenchSupport.georepPath()
         var logger = Logger(label: "georep.fuzz")
         logger.logLevel = .critical
         let tag = UUID().uuidString.prefix(8).lowercased()

@@ -23,53 +23,28 @@ struct OverheadBench: AsyncParsableCommand {
 
     func run() async throws {
         let url = try BenchSupport.amqpURL(amqpURL)
-        let georep = try BenchSupport.georepPath()
-        let standin = try BenchSupport.standinPath()
         var logger = Logger(label: "georep.bench")
         logger.logLevel = .warning
-        let tag = UUID().uuidString.prefix(8).lowercased()
-        let topology = GeoRepTopology(shards: 4, prefix: "ovh\(tag)")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("georep-overhead-\(tag)")
-        let clusterIDs = (0..<clusters).map { "ovh\(tag)-\($0)" }
-        let inventory = try BenchSupport.standinInventory(root: root, clusters: clusterIDs, latency: latency)
-        let log = workerLogLevel == nil ? root.appendingPathComponent("worker.log")
-            : FileManager.default.temporaryDirectory.appendingPathComponent("georep-overhead-\(tag).log")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let run = try StandinRun(name: "ovh", url: url, clusters: clusters, shards: 4, latency: latency)
+        let log = workerLogLevel == nil ? run.root.appendingPathComponent("worker.log")
+            : FileManager.default.temporaryDirectory.appendingPathComponent(run.root.lastPathComponent + ".log")
+        defer { run.removeFiles() }
         if workerLogLevel != nil { print("  the worker's log: \(log.path)") }
 
-        let client = try await CommandClient.connect(url: url, source: "georep/bench-overhead", topology: topology, watchEvents: true, logger: logger)
-        let worker = try BenchSupport.spawn(georep, ["worker"], [
-            "GEOREP_AMQP_URL": url, "GEOREP_INVENTORY": inventory, "GEOREP_GLUSTER": standin, "GEOREP_TOPOLOGY_PREFIX": topology.prefix,
-            "GEOREP_SHARDS": String(topology.shards), "GEOREP_MONITOR_INTERVAL": "0", "GEOREP_WORKER_CONCURRENCY": String(concurrency),
-            "GEOREP_HEARTBEAT_INTERVAL": "0.5", "GEOREP_HTTP": "127.0.0.1:0", "GEOREP_LOG_LEVEL": workerLogLevel ?? "info", "GEOREP_LOG_FORMAT": "json",
-        ], output: log)
+        let client = try await CommandClient.connect(url: url, source: "georep/bench-overhead", topology: run.topology, watchEvents: true,
+                                                     logger: logger)
+        let worker = try run.spawnWorker(concurrency: concurrency, logLevel: workerLogLevel ?? "info", json: true, output: log)
         defer { if worker.isRunning { worker.terminate(); worker.waitUntilExit() } }
-        try await BenchSupport.waitForSplit(workers: 1, topology: topology, url: url, logger: logger)
+        try await BenchSupport.waitForSplit(workers: 1, topology: run.topology, url: url, logger: logger)
 
-        var commands: [Command] = []
-        for (step, action) in ScaleBench.script.enumerated() {
-            for n in 0..<sessions {
-                let ref = SessionRef(cluster: clusterIDs[n % clusters], primaryVolume: "pvol\(n)", secondaryHost: "standin", secondaryVolume: "svol\(n)")
-                let options = action == .configSet ? CommandOptions(key: "sync-jobs", value: String(2 + step)) : CommandOptions()
-                commands.append(Command(action: action, session: ref, options: options, sender: "bench"))
-            }
-        }
+        let commands = ScaleBench.commands(for: (0..<sessions).map(run.session))
         print("\(commands.count) commands (\(ScaleBench.script.map(\.rawValue).joined(separator: " → ")) on \(sessions) sessions over \(clusters) stand-in clusters), one worker running \(concurrency) at once")
         let started = ContinuousClock.now
-        for chunk in stride(from: 0, to: commands.count, by: 200).map({ commands[$0..<min($0 + 200, commands.count)] }) {
-            try await client.bus.connection.publish(try chunk.map { try client.bus.message($0) })
-        }
-        var results: [UUID: CommandResult] = [:]
-        let deadline = Date().addingTimeInterval(Double(commands.count) + 120)
-        while results.count < commands.count && Date() < deadline {
-            guard let next = await client.nextEvent(timeout: 1), case .success(let (_, event)) = next,
-                  case .commandResult(let r) = event, let id = r.commandId else { continue }
-            results[id] = r
-        }
+        let results = try await BenchSupport.runAll(commands, client: client, timeout: Double(commands.count) + 120)
         let wall = BenchSupport.seconds(ContinuousClock.now - started)
         worker.terminate()
         worker.waitUntilExit()
-        await client.bus.connection.remove(topology.topology)
+        await client.bus.connection.remove(run.topology.topology)
         await client.close()
 
         // The worker's "command done" lines.

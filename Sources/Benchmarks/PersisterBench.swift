@@ -31,11 +31,7 @@ struct PersisterBench: AsyncParsableCommand {
         guard let amqpURL = amqpURL ?? env["GEOREP_AMQP_URL"], let pgURL = postgresURL ?? env["GEOREP_PG_URL"] else {
             throw ValidationError("pass --amqp-url and --pg-url or set GEOREP_AMQP_URL and GEOREP_PG_URL (source /var/lib/georep/stack.env)")
         }
-        let georep = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("georep").path
-        guard FileManager.default.isExecutableFile(atPath: georep) else {
-            throw ValidationError("\(georep) is missing: build it first (swift build -c release)")
-        }
+        let georep = try BenchSupport.georepPath()
         var logger = Logger(label: "georep.bench")
         logger.logLevel = .warning
         let tag = UUID().uuidString.prefix(8).lowercased()

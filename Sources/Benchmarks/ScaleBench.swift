@@ -26,8 +26,6 @@ struct ScaleBench: AsyncParsableCommand {
 
     func run() async throws {
         let url = try BenchSupport.amqpURL(amqpURL)
-        let georep = try BenchSupport.georepPath()
-        let standin = try BenchSupport.standinPath()
         let counts = workers.split(separator: ",").compactMap { Int($0) }
         var logger = Logger(label: "georep.bench")
         logger.logLevel = .warning
@@ -35,7 +33,7 @@ struct ScaleBench: AsyncParsableCommand {
         var baseline: Double?
         var failures = 0
         for count in counts {
-            let run = try await measure(workers: count, url: url, georep: georep, standin: standin, logger: logger)
+            let run = try await measure(workers: count, url: url, logger: logger)
             baseline = baseline ?? run.rate
             failures += run.orderViolations + run.failedCommands
             print(String(format: "  %d worker%@  %7.1f s  %7.1f commands/s  %5.2fx  order violations %d  failed commands %d",
@@ -52,61 +50,30 @@ struct ScaleBench: AsyncParsableCommand {
         var failedCommands: Int
     }
 
-    func measure(workers count: Int, url: String, georep: String, standin: String, logger: Logger) async throws -> Run {
-        let tag = UUID().uuidString.prefix(8).lowercased()
-        let topology = GeoRepTopology(shards: shards, prefix: "scale\(tag)")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("georep-scale-\(tag)")
-        let clusterIDs = (0..<clusters).map { "scale\(tag)-\($0)" }
-        let inventoryPath = try BenchSupport.standinInventory(root: root, clusters: clusterIDs, latency: latency)
-        defer { try? FileManager.default.removeItem(at: root) }
-
-        let client = try await CommandClient.connect(url: url, source: "georep/bench-scale", topology: topology, watchEvents: true, logger: logger)
-        let processes = try (0..<count).map { _ in
-            try BenchSupport.spawn(georep, ["worker"], [
-                "GEOREP_AMQP_URL": url, "GEOREP_INVENTORY": inventoryPath, "GEOREP_GLUSTER": standin, "GEOREP_TOPOLOGY_PREFIX": topology.prefix,
-                "GEOREP_SHARDS": String(shards), "GEOREP_MONITOR_INTERVAL": "0", "GEOREP_WORKER_CONCURRENCY": String(concurrency),
-                "GEOREP_HEARTBEAT_INTERVAL": "0.5", "GEOREP_HTTP": "127.0.0.1:0", "GEOREP_LOG_LEVEL": "warning",
-            ])
-        }
+    func measure(workers count: Int, url: String, logger: Logger) async throws -> Run {
+        let run = try StandinRun(name: "scale", url: url, clusters: clusters, shards: shards, latency: latency)
+        defer { run.removeFiles() }
+        let client = try await CommandClient.connect(url: url, source: "georep/bench-scale", topology: run.topology, watchEvents: true, logger: logger)
+        let processes = try (0..<count).map { _ in try run.spawnWorker(concurrency: concurrency) }
         defer { for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() } }
-        try await BenchSupport.waitForSplit(workers: count, topology: topology, url: url, logger: logger)
+        try await BenchSupport.waitForSplit(workers: count, topology: run.topology, url: url, logger: logger)
 
-        let refs = (0..<sessions).map { n in
-            SessionRef(cluster: clusterIDs[n % clusters], primaryVolume: "pvol\(n)", secondaryHost: "standin", secondaryVolume: "svol\(n)")
-        }
-        // Interleaved as an upstream would send them: step k of every session, then step k+1.
-        var commands: [Command] = []
-        for (step, action) in Self.script.enumerated() {
-            for ref in refs {
-                let options = action == .configSet ? CommandOptions(key: "sync-jobs", value: String(2 + step)) : CommandOptions()
-                commands.append(Command(action: action, session: ref, options: options, sender: "bench"))
-            }
-        }
+        let refs = (0..<sessions).map(run.session)
+        let commands = Self.commands(for: refs)
         let start = ContinuousClock.now
-        var i = 0
-        while i < commands.count {
-            let chunk = commands[i..<min(i + 200, commands.count)]
-            try await client.bus.connection.publish(try chunk.map { try client.bus.message($0) })
-            i += chunk.count
-        }
-        var results: [UUID: CommandResult] = [:]
-        let deadline = Date().addingTimeInterval(Double(commands.count) * Double(latency) / 1000 * 6 + 120)
-        while results.count < commands.count && Date() < deadline {
-            guard let next = await client.nextEvent(timeout: 1), case .success(let (_, event)) = next,
-                  case .commandResult(let r) = event, let id = r.commandId else { continue }
-            results[id] = r
-        }
+        let results = try await BenchSupport.runAll(commands, client: client,
+                                                    timeout: Double(commands.count) * Double(latency) / 1000 * 6 + 120)
         let seconds = BenchSupport.seconds(ContinuousClock.now - start)
         // Workers first, then their topology (they would complain about a vanished exchange).
         for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() }
-        await client.bus.connection.remove(topology.topology)
+        await client.bus.connection.remove(run.topology.topology)
         await client.close()
 
         // Per session, the stand-in's journal of effective changes must follow the script.
         var violations = 0
         let expected = Self.script.map(\.rawValue).map { $0 == "config.set" ? "config-set" : $0 }
-        for (index, id) in clusterIDs.enumerated() {
-            let journal = root.appendingPathComponent(id).appendingPathComponent("journal.jsonl")
+        for id in run.clusters {
+            let journal = run.root.appendingPathComponent(id).appendingPathComponent("journal.jsonl")
             let lines = ((try? String(contentsOf: journal, encoding: .utf8)) ?? "").split(separator: "\n")
             var bySession: [String: [String]] = [:]
             for line in lines {
@@ -114,13 +81,24 @@ struct ScaleBench: AsyncParsableCommand {
                       entry["effective"] as? Bool != false, let session = entry["session"] as? String, let op = entry["op"] as? String else { continue }
                 bySession[session, default: []].append(op)
             }
-            for ref in refs where ref.cluster == clusterIDs[index] {
+            for ref in refs where ref.cluster == id {
                 let ops = bySession["\(ref.primaryVolume) \(ref.secondarySpec)"] ?? []
                 if Self.normalize(ops) != expected { violations += 1; print("    \(ref): \(ops)") }
             }
         }
         let failed = commands.count - results.values.filter { $0.outcome == .succeeded }.count
         return Run(seconds: seconds, rate: Double(commands.count) / seconds, orderViolations: violations, failedCommands: failed)
+    }
+
+    /// The script on every session, interleaved as an upstream would send it: step k of every
+    /// session, then step k+1.
+    static func commands(for refs: [SessionRef]) -> [Command] {
+        script.enumerated().flatMap { step, action in
+            refs.map { ref in
+                let options = action == .configSet ? CommandOptions(key: "sync-jobs", value: String(2 + step)) : CommandOptions()
+                return Command(action: action, session: ref, options: options, sender: "bench")
+            }
+        }
     }
 
     /// The stand-in's op names for config set and checkpoint.
@@ -132,5 +110,4 @@ struct ScaleBench: AsyncParsableCommand {
             }
         }
     }
-
 }
