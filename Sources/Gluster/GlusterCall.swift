@@ -8,6 +8,11 @@ public struct GlusterCall: Sendable {
     public var seconds: Double
     public var exitCode: Int32
 
+    /// Whether an argument vector from ``GlusterArguments`` changes the cluster (else it reads).
+    static func changes(_ arguments: [String]) -> Bool {
+        ["create", "start", "stop", "pause", "resume", "delete", "config-set", "config-reset", "checkpoint"].contains(operation(of: arguments))
+    }
+
     /// A short name for an argument vector from ``GlusterArguments``.
     static func operation(of arguments: [String]) -> String {
         let words = Array(arguments.drop { $0.hasPrefix("--") })

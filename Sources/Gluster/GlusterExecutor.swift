@@ -16,6 +16,8 @@ public struct GlusterExecutor: Sendable {
     var logger: Logger
     /// Told of every gluster process that ran (for latency metrics).
     public var observer: (@Sendable (GlusterCall) -> Void)?
+    /// Shared by every copy of this executor: reads of a cluster overlap, changes run alone.
+    let gate = ClusterGate()
 
     public init(inventory: Inventory, commandTimeout: Double = 120, glusterProgram: String = "gluster", logger: Logger) {
         self.inventory = inventory
@@ -120,6 +122,9 @@ public struct GlusterExecutor: Sendable {
     /// reached (the command did not run there), never after gluster itself answered.
     func run(cluster: String, _ arguments: [String], environment: [String: String] = [:]) async throws(GlusterError) -> Output {
         guard let entry = inventory.cluster(cluster), !entry.hosts.isEmpty else { throw .unknownCluster(cluster) }
+        let change = GlusterCall.changes(arguments)
+        await gate.enter(cluster, change: change)
+        defer { gate.leave(cluster, change: change) }
         var lastError = GlusterError.unknownCluster(cluster)
         for host in entry.hosts {
             do {

@@ -1,0 +1,68 @@
+import Foundation
+
+/// One process's traffic to each cluster's glusterd: reads (`status`, `volume info`, `config`
+/// get) may overlap; a change (`create`, `start`, `config` set, …) runs alone, in arrival order.
+///
+/// glusterd runs one transaction at a time per cluster anyway (others get "another transaction
+/// is in progress"), so this costs a worker little. It keeps a worker's own monitor from reading a
+/// cluster while that worker changes it: a cluster-wide `status detail` that arrived as a
+/// `create push-pem` committed stalled the lab's glusterd for six minutes (its create-post hook's
+/// nested gluster calls each ran into the 120 s CLI timeout).
+final class ClusterGate: @unchecked Sendable {
+    private struct Waiter {
+        var change: Bool
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
+    private struct Traffic {
+        var readers = 0
+        var changing = false
+        var waiting: [Waiter] = []
+    }
+
+    private let lock = NSLock()
+    private var clusters: [String: Traffic] = [:]
+
+    /// Waits for its turn on `cluster`: shared for a read, alone for a change.
+    func enter(_ cluster: String, change: Bool) async {
+        let admitted = lock.withLock { () -> Bool in
+            var traffic = clusters[cluster, default: Traffic()]
+            guard traffic.waiting.isEmpty, !traffic.changing, !change || traffic.readers == 0 else { return false }
+            if change { traffic.changing = true } else { traffic.readers += 1 }
+            clusters[cluster] = traffic
+            return true
+        }
+        if admitted { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+                clusters[cluster, default: Traffic()].waiting.append(Waiter(change: change, continuation: continuation))
+                // The holder may have left between the first look and now.
+                return admitWaiting(cluster)
+            }
+            for waiter in ready { waiter.resume() }
+        }
+    }
+
+    /// Ends a read or a change on `cluster` and lets the next ones in.
+    func leave(_ cluster: String, change: Bool) {
+        let ready = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            if change { clusters[cluster]?.changing = false } else { clusters[cluster]?.readers -= 1 }
+            return admitWaiting(cluster)
+        }
+        for waiter in ready { waiter.resume() }
+    }
+
+    /// Admits waiters from the front: reads until a change, or one change once the cluster is free.
+    /// Call with the lock held; resume what it returns after releasing it.
+    private func admitWaiting(_ cluster: String) -> [CheckedContinuation<Void, Never>] {
+        guard var traffic = clusters[cluster] else { return [] }
+        var ready: [CheckedContinuation<Void, Never>] = []
+        while let next = traffic.waiting.first, !traffic.changing, !next.change || traffic.readers == 0 {
+            traffic.waiting.removeFirst()
+            if next.change { traffic.changing = true } else { traffic.readers += 1 }
+            ready.append(next.continuation)
+        }
+        clusters[cluster] = traffic.readers == 0 && !traffic.changing && traffic.waiting.isEmpty ? nil : traffic
+        return ready
+    }
+}
