@@ -3,7 +3,8 @@
 
 A client that is not ours: it speaks the documented wire format (a CloudEvents 1.0 envelope in
 structured JSON mode, Schemas/messages/command.schema.json) and the topology (the georep.commands
-exchange, routing key = session key). It asks for a direct reply with reply_to / correlation_id.
+exchange, routing key = cluster:<cluster id>, so that every command for one cluster goes
+through one shard and one worker: see Schemas/README.md). It asks for a direct reply with reply_to / correlation_id.
 
     GEOREP_AMQP_URL=amqp://georep:georep@127.0.0.1:5672/georep \\
         python3 examples/publish_and_wait.py start lab mvol vm svol
@@ -45,7 +46,7 @@ def main() -> int:
     }
     channel.basic_publish(
         exchange="georep.commands",
-        routing_key=session_key,
+        routing_key=f"cluster:{cluster}",
         body=json.dumps(envelope).encode(),
         properties=pika.BasicProperties(
             content_type="application/cloudevents+json",

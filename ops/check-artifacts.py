@@ -27,6 +27,7 @@ SETTINGS = {
     "GEOREP_TOPOLOGY_PREFIX": False, "GEOREP_DECLARE_TOPOLOGY": False, "GEOREP_LOG_LEVEL": False, "GEOREP_LOG_FORMAT": False,
     "GEOREP_HTTP": False, "GEOREP_INVENTORY": False, "GEOREP_MONITOR_INTERVAL": False,
     "GEOREP_SNAPSHOT_EVERY": False, "GEOREP_GLUSTER": False, "GEOREP_GLUSTER_TIMEOUT": False,
+    "GEOREP_GLUSTER_SUSPECT_AFTER": False,
     "GEOREP_WORKER_CONCURRENCY": False, "GEOREP_HEARTBEAT_INTERVAL": False,
     "GEOREP_WEBHOOK_TOKENS": True, "GEOREP_PERSISTER_BATCH": False,
     "GEOREP_PERSISTER_BATCH_DELAY_MS": False, "GEOREP_SCHEMAS": False, "GEOREP_API_TOKENS": True,
@@ -46,6 +47,9 @@ _BASE_METRICS = {
     "georep_dead_lettered_total": {"code", "role"},
     "georep_sessions": {"status"},
     "georep_worker_shards": set(),
+    "georep_cluster_wedged": {"cluster"},
+    "georep_cluster_wedges_total": {"cluster"},
+    "georep_dropped_total": {"reason", "role"},
     "georep_http_request_seconds": {"route", "status"},
 }
 HISTOGRAMS = {"georep_gluster_cli_seconds", "georep_command_overhead_seconds", "georep_persister_batch_size", "georep_http_request_seconds"}

@@ -16,7 +16,8 @@ public struct GeoRepBus: Sendable {
         self.topology = topology
     }
 
-    /// Sends a command to its session's shard. `replyTo` names a queue that also gets the result.
+    /// Sends a command to its cluster's shard (``CommandRouting``). `replyTo` names a queue that
+    /// also gets the result.
     public func send(_ command: Command, replyTo: String? = nil) async throws {
         try await connection.publish([try message(command, replyTo: replyTo)])
     }
@@ -24,7 +25,7 @@ public struct GeoRepBus: Sendable {
     /// A command as it goes to the commands exchange.
     public func message(_ command: Command, replyTo: String? = nil) throws -> OutgoingMessage {
         OutgoingMessage(
-            exchange: topology.commandsExchange, routingKey: command.session.key, body: try MessageCodec.encode(command, source: source),
+            exchange: topology.commandsExchange, routingKey: CommandRouting.routingKey(for: command.session), body: try MessageCodec.encode(command, source: source),
             properties: MessageProperties(
                 contentType: MessageCodec.contentType, messageId: command.commandId.uuidString.lowercased(),
                 correlationId: command.commandId.uuidString.lowercased(), replyTo: replyTo, type: command.eventType, appId: source))
@@ -72,11 +73,25 @@ public struct GeoRepBus: Sendable {
     }
 
     /// Sends a command back to be tried again after the retry delay, on its own shard.
-    public func retryLater(_ delivery: Delivery, sessionKey: String, attempt: Int) async throws {
+    public func retryLater(_ delivery: Delivery, session: SessionRef, attempt: Int) async throws {
         var properties = delivery.properties
         properties.headers.removeAll { $0.0 == "x-georep-attempt" }
         properties.headers.append(("x-georep-attempt", .int(attempt)))
-        try await connection.publish(exchange: topology.retryExchange, routingKey: sessionKey, body: delivery.body, properties: properties)
+        try await connection.publish(exchange: topology.retryExchange, routingKey: CommandRouting.routingKey(for: session), body: delivery.body, properties: properties)
+    }
+
+    /// Set on a rerouted command whose delivery was a redelivery: its first copy may have run.
+    public static let mayHaveRunHeader = "x-georep-may-have-run"
+
+    /// Sends a command on with `routingKey` (its cluster's), keeping what it carries; a
+    /// redelivered one stays marked as one that may have run.
+    public func reroute(_ delivery: Delivery, routingKey: String) async throws {
+        var properties = delivery.properties
+        if delivery.redelivered || (delivery.properties.intHeader("x-delivery-count") ?? 0) > 0 {
+            properties.headers.removeAll { $0.0 == Self.mayHaveRunHeader }
+            properties.headers.append((Self.mayHaveRunHeader, .int(1)))
+        }
+        try await connection.publish(exchange: topology.commandsExchange, routingKey: routingKey, body: delivery.body, properties: properties)
     }
 
     /// Moves a message that cannot be processed to the dead-letter queue, with why, then the

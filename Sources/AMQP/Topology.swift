@@ -76,13 +76,13 @@ public struct Topology: Sendable {
 /// The service's topology and its names.
 ///
 /// - Commands go to `georep.commands`, a consistent-hash exchange that hashes the routing key
-///   (the session key) onto `shards` durable quorum queues with single-active-consumer: one
-///   session's commands land on one shard and are handled in order by one worker at a time,
-///   while any number of workers share the shards.
+///   (`cluster:<id>`, ``CommandRouting``) onto `shards` durable quorum queues with
+///   single-active-consumer: one cluster's commands, and its monitor ticks, land on one shard and
+///   are handled in order by one worker at a time, while any number of workers share the shards.
 /// - Events go to the `georep.events` topic exchange; the persister's quorum queue takes `georep.#`.
 /// - Transient failures are retried later: the worker republishes the command to `georep.retry`,
 ///   whose queue holds it for `retryDelay` and then dead-letters it back to `georep.commands`
-///   with its session key, so it returns to its own shard.
+///   with its routing key, so it returns to its own shard.
 /// - Rejected or poison messages go through `georep.dlx` to `georep.dead`; quorum queues count
 ///   deliveries and dead-letter a message past `deliveryLimit`.
 ///

@@ -443,8 +443,8 @@ final class ChaosWorld {
         } }
         if let lab = labSession {
             let gluster = GlusterExecutor(inventory: inventory, logger: Logger(label: "georep.chaos"))
-            _ = try? await gluster.action(cluster: "lab", try GlusterArguments.lifecycle("stop", lab, force: true))
-            _ = try? await gluster.action(cluster: "lab", try GlusterArguments.delete(lab, resetSyncTime: true))
+            do { try await gluster.perform(.lifecycle(.stop, lab, force: true), cluster: "lab") } catch { print("chaos: cleanup stop: \(error)") }
+            do { try await gluster.perform(.delete(lab, resetSyncTime: true), cluster: "lab") } catch { print("chaos: cleanup delete: \(error)") }
         }
     }
 }

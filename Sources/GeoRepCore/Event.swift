@@ -8,12 +8,15 @@ public enum Event: Sendable, Hashable {
     case sessionDeleted(SessionDeleted)
     case clusterInventory(ClusterInventory)
     case commandAccepted(CommandAccepted)
+    /// glusterd stopped answering or answers again (``ClusterAvailability``).
+    case clusterAvailability(ClusterAvailability)
 
     /// Every CloudEvent type an event can have.
     public static let allTypes = [
         "georep.command.succeeded", "georep.command.failed", "georep.command.rejected",
         "georep.session.status_changed", "georep.brick.status_changed",
         "georep.session.snapshot", "georep.session.deleted", "georep.cluster.inventory", "georep.command.accepted",
+        "georep.cluster.unavailable", "georep.cluster.available",
     ]
 
     public var type: String {
@@ -25,6 +28,7 @@ public enum Event: Sendable, Hashable {
         case .sessionDeleted: "georep.session.deleted"
         case .clusterInventory: "georep.cluster.inventory"
         case .commandAccepted: "georep.command.accepted"
+        case .clusterAvailability(let e): e.available ? "georep.cluster.available" : "georep.cluster.unavailable"
         }
     }
 
@@ -39,6 +43,7 @@ public enum Event: Sendable, Hashable {
         case .sessionDeleted: "georep.session.deleted"
         case .clusterInventory: "georep.cluster.inventory"
         case .commandAccepted: "georep.command.accepted"
+        case .clusterAvailability(let e): e.available ? "georep.cluster.available" : "georep.cluster.unavailable"
         }
     }
 
@@ -52,6 +57,7 @@ public enum Event: Sendable, Hashable {
         case .sessionDeleted(let e): e.session.key
         case .clusterInventory(let e): e.cluster
         case .commandAccepted(let e): e.session.key
+        case .clusterAvailability(let e): e.cluster
         }
     }
 }

@@ -94,6 +94,7 @@ public enum MessageCodec {
         case .sessionDeleted(let p): return Array(try envelope(p))
         case .clusterInventory(let p): return Array(try envelope(p))
         case .commandAccepted(let p): return Array(try envelope(p))
+        case .clusterAvailability(let p): return Array(try envelope(p))
         }
     }
 
@@ -116,6 +117,13 @@ public enum MessageCodec {
             event = .clusterInventory(try decode(CloudEvent<ClusterInventory>.self, from: data).data)
         case "georep.command.accepted":
             event = .commandAccepted(try decode(CloudEvent<CommandAccepted>.self, from: data).data)
+        case "georep.cluster.unavailable", "georep.cluster.available":
+            let availability = try decode(CloudEvent<ClusterAvailability>.self, from: data).data
+            guard availability.available == (header.type == "georep.cluster.available") else {
+                throw .invalid(ValidationError(field: "data.available", value: String(availability.available),
+                                               reason: "must agree with the type \(header.type)"))
+            }
+            event = .clusterAvailability(availability)
         default:
             throw .unknownEventType(header.type)
         }

@@ -18,9 +18,10 @@ public enum ShardAssignment {
         Set((0..<count).filter { owner(of: $0, members: members) == member })
     }
 
-    /// The shard whose owner monitors `cluster`: one `status detail` per cluster and interval,
-    /// by one worker, however many workers there are.
-    public static func monitorShard(ofCluster cluster: String, count: Int) -> Int {
+    /// The shard whose owner sends `cluster`'s ``MonitorTick``s: one tick per cluster and
+    /// interval, from one worker, however many workers there are. (The reads themselves happen
+    /// wherever the cluster's commands go: ``CommandRouting``.)
+    public static func tickerShard(ofCluster cluster: String, count: Int) -> Int {
         Int(fnv1a(Array("cluster:\(cluster)".utf8)) % UInt64(max(1, count)))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One process's traffic to each cluster's glusterd: reads (`status`, `volume info`, `config`
 /// get) may overlap; a change (`create`, `start`, `config` set, …) runs alone, in arrival order.
@@ -8,7 +9,10 @@ import Foundation
 /// cluster while that worker changes it: a cluster-wide `status detail` that arrived as a
 /// `create push-pem` committed stalled the lab's glusterd for six minutes (its create-post hook's
 /// nested gluster calls each ran into the 120 s CLI timeout).
-final class ClusterGate: @unchecked Sendable {
+///
+/// Across workers the routing does the same (``CommandRouting``): one worker reads and changes a
+/// cluster, so this gate sees all of our traffic to it.
+final class ClusterGate: Sendable {
     private struct Waiter {
         var change: Bool
         var continuation: CheckedContinuation<Void, Never>
@@ -20,12 +24,11 @@ final class ClusterGate: @unchecked Sendable {
         var waiting: [Waiter] = []
     }
 
-    private let lock = NSLock()
-    private var clusters: [String: Traffic] = [:]
+    private let clusters = Mutex<[String: Traffic]>([:])
 
     /// Waits for its turn on `cluster`: shared for a read, alone for a change.
     func enter(_ cluster: String, change: Bool) async {
-        let admitted = lock.withLock { () -> Bool in
+        let admitted = clusters.withLock { clusters -> Bool in
             var traffic = clusters[cluster, default: Traffic()]
             guard traffic.waiting.isEmpty, !traffic.changing, !change || traffic.readers == 0 else { return false }
             if change { traffic.changing = true } else { traffic.readers += 1 }
@@ -34,10 +37,10 @@ final class ClusterGate: @unchecked Sendable {
         }
         if admitted { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let ready = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            let ready = clusters.withLock { clusters -> [CheckedContinuation<Void, Never>] in
                 clusters[cluster, default: Traffic()].waiting.append(Waiter(change: change, continuation: continuation))
                 // The holder may have left between the first look and now.
-                return admitWaiting(cluster)
+                return Self.admitWaiting(cluster, &clusters)
             }
             for waiter in ready { waiter.resume() }
         }
@@ -45,16 +48,16 @@ final class ClusterGate: @unchecked Sendable {
 
     /// Ends a read or a change on `cluster` and lets the next ones in.
     func leave(_ cluster: String, change: Bool) {
-        let ready = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+        let ready = clusters.withLock { clusters -> [CheckedContinuation<Void, Never>] in
             if change { clusters[cluster]?.changing = false } else { clusters[cluster]?.readers -= 1 }
-            return admitWaiting(cluster)
+            return Self.admitWaiting(cluster, &clusters)
         }
         for waiter in ready { waiter.resume() }
     }
 
     /// Admits waiters from the front: reads until a change, or one change once the cluster is free.
     /// Call with the lock held; resume what it returns after releasing it.
-    private func admitWaiting(_ cluster: String) -> [CheckedContinuation<Void, Never>] {
+    private static func admitWaiting(_ cluster: String, _ clusters: inout [String: Traffic]) -> [CheckedContinuation<Void, Never>] {
         guard var traffic = clusters[cluster] else { return [] }
         var ready: [CheckedContinuation<Void, Never>] = []
         while let next = traffic.waiting.first, !traffic.changing, !next.change || traffic.readers == 0 {

@@ -1,21 +1,22 @@
 import GeoRepCore
 
-/// The argument vectors of every gluster operation the service runs, after `gluster`.
+/// The argument vectors of every gluster operation the service runs, after `gluster`; only
+/// ``GlusterOperation`` uses them.
 ///
 /// Pure and total: each builder validates every name it is given first, so no unchecked
 /// string ever becomes an argument. Nothing here is ever joined into a shell line.
-public enum GlusterArguments {
+enum GlusterArguments {
     /// Flags in front of every command: no prompts, XML answers.
-    public static let common = ["--mode=script", "--xml"]
+    static let common = ["--mode=script", "--xml"]
 
-    public static func volumeInfo(_ volume: String?) throws(ValidationError) -> [String] {
+    static func volumeInfo(_ volume: String?) throws(ValidationError) -> [String] {
         if let volume { try Validate.volumeName(volume, field: "volume") }
         return common + ["volume", "info"] + (volume.map { [$0] } ?? [])
     }
 
-    public static func poolList() -> [String] { common + ["pool", "list"] }
+    static func poolList() -> [String] { common + ["pool", "list"] }
 
-    public static func create(_ ref: SessionRef, options: CommandOptions) throws(ValidationError) -> [String] {
+    static func create(_ ref: SessionRef, options: CommandOptions) throws(ValidationError) -> [String] {
         var args = try session(ref) + ["create"]
         if let port = options.sshPort {
             guard (1...65535).contains(port) else {
@@ -30,19 +31,16 @@ public enum GlusterArguments {
     }
 
     /// start, stop, pause or resume, with `force` when asked.
-    public static func lifecycle(_ verb: String, _ ref: SessionRef, force: Bool) throws(ValidationError) -> [String] {
-        guard ["start", "stop", "pause", "resume"].contains(verb) else {
-            throw ValidationError(field: "action", value: verb, reason: "one of start, stop, pause, resume")
-        }
-        return try session(ref) + [verb] + (force ? ["force"] : [])
+    static func lifecycle(_ verb: GlusterOperation.Lifecycle, _ ref: SessionRef, force: Bool) throws(ValidationError) -> [String] {
+        try session(ref) + [verb.rawValue] + (force ? ["force"] : [])
     }
 
-    public static func delete(_ ref: SessionRef, resetSyncTime: Bool) throws(ValidationError) -> [String] {
+    static func delete(_ ref: SessionRef, resetSyncTime: Bool) throws(ValidationError) -> [String] {
         try session(ref) + ["delete"] + (resetSyncTime ? ["reset-sync-time"] : [])
     }
 
     /// `status` (or `status detail`) of one session, of a volume's sessions, or of every session.
-    public static func status(volume: String?, session ref: SessionRef?, detail: Bool) throws(ValidationError) -> [String] {
+    static func status(volume: String?, session ref: SessionRef?, detail: Bool) throws(ValidationError) -> [String] {
         let tail = detail ? ["status", "detail"] : ["status"]
         if let ref { return try session(ref) + tail }
         if let volume {
@@ -54,25 +52,25 @@ public enum GlusterArguments {
 
     /// `status detail` of one session, of every session of a volume, or of every session the
     /// cluster knows (one call covers them all: monitor per cluster, not per session).
-    public static func statusDetail(volume: String?, session ref: SessionRef?) throws(ValidationError) -> [String] {
+    static func statusDetail(volume: String?, session ref: SessionRef?) throws(ValidationError) -> [String] {
         try status(volume: volume, session: ref, detail: true)
     }
 
-    public static func config(_ ref: SessionRef) throws(ValidationError) -> [String] { try session(ref) + ["config"] }
+    static func config(_ ref: SessionRef) throws(ValidationError) -> [String] { try session(ref) + ["config"] }
 
-    public static func configSet(_ ref: SessionRef, key: String, value: String) throws(ValidationError) -> [String] {
+    static func configSet(_ ref: SessionRef, key: String, value: String) throws(ValidationError) -> [String] {
         try Validate.configKey(key, field: "options.key")
         try Validate.configValue(value, field: "options.value")
         return try session(ref) + ["config", key, value]
     }
 
-    public static func configReset(_ ref: SessionRef, key: String) throws(ValidationError) -> [String] {
+    static func configReset(_ ref: SessionRef, key: String) throws(ValidationError) -> [String] {
         try Validate.configKey(key, field: "options.key")
         return try session(ref) + ["config", "!\(key)"]
     }
 
     /// `config checkpoint now` or at a given time.
-    public static func checkpoint(_ ref: SessionRef, at: String?) throws(ValidationError) -> [String] {
+    static func checkpoint(_ ref: SessionRef, at: String?) throws(ValidationError) -> [String] {
         let when = at ?? "now"
         if when != "now" { try Validate.configValue(when, field: "options.checkpoint") }
         return try session(ref) + ["config", "checkpoint", when]

@@ -19,6 +19,9 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
     /// ssh could not reach the host, or glusterd there does not answer; try another host of the cluster.
     case hostUnreachable(host: String, message: String)
     case timeout(host: String, seconds: Double)
+    /// glusterd on the cluster does not answer at all, typically waiting for a helper it started
+    /// (gverify.sh's mount client, a hook): calls fail at once until a probe is answered again.
+    case managementPlaneWedged(cluster: String, host: String, cause: String)
     /// gluster said something this parser cannot read; `raw` keeps it.
     case unparseable(raw: String)
     /// Any other refusal, with gluster's numbers and words.
@@ -44,6 +47,7 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
         case .transactionInProgress: "transaction_in_progress"
         case .hostUnreachable: "host_unreachable"
         case .timeout: "timeout"
+        case .managementPlaneWedged: "management_plane_wedged"
         case .unparseable: "unparseable_output"
         case .failed: "gluster_failed"
         case .unknownCluster: "unknown_cluster"
@@ -55,7 +59,7 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Worth trying again (later, or on another host of the same cluster).
     public var retryable: Bool {
         switch self {
-        case .transactionInProgress, .hostUnreachable, .timeout: true
+        case .transactionInProgress, .hostUnreachable, .timeout, .managementPlaneWedged: true
         default: false
         }
     }
@@ -63,7 +67,7 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Whether another host of the same cluster may succeed where this one failed.
     public var tryAnotherHost: Bool {
         switch self {
-        case .hostUnreachable, .timeout, .launchFailed: true
+        case .hostUnreachable, .timeout, .launchFailed, .managementPlaneWedged: true
         default: false
         }
     }
@@ -80,6 +84,9 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
         case .transactionInProgress(let m): "\(m) Another gluster operation holds the cluster lock; retry shortly."
         case .hostUnreachable(let host, let m): "host \(host) is unreachable or glusterd is down: \(m)"
         case .timeout(let host, let s): "gluster on \(host) did not answer within \(Int(s)) s"
+        case .managementPlaneWedged(let cluster, let host, let cause):
+            "the management plane (glusterd) of cluster \(cluster) is wedged: \(cause). Commands for this cluster fail "
+                + "until glusterd on \(host) answers again; other clusters are not affected (docs/reliability.md, \"A wedged glusterd\")"
         case .unparseable(let raw): "gluster's answer could not be read: \(raw.prefix(300))"
         case .failed(let ret, let errno, let m): "gluster failed (opRet \(ret), opErrno \(errno)): \(m)"
         case .unknownCluster(let id): "cluster \"\(id)\" is not in the inventory; add it with its gluster hosts"

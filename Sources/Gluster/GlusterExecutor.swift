@@ -18,6 +18,13 @@ public struct GlusterExecutor: Sendable {
     public var observer: (@Sendable (GlusterCall) -> Void)?
     /// Shared by every copy of this executor: reads of a cluster overlap, changes run alone.
     let gate = ClusterGate()
+    /// Shared by every copy of this executor: which clusters' glusterd does not answer.
+    public let health = ClusterHealth()
+    /// Seconds a read may run before the executor looks for a wedged glusterd on its host.
+    public var suspectAfter: Double = 20
+    /// Seconds the probe of a wedged glusterd may take, and between two probes.
+    public var probeTimeout: Double = 10
+    public var probeInterval: Double = 10
 
     public init(inventory: Inventory, commandTimeout: Double = 120, glusterProgram: String = "gluster", logger: Logger) {
         self.inventory = inventory
@@ -29,14 +36,13 @@ public struct GlusterExecutor: Sendable {
     // MARK: Typed operations
 
     public func volumes(cluster: String, volume: String? = nil) async throws(GlusterError) -> [VolumeInfo] {
-        let args = try validated { () throws(ValidationError) in try GlusterArguments.volumeInfo(volume) }
-        return try await runParsed(cluster: cluster, args) { (out) throws(GlusterError) in
+        try await runParsed(cluster: cluster, .volumeInfo(volume: volume)) { (out) throws(GlusterError) in
             try GlusterParser.volumes(out.stdout, exitCode: out.exitCode, host: out.host)
         }
     }
 
     public func pool(cluster: String) async throws(GlusterError) -> [PoolPeer] {
-        try await runParsed(cluster: cluster, GlusterArguments.poolList()) { (out) throws(GlusterError) in
+        try await runParsed(cluster: cluster, .poolList) { (out) throws(GlusterError) in
             try GlusterParser.pool(out.stdout, exitCode: out.exitCode, host: out.host)
         }
     }
@@ -44,28 +50,26 @@ public struct GlusterExecutor: Sendable {
     /// `status` without `detail`: the same sessions and bricks, without the counters.
     public func status(cluster: String, volume: String? = nil, session ref: SessionRef? = nil,
                        volumeIDs: [String: String] = [:]) async throws(GlusterError) -> [ObservedSession] {
-        let args = try validated { () throws(ValidationError) in try GlusterArguments.status(volume: volume, session: ref, detail: false) }
-        var sessions = try await runParsed(cluster: cluster, args) { (out) throws(GlusterError) in
-            try GlusterParser.statusSessions(out.stdout, volumeIDs: volumeIDs, exitCode: out.exitCode, host: out.host)
-        }
-        if let ref { sessions = sessions.filter { $0.matches(ref) } }
-        return sessions
+        try await sessions(cluster: cluster, .status(volume: volume, session: ref, detail: false), ref, volumeIDs)
     }
 
     /// Every session gluster reports for the cluster, one volume, or one session.
     public func statusDetail(cluster: String, volume: String? = nil, session ref: SessionRef? = nil,
                              volumeIDs: [String: String] = [:]) async throws(GlusterError) -> [ObservedSession] {
-        let args = try validated { () throws(ValidationError) in try GlusterArguments.statusDetail(volume: volume, session: ref) }
-        var sessions = try await runParsed(cluster: cluster, args) { (out) throws(GlusterError) in
+        try await sessions(cluster: cluster, .status(volume: volume, session: ref, detail: true), ref, volumeIDs)
+    }
+
+    private func sessions(cluster: String, _ operation: GlusterOperation, _ ref: SessionRef?,
+                          _ volumeIDs: [String: String]) async throws(GlusterError) -> [ObservedSession] {
+        let sessions = try await runParsed(cluster: cluster, operation) { (out) throws(GlusterError) in
             try GlusterParser.statusSessions(out.stdout, volumeIDs: volumeIDs, exitCode: out.exitCode, host: out.host)
         }
-        if let ref { sessions = sessions.filter { $0.matches(ref) } }
-        return sessions
+        guard let ref else { return sessions }
+        return sessions.filter { $0.matches(ref) }
     }
 
     public func config(_ ref: SessionRef) async throws(GlusterError) -> [String: String] {
-        let args = try validated { () throws(ValidationError) in try GlusterArguments.config(ref) }
-        return try await runParsed(cluster: ref.cluster, args) { (out) throws(GlusterError) in
+        try await runParsed(cluster: ref.cluster, .config(ref)) { (out) throws(GlusterError) in
             try GlusterParser.config(out.stdout, exitCode: out.exitCode, host: out.host)
         }
     }
@@ -77,15 +81,17 @@ public struct GlusterExecutor: Sendable {
         return try await config(ref)[key.replacingOccurrences(of: "-", with: "_")]
     }
 
-    /// Runs an action's argument vector (from ``GlusterArguments``) and returns gluster's message.
-    /// `commandID` travels to a local gluster as `GEOREP_COMMAND_ID` in its environment, for
-    /// audit (the stand-in gluster journals it); gluster itself ignores it.
+    /// Runs a change (create, start, `config` set, …) on `cluster` and returns gluster's message,
+    /// or the operation's own words when gluster says nothing. `commandID` travels to a local
+    /// gluster as `GEOREP_COMMAND_ID` in its environment, for audit (the stand-in gluster
+    /// journals it); gluster itself ignores it.
     @discardableResult
-    public func action(cluster: String, _ arguments: [String], commandID: UUID? = nil) async throws(GlusterError) -> String {
+    public func perform(_ operation: GlusterOperation, cluster: String, commandID: UUID? = nil) async throws(GlusterError) -> String {
         let environment = commandID.map { ["GEOREP_COMMAND_ID": $0.uuidString.lowercased()] } ?? [:]
-        return try await runParsed(cluster: cluster, arguments, environment: environment) { (out) throws(GlusterError) in
+        let message = try await runParsed(cluster: cluster, operation, environment: environment) { (out) throws(GlusterError) in
             try GlusterParser.action(out.stdout, stderr: out.stderr, exitCode: out.exitCode, host: out.host)
         }
+        return message.isEmpty ? operation.doneMessage : message
     }
 
     // MARK: Running
@@ -99,64 +105,147 @@ public struct GlusterExecutor: Sendable {
 
     /// Runs and parses, trying again while glusterd reports another transaction holding the
     /// cluster lock (the command did not run, so trying again is safe).
-    func runParsed<T>(cluster: String, _ arguments: [String], environment: [String: String] = [:],
+    func runParsed<T>(cluster: String, _ operation: GlusterOperation, environment: [String: String] = [:],
                       _ parse: (Output) throws(GlusterError) -> T) async throws(GlusterError) -> T {
         var backoff = Backoff(initial: 0.3, maximum: 4)
         var attempt = 0
         while true {
             do {
-                return try parse(try await run(cluster: cluster, arguments, environment: environment))
+                return try parse(try await run(cluster: cluster, operation, environment: environment))
             } catch .sessionNotFound(let message) where message.hasPrefix(CLIOutput.genericStatusFailure) && attempt < 2 {
                 // Ambiguous: a missing session, or a status that lost a race for the lock. Ask again.
                 attempt += 1
-                try? await Task.sleep(for: .milliseconds(400 * attempt))
+                await pause(.milliseconds(400 * attempt))
             } catch .transactionInProgress where attempt < lockRetries {
                 attempt += 1
                 logger.debug("gluster cluster lock held; retrying", metadata: ["cluster": "\(cluster)", "attempt": "\(attempt)"])
-                try? await Task.sleep(for: .seconds(backoff.next()))
+                await pause(.seconds(backoff.next()))
             }
         }
+    }
+
+    /// Sleeps between two tries; a cancelled task goes on to its next try at once, which fails
+    /// or succeeds on its own.
+    private func pause(_ duration: Duration) async {
+        do { try await Task.sleep(for: duration) } catch { logger.debug("retry pause cancelled", metadata: ["cluster": "-"]) }
     }
 
     /// Tries the cluster's hosts in inventory order; moves on only when a host cannot be
     /// reached (the command did not run there), never after gluster itself answered.
-    func run(cluster: String, _ arguments: [String], environment: [String: String] = [:]) async throws(GlusterError) -> Output {
+    ///
+    /// A cluster whose glusterd is known to be wedged (``ClusterHealth``) is not asked: the call
+    /// fails at once, but for one short probe at a time that tells when it answers again.
+    func run(cluster: String, _ operation: GlusterOperation, environment: [String: String] = [:]) async throws(GlusterError) -> Output {
         guard let entry = inventory.cluster(cluster), !entry.hosts.isEmpty else { throw .unknownCluster(cluster) }
-        let change = GlusterCall.changes(arguments)
+        let arguments: [String]
+        do { arguments = try operation.arguments() } catch { throw .invalidInput(error) }
+        let change = operation.changesCluster
         await gate.enter(cluster, change: change)
         defer { gate.leave(cluster, change: change) }
+        try await checkAnswering(cluster, hosts: entry.hosts)
         var lastError = GlusterError.unknownCluster(cluster)
+        var unanswered: (host: String, stuck: [StuckProcess])?
         for host in entry.hosts {
             do {
-                return try await run(on: host, arguments, environment: environment)
+                let out = try await run(on: host, operation, arguments, environment: environment,
+                                        timeout: commandTimeout, watch: !change)
+                health.markAnswered(cluster, host: host.name)
+                return out
             } catch where error.tryAnotherHost {
                 logger.warning("gluster host unavailable, trying the next one", metadata: [
                     "cluster": "\(cluster)", "host": "\(host.name)", "error": "\(error)",
                 ])
+                switch error {
+                case .timeout, .managementPlaneWedged:
+                    if unanswered == nil { unanswered = (host.name, await stuckProcesses(on: host)) }
+                default: break
+                }
                 lastError = error
             }
+        }
+        if let unanswered {
+            // Every host failed and one of them did not answer at all: its glusterd is wedged.
+            let cause = StuckProcessScan.cause(unanswered.stuck, host: unanswered.host, seconds: commandTimeout)
+            health.markWedged(cluster, host: unanswered.host, cause: cause, stuck: unanswered.stuck)
+            logger.error("gluster management plane wedged", metadata: ["cluster": "\(cluster)", "host": "\(unanswered.host)", "cause": "\(cause)"])
+            throw .managementPlaneWedged(cluster: cluster, host: unanswered.host, cause: cause)
         }
         throw lastError
     }
 
-    func run(on host: Inventory.Host, _ arguments: [String], environment: [String: String] = [:]) async throws(GlusterError) -> Output {
+    /// Fails at once while `cluster` is known to be wedged, except for the caller that gets to
+    /// send the probe (`volume info`, short timeout) and finds glusterd answering again.
+    func checkAnswering(_ cluster: String, hosts: [Inventory.Host]) async throws(GlusterError) {
+        guard let wedge = health.wedge(cluster) else { return }
+        let refused = GlusterError.managementPlaneWedged(cluster: cluster, host: wedge.host, cause: wedge.cause)
+        guard health.claimProbe(cluster, every: .seconds(probeInterval)) else { throw refused }
+        let probe = GlusterOperation.volumeInfo(volume: nil)
+        for host in hosts {
+            do {
+                _ = try await run(on: host, probe, try probe.arguments(), timeout: probeTimeout, watch: false)
+                health.markAnswered(cluster, host: host.name)
+                logger.notice("gluster management plane answers again", metadata: ["cluster": "\(cluster)", "host": "\(host.name)"])
+                return
+            } catch {
+                logger.info("probe of a wedged glusterd unanswered", metadata: ["cluster": "\(cluster)", "host": "\(host.name)", "error": "\(error)"])
+            }
+        }
+        health.probeFailed(cluster)
+        throw refused
+    }
+
+    /// glusterd's helpers that have run for long on `host` (empty when `ps` cannot tell).
+    func stuckProcesses(on host: Inventory.Host) async -> [StuckProcess] {
+        let argv: [String] = switch host.transport {
+        case .local: StuckProcessScan.arguments
+        case .ssh: SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: StuckProcessScan.arguments)
+        }
+        do {
+            let out = try await runner.run(argv, timeout: 15)
+            return StuckProcessScan.parse(out.stdout, minimumSeconds: Int(min(suspectAfter, commandTimeout)))
+        } catch {
+            logger.warning("cannot read the process table of a gluster host", metadata: ["host": "\(host.name)", "error": "\(error)"])
+            return []
+        }
+    }
+
+    /// Runs one operation on one host. A read that is still running after ``suspectAfter``
+    /// seconds makes the executor look at the host's processes; if glusterd is waiting for a
+    /// helper that has run that long, the read is ended there instead of queueing behind it for
+    /// the whole timeout. A change is never ended early: its outcome would be unknown.
+    func run(on host: Inventory.Host, _ operation: GlusterOperation, _ arguments: [String], environment: [String: String] = [:],
+             timeout: Double, watch: Bool) async throws(GlusterError) -> Output {
         let argv: [String]
         switch host.transport {
         case .local: argv = [host.gluster ?? glusterProgram] + arguments
         case .ssh: argv = SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: [host.gluster ?? glusterProgram] + arguments)
         }
+        let abort = AbortSignal()
+        let suspect = suspectAfter
+        let executor = self
+        let watchdog: Task<[StuckProcess], Never>? = watch && suspect < timeout ? Task {
+            do { try await Task.sleep(for: .seconds(suspect)) } catch { return [] }
+            let found = await executor.stuckProcesses(on: host)
+            if !found.isEmpty { abort.fire() }
+            return found
+        } : nil
+        defer { watchdog?.cancel() }
         let started = ContinuousClock.now
-        let out = try await runner.run(argv, timeout: commandTimeout, environment: host.environmentVariables.merging(environment) { $1 })
+        let out = try await runner.run(argv, timeout: timeout, environment: host.environmentVariables.merging(environment) { $1 },
+                                       abort: abort)
         let elapsed = ContinuousClock.now - started
         logger.debug("gluster ran", metadata: [
-            "host": "\(host.name)", "transport": "\(host.transport.rawValue)",
-            "args": "\(arguments.dropFirst(GlusterArguments.common.count).joined(separator: " "))",
+            "host": "\(host.name)", "transport": "\(host.transport.rawValue)", "operation": "\(operation.name)",
             "exit": "\(out.exitCode)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
         ])
-        observer?(GlusterCall(operation: GlusterCall.operation(of: arguments), host: host.name, transport: host.transport.rawValue,
+        observer?(GlusterCall(operation: operation.name, host: host.name, transport: host.transport.rawValue,
                               seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                               exitCode: out.exitCode))
-        if out.timedOut { throw .timeout(host: host.name, seconds: commandTimeout) }
+        if out.aborted {
+            let found = await watchdog?.value ?? []
+            throw .managementPlaneWedged(cluster: "", host: host.name, cause: StuckProcessScan.cause(found, host: host.name, seconds: suspect))
+        }
+        if out.timedOut { throw .timeout(host: host.name, seconds: timeout) }
         // ssh's own failures (connection refused, host key mismatch, auth) exit 255.
         if host.transport == .ssh && out.exitCode == 255 {
             throw .hostUnreachable(host: host.name, message: out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -166,9 +255,5 @@ public struct GlusterExecutor: Sendable {
             if case .hostUnreachable = failure { throw failure }
         }
         return Output(stdout: out.stdout, stderr: out.stderr, exitCode: out.exitCode, host: host.name)
-    }
-
-    private func validated(_ build: () throws(ValidationError) -> [String]) throws(GlusterError) -> [String] {
-        do { return try build() } catch { throw .invalidInput(error) }
     }
 }

@@ -1,5 +1,6 @@
 import CSpawnShim
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,6 +11,19 @@ public struct ProcessOutput: Sendable {
     public var stdout: String
     public var stderr: String
     public var timedOut: Bool
+    /// Ended early because its ``AbortSignal`` fired.
+    public var aborted = false
+}
+
+/// Ends a running process early: fired from another task, seen by the runner within a second.
+public final class AbortSignal: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    public init() {}
+
+    public func fire() { flag.store(true, ordering: .releasing) }
+
+    public var fired: Bool { flag.load(ordering: .acquiring) }
 }
 
 /// Runs an argument vector directly with `posix_spawn` (no shell), with a deadline, off the
@@ -25,13 +39,14 @@ public struct ProcessRunner: Sendable {
     public init() {}
 
     /// Runs `argv` with this process's environment plus `environment`.
-    public func run(_ argv: [String], timeout: Double, environment: [String: String] = [:]) async throws(GlusterError) -> ProcessOutput {
+    public func run(_ argv: [String], timeout: Double, environment: [String: String] = [:],
+                    abort: AbortSignal? = nil) async throws(GlusterError) -> ProcessOutput {
         guard let program = argv.first, let path = resolve(program) else {
             throw .launchFailed("\(argv.first ?? "(empty)") was not found in PATH")
         }
         let result: Result<ProcessOutput, GlusterError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(returning: Self.runBlocking(path: path, argv: argv, timeout: timeout, environment: environment))
+                continuation.resume(returning: Self.runBlocking(path: path, argv: argv, timeout: timeout, environment: environment, abort: abort))
             }
         }
         return try result.get()
@@ -48,7 +63,7 @@ public struct ProcessRunner: Sendable {
     }
 
     private static func runBlocking(path: String, argv: [String], timeout: Double,
-                                    environment: [String: String]) -> Result<ProcessOutput, GlusterError> {
+                                    environment: [String: String], abort: AbortSignal?) -> Result<ProcessOutput, GlusterError> {
         var out: [Int32] = [0, 0]
         var err: [Int32] = [0, 0]
         guard pipe(&out) == 0, pipe(&err) == 0 else { return .failure(.launchFailed("pipe: \(String(cString: strerror(errno)))")) }
@@ -94,11 +109,13 @@ public struct ProcessRunner: Sendable {
         var open = [out[0]: true, err[0]: true]
         let deadline = Date().addingTimeInterval(timeout)
         var timedOut = false
+        var aborted = false
         var buffer = [UInt8](repeating: 0, count: 65536)
         while open.values.contains(true) {
             let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 && !timedOut {
+            if !timedOut && (remaining <= 0 || abort?.fired == true) {
                 timedOut = true
+                aborted = remaining > 0
                 kill(-pid, SIGKILL)
             }
             // After a kill, give the pipes a moment: an orphan may hold them, and we do not wait for it.
@@ -122,6 +139,7 @@ public struct ProcessRunner: Sendable {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exitCode: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
         return .success(ProcessOutput(exitCode: exitCode, stdout: String(decoding: stdout, as: UTF8.self),
-                                      stderr: String(decoding: stderr, as: UTF8.self), timedOut: timedOut))
+                                      stderr: String(decoding: stderr, as: UTF8.self), timedOut: timedOut,
+                                            aborted: aborted))
     }
 }

@@ -50,6 +50,17 @@ public enum GeoRepMetrics {
         Gauge(label: "georep_sessions", dimensions: [("status", status)]).record(count)
     }
 
+    /// 1 while the cluster's glusterd is seen wedged by this worker, else 0.
+    public static func clusterWedged(cluster: String, _ wedged: Bool) {
+        Gauge(label: "georep_cluster_wedged", dimensions: [("cluster", cluster)]).record(wedged ? 1 : 0)
+        if wedged { Counter(label: "georep_cluster_wedges_total", dimensions: [("cluster", cluster)]).increment() }
+    }
+
+    /// Operational errors a process dropped on purpose (and logged), by `reason` and `role`.
+    public static func dropped(reason: String, role: String) {
+        Counter(label: "georep_dropped_total", dimensions: [("reason", reason), ("role", role)]).increment()
+    }
+
     /// Command shards this worker consumes.
     public static func shardsHeld(_ count: Int) {
         Gauge(label: "georep_worker_shards").record(count)

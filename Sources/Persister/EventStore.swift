@@ -30,6 +30,7 @@ public struct EventStore: Sendable {
         var results: [CommandResult] = []
         var accepted: [CommandAccepted] = []
         var inventories: [String: ClusterInventory] = [:]
+        var availability: [String: ClusterAvailability] = [:]
         for event in events {
             switch event {
             case .sessionSnapshot(let s):
@@ -44,6 +45,9 @@ public struct EventStore: Sendable {
             case .clusterInventory(let i):
                 if let held = inventories[i.cluster], held.observation.seq >= i.observation.seq { continue }
                 inventories[i.cluster] = i
+            case .clusterAvailability(let a):
+                if let held = availability[a.cluster], held.observedAt >= a.observedAt { continue }
+                availability[a.cluster] = a
             }
         }
         var changed = Set<UUID>()
@@ -54,6 +58,7 @@ public struct EventStore: Sendable {
         try applyBrickStatuses(brickChanges, db)
         try applyAccepted(accepted, db)
         try applyResults(results, db)
+        try applyAvailability(Array(availability.values), db)
 
         changed.formUnion(snapshots.keys)
         deletions.forEach { changed.insert($0.sessionId) }
@@ -250,6 +255,23 @@ public struct EventStore: Sendable {
                 PGArray.literal(rows.map { $0.observation.cause.commandId == nil ? "monitor" : "command" }),
                 PGArray.literal(rows.map { $0.observation.cause.commandId?.uuidString }),
             ])
+    }
+
+    /// One row per cluster; an older observation (a late redelivery) changes nothing.
+    private func applyAvailability(_ rows: [ClusterAvailability], _ db: PGSession) throws(PGError) {
+        for a in rows {
+            let stuck = (try? MessageCodec.encoder().encode(a.stuckProcesses)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+            try db.execute("""
+                INSERT INTO georep_cluster_availability (cluster_id, available, host, since, recovered_at, cause, stuck_processes, observed_at)
+                VALUES ($1, $2::boolean, $3, $4::timestamptz, $5::timestamptz, $6, $7, $8::timestamptz)
+                ON CONFLICT (cluster_id) DO UPDATE SET
+                    available = EXCLUDED.available, host = EXCLUDED.host, since = EXCLUDED.since,
+                    recovered_at = EXCLUDED.recovered_at, cause = EXCLUDED.cause, stuck_processes = EXCLUDED.stuck_processes,
+                    observed_at = EXCLUDED.observed_at, recorded_at = now()
+                WHERE georep_cluster_availability.observed_at <= EXCLUDED.observed_at
+                """, [a.cluster, a.available ? "true" : "false", String(a.host.prefix(255)), timestamp(a.since),
+                      a.recoveredAt.map(timestamp), a.cause, stuck, timestamp(a.observedAt)])
+        }
     }
 
     private func applyAccepted(_ rows: [CommandAccepted], _ db: PGSession) throws(PGError) {

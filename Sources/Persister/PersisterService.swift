@@ -193,6 +193,7 @@ func observedAt(_ event: Event) -> Date {
     case .sessionDeleted(let e): e.observation.at
     case .clusterInventory(let e): e.observation.at
     case .commandAccepted(let e): e.acceptedAt
+    case .clusterAvailability(let e): e.observedAt
     }
 }
 

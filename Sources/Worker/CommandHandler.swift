@@ -56,6 +56,20 @@ struct CommandHandler: Sendable {
             return
         }
 
+        let expected = CommandRouting.routingKey(for: command.session)
+        if delivery.routingKey != expected {
+            // Sent with another key (a sender of the days when commands were routed by session):
+            // it may have landed on another cluster's shard, where running it could overlap this
+            // cluster's owner. Sent on to its cluster's shard instead.
+            try await bus.reroute(delivery, routingKey: expected)
+            try await consumer.ack(delivery)
+            GeoRepMetrics.command(action: command.action.rawValue, outcome: "rerouted")
+            logger.info("command rerouted to its cluster's shard", metadata: [
+                "command_id": "\(command.commandId.uuidString.lowercased())", "routing_key": "\(ValidationError.printable(delivery.routingKey))",
+            ])
+            return
+        }
+
         // Every line of this command's work carries its id and session, whoever logs it.
         let context: Logger.Metadata = [
             "command_id": "\(command.commandId.uuidString.lowercased())", "session": "\(command.session.key)",
@@ -72,6 +86,7 @@ struct CommandHandler: Sendable {
         // A redelivery (a worker died or lost its connection before acking) or a retry may have
         // taken effect already.
         let mayHaveRun = delivery.redelivered || (delivery.properties.intHeader("x-delivery-count") ?? 0) > 0 || attempt > 0
+            || delivery.properties.intHeader(GeoRepBus.mayHaveRunHeader) == 1
         log.info("command received", metadata: mayHaveRun ? ["may_have_run": "true"] : [:])
 
         if let earlier = await earlierResult(of: command, mayHaveRun: mayHaveRun, bus: bus, log: log) {
@@ -101,7 +116,7 @@ struct CommandHandler: Sendable {
         } catch {
             if error.retryable && attempt + 1 < maxAttempts {
                 // Later, on the same shard; no result yet: the command is still under way.
-                try await bus.retryLater(delivery, sessionKey: command.session.key, attempt: attempt + 1)
+                try await bus.retryLater(delivery, session: command.session, attempt: attempt + 1)
                 try await consumer.ack(delivery)
                 GeoRepMetrics.command(action: command.action.rawValue, outcome: "retried")
                 log.warning("transient failure; retrying later", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)"])
@@ -216,27 +231,25 @@ struct CommandHandler: Sendable {
         let o = command.options
         let cluster = ref.cluster
         let id = command.commandId
-        func args(_ build: () throws(ValidationError) -> [String]) throws(GlusterError) -> [String] {
-            do { return try build() } catch { throw .invalidInput(error) }
-        }
         switch command.action {
         case .create:
-            return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in try GlusterArguments.create(ref, options: o) },
-                                            commandID: id)
-                .ifEmpty("session created")
+            return try await gluster.perform(.create(ref, o), cluster: cluster, commandID: id)
         case .start, .stop, .pause, .resume:
-            let verb = command.action.rawValue
+            let verb: GlusterOperation.Lifecycle = switch command.action {
+            case .start: .start
+            case .stop: .stop
+            case .pause: .pause
+            default: .resume
+            }
             do throws(GlusterError) {
-                let message = try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
-                    try GlusterArguments.lifecycle(verb, ref, force: o.force ?? false)
-                }, commandID: id)
-                if let notRunning = GlusterError.notRunning(after: verb, message: message) { throw notRunning }
-                return message.ifEmpty("session \(verb == "stop" ? "stopped" : verb == "pause" ? "paused" : verb + "ed")")
-            } catch .alreadyStarted(let m) where command.action == .start {
+                let message = try await gluster.perform(.lifecycle(verb, ref, force: o.force ?? false), cluster: cluster, commandID: id)
+                if let notRunning = GlusterError.notRunning(after: verb.rawValue, message: message) { throw notRunning }
+                return message
+            } catch .alreadyStarted(let m) where verb == .start {
                 return "already started: \(m)"
-            } catch .alreadyStopped(let m) where command.action == .stop {
+            } catch .alreadyStopped(let m) where verb == .stop {
                 return "already stopped: \(m)"
-            } catch .alreadyPaused(let m) where command.action == .pause {
+            } catch .alreadyPaused(let m) where verb == .pause {
                 return "already paused: \(m)"
             }
         case .delete:
@@ -244,9 +257,7 @@ struct CommandHandler: Sendable {
                 // A stop that fails (already stopped, or no such session: gluster then says only
                 // "Commit failed") is not the answer; the delete below says what holds.
                 do {
-                    try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
-                        try GlusterArguments.lifecycle("stop", ref, force: true)
-                    }, commandID: id)
+                    try await gluster.perform(.lifecycle(.stop, ref, force: true), cluster: cluster, commandID: id)
                 } catch .invalidInput(let error) {
                     throw .invalidInput(error)
                 } catch {
@@ -254,24 +265,16 @@ struct CommandHandler: Sendable {
                 }
             }
             do {
-                return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
-                    try GlusterArguments.delete(ref, resetSyncTime: o.resetSyncTime ?? false)
-                }, commandID: id).ifEmpty("session deleted")
+                return try await gluster.perform(.delete(ref, resetSyncTime: o.resetSyncTime ?? false), cluster: cluster, commandID: id)
             } catch .sessionNotFound(let m) {
                 return "already deleted: \(m)"
             }
         case .configSet:
-            return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
-                try GlusterArguments.configSet(ref, key: o.key ?? "", value: o.value ?? "")
-            }, commandID: id).ifEmpty("option set")
+            return try await gluster.perform(.configSet(ref, key: o.key ?? "", value: o.value ?? ""), cluster: cluster, commandID: id)
         case .configReset:
-            return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
-                try GlusterArguments.configReset(ref, key: o.key ?? "")
-            }, commandID: id).ifEmpty("option reset")
+            return try await gluster.perform(.configReset(ref, key: o.key ?? ""), cluster: cluster, commandID: id)
         case .checkpoint:
-            return try await gluster.action(cluster: cluster, args { () throws(ValidationError) in
-                try GlusterArguments.checkpoint(ref, at: o.checkpoint)
-            }, commandID: id).ifEmpty("checkpoint set")
+            return try await gluster.perform(.checkpoint(ref, at: o.checkpoint), cluster: cluster, commandID: id)
         case .refresh:
             return "refreshed"
         case .discover:
@@ -280,6 +283,3 @@ struct CommandHandler: Sendable {
     }
 }
 
-extension String {
-    func ifEmpty(_ fallback: String) -> String { isEmpty ? fallback : self }
-}

@@ -141,7 +141,7 @@ actor SessionTracker {
             known[e.sessionId]?.bricks[e.brick] = e.to
         case .sessionDeleted(let e):
             if let held = known[e.sessionId], held.seq < e.observation.seq { known.removeValue(forKey: e.sessionId) }
-        case .commandResult, .sessionSnapshot, .clusterInventory, .commandAccepted:
+        case .commandResult, .sessionSnapshot, .clusterInventory, .commandAccepted, .clusterAvailability:
             return
         }
     }

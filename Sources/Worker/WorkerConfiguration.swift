@@ -12,6 +12,8 @@ public struct WorkerConfiguration: Sendable {
     public var snapshotEvery: Int
     /// Seconds one gluster command may take.
     public var glusterTimeout: Double
+    /// Seconds a read may run before the worker looks for a wedged glusterd on its host.
+    public var glusterSuspectAfter: Double
     /// The gluster program (path or name in PATH).
     public var glusterProgram: String
     /// Tries of a command that fails transiently before it is reported failed.
@@ -24,7 +26,7 @@ public struct WorkerConfiguration: Sendable {
 
     public init(amqpURL: String, inventory: Inventory, topology: GeoRepTopology = GeoRepTopology(), monitorInterval: Double = 15,
                 snapshotEvery: Int = 20, glusterTimeout: Double = 120, glusterProgram: String = "gluster",
-                maxAttempts: Int = 3, concurrency: Int = 4, heartbeatInterval: Duration = .seconds(2),
+                glusterSuspectAfter: Double = 20, maxAttempts: Int = 3, concurrency: Int = 4, heartbeatInterval: Duration = .seconds(2),
                 instance: String = ProcessIdentity.name) {
         self.amqpURL = amqpURL
         self.inventory = inventory
@@ -33,6 +35,7 @@ public struct WorkerConfiguration: Sendable {
         self.snapshotEvery = snapshotEvery
         self.glusterTimeout = glusterTimeout
         self.glusterProgram = glusterProgram
+        self.glusterSuspectAfter = glusterSuspectAfter
         self.maxAttempts = maxAttempts
         self.concurrency = concurrency
         self.heartbeatInterval = heartbeatInterval

@@ -27,6 +27,8 @@ public struct WorkerService: Service {
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
         var gluster = GlusterExecutor(inventory: configuration.inventory, commandTimeout: configuration.glusterTimeout,
                                       glusterProgram: configuration.glusterProgram, logger: logger)
+        gluster.suspectAfter = configuration.glusterSuspectAfter
+        let clusterHealth = gluster.health
         gluster.observer = { call in
             GeoRepMetrics.glusterCall(operation: call.operation, transport: call.transport, seconds: call.seconds)
             CommandTiming.current?.addGluster(seconds: call.seconds)
@@ -36,6 +38,7 @@ public struct WorkerService: Service {
         let handler = CommandHandler(gluster: gluster, reader: reader, journal: journal, maxAttempts: configuration.maxAttempts,
                                      journalSyncTimeout: .seconds(20), instance: instance, logger: logger)
         let gate = ConcurrencyGate(limit: configuration.concurrency)
+        let monitor = ClusterMonitor(reader: reader, tracker: tracker, snapshotEvery: configuration.snapshotEvery, logger: logger)
         let topology = configuration.topology
         let name = "georep worker \(instance)"
         let membership = Membership(me: instance, expiry: configuration.heartbeatInterval * 3)
@@ -57,7 +60,12 @@ public struct WorkerService: Service {
                     let shards = ShardSet(consumer: consumer, bus: bus, instance: instance, logger: logger) { delivery in
                         await gate.acquire()
                         defer { Task { await gate.release() } }
-                        try await handler.handle(delivery, consumer: consumer, bus: bus)
+                        if delivery.properties.type == MonitorTick.type {
+                            try await monitor.handle(delivery, consumer: consumer, bus: bus)
+                        } else {
+                            try await handler.handle(delivery, consumer: consumer, bus: bus)
+                        }
+                        try await announceAvailability(clusterHealth, bus: bus)
                     }
                     do {
                         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -74,7 +82,7 @@ public struct WorkerService: Service {
                                     }
                                 }
                             }
-                            group.addTask { try await monitor(reader: reader, bus: bus, shards: shards) }
+                            group.addTask { try await ticks(bus: bus, membership: membership) }
                             group.addTask { try await shards.firstFailure() }
                             // Whichever ends first (shutdown, or a lost connection) ends the round.
                             try await group.next()
@@ -125,30 +133,46 @@ public struct WorkerService: Service {
         }
     }
 
-    /// Reads, once per interval, every cluster whose monitor shard this worker holds; a full
-    /// snapshot when it starts watching a cluster and every `snapshotEvery` rounds after.
-    private func monitor(reader: SessionReader, bus: GeoRepBus, shards: ShardSet) async throws {
+    /// Sends, once per monitor interval, a ``MonitorTick`` for every cluster whose ticker shard
+    /// this worker would own among the live workers. The tick goes where the cluster's commands
+    /// go, and whoever owns that shard reads the cluster in its turn (``ClusterMonitor``).
+    private func ticks(bus: GeoRepBus, membership: Membership) async throws {
         guard configuration.monitorInterval > 0 else { return try await gracefulShutdown() }
-        var rounds: [String: Int] = [:]
-        try await Task.sleep(for: configuration.heartbeatInterval * 2)  // the first assignment
+        try await Task.sleep(for: configuration.heartbeatInterval * 2)  // hear the others first
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let held = await shards.held
-            let mine = configuration.inventory.clusters.map(\.id)
-                .filter { held.contains(ShardAssignment.monitorShard(ofCluster: $0, count: bus.topology.shards)) }
-            rounds = rounds.filter { mine.contains($0.key) }
-            for cluster in mine {
-                // Ownership may have moved while this round read the clusters before.
-                guard await shards.held.contains(ShardAssignment.monitorShard(ofCluster: cluster, count: bus.topology.shards)) else { continue }
-                let round = rounds[cluster, default: 0]
-                rounds[cluster] = round + 1
-                let events = await reader.observeCluster(cluster, forceSnapshot: round % max(1, configuration.snapshotEvery) == 0)
-                try await bus.publish(events)
-                countPublished(events)
+            let members = await membership.members()
+            let mine = configuration.inventory.clusters.map(\.id).filter { cluster in
+                ShardAssignment.owner(of: ShardAssignment.tickerShard(ofCluster: cluster, count: bus.topology.shards),
+                                      members: members) == configuration.instance
             }
-            let statuses = await tracker.statusCounts(clusters: Set(mine))
-            for status in GeoRepStatus.allCases { GeoRepMetrics.sessions(status: status.rawValue, count: statuses[status] ?? 0) }
+            if !mine.isEmpty {
+                try await bus.connection.publish(try mine.map { cluster in
+                    OutgoingMessage(exchange: bus.topology.commandsExchange, routingKey: CommandRouting.routingKey(cluster: cluster),
+                                    body: Array(try MessageCodec.encoder().encode(MonitorTick(cluster: cluster, instance: configuration.instance))),
+                                    properties: MessageProperties(contentType: "application/json", type: MonitorTick.type), mandatory: false)
+                })
+            }
             try await Task.sleep(for: .seconds(configuration.monitorInterval))
         }
+    }
+
+    /// Publishes what the executor learnt about clusters' management planes (wedged, answering
+    /// again); given back to be published with the next delivery if the broker refuses.
+    private func announceAvailability(_ health: ClusterHealth, bus: GeoRepBus) async throws {
+        let changes = health.takeChanges()
+        guard !changes.isEmpty else { return }
+        do {
+            try await bus.publish(changes.map { Event.clusterAvailability($0) })
+        } catch {
+            health.giveBack(changes)
+            throw error
+        }
+        for change in changes {
+            GeoRepMetrics.clusterWedged(cluster: change.cluster, !change.available)
+            logger.notice(change.available ? "cluster management plane available" : "cluster management plane unavailable",
+                          metadata: ["cluster": "\(change.cluster)", "host": "\(change.host)", "cause": "\(change.cause)"])
+        }
+        countPublished(changes.map { Event.clusterAvailability($0) })
     }
 }
 

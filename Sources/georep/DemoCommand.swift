@@ -80,6 +80,7 @@ struct DemoCommand: AsyncParsableCommand {
         case .sessionDeleted(let e): "\(event.routingKey) \(e.session.key)"
         case .clusterInventory(let e): "\(event.routingKey) \(e.cluster): \(e.volumes.count) volumes, \(e.sessionIds.map { "\($0.count) sessions" } ?? "sessions not known")"
         case .commandAccepted(let e): "\(event.routingKey) \(e.action) for \(e.session.key)"
+        case .clusterAvailability(let e): "\(event.routingKey) \(e.cluster): \(e.cause)"
         }
     }
 

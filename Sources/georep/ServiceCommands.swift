@@ -43,12 +43,13 @@ struct WorkerCommand: AsyncParsableCommand {
         let interval = try monitorInterval ?? settings.number(.monitorInterval) ?? 15
         let snapshotEvery = try settings.number(.snapshotEvery) ?? 20
         let timeout = try settings.number(.glusterTimeout) ?? 120
+        let suspectAfter = try settings.number(.glusterSuspectAfter) ?? 20
         let workers = try concurrency.map(Double.init) ?? settings.number(.workerConcurrency) ?? 4
         let heartbeat = try heartbeatInterval ?? settings.number(.heartbeatInterval) ?? 2
         let configuration = WorkerConfiguration(
             amqpURL: amqpURL, inventory: inventory, topology: settings.topology, monitorInterval: interval,
             snapshotEvery: Int(snapshotEvery), glusterTimeout: timeout, glusterProgram: gluster ?? settings.value(.gluster) ?? "gluster",
-            concurrency: Int(workers), heartbeatInterval: .milliseconds(Int(heartbeat * 1000)))
+            glusterSuspectAfter: suspectAfter, concurrency: Int(workers), heartbeatInterval: .milliseconds(Int(heartbeat * 1000)))
         let worker = WorkerService(configuration: configuration, logger: logger)
         let publisher = ReconnectingPublisher(configuration: try AMQPConfiguration(url: amqpURL), topology: settings.topology,
                                               source: "georep/webhooks/\(configuration.instance)",

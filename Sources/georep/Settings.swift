@@ -26,6 +26,7 @@ enum Setting: String, CaseIterable, Sendable {
     case snapshotEvery = "GEOREP_SNAPSHOT_EVERY"
     case gluster = "GEOREP_GLUSTER"
     case glusterTimeout = "GEOREP_GLUSTER_TIMEOUT"
+    case glusterSuspectAfter = "GEOREP_GLUSTER_SUSPECT_AFTER"
     case workerConcurrency = "GEOREP_WORKER_CONCURRENCY"
     case heartbeatInterval = "GEOREP_HEARTBEAT_INTERVAL"
     case webhookTokens = "GEOREP_WEBHOOK_TOKENS"
@@ -39,7 +40,8 @@ enum Setting: String, CaseIterable, Sendable {
         switch self {
         case .config, .amqpURL, .shards, .topologyPrefix, .declareTopology, .logLevel, .logFormat, .http: "all"
         case .postgresURL: "persister, api, migrate"
-        case .inventory, .monitorInterval, .snapshotEvery, .gluster, .glusterTimeout, .workerConcurrency, .heartbeatInterval, .webhookTokens:
+        case .inventory, .monitorInterval, .snapshotEvery, .gluster, .glusterTimeout, .glusterSuspectAfter, .workerConcurrency,
+             .heartbeatInterval, .webhookTokens:
             "worker"
         case .persisterBatch, .persisterBatchDelay: "persister"
         case .schemas: "migrate"
@@ -60,6 +62,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .snapshotEvery: "20"
         case .gluster: "gluster"
         case .glusterTimeout: "120"
+        case .glusterSuspectAfter: "20"
         case .workerConcurrency: "4"
         case .heartbeatInterval: "2"
         case .persisterBatch: "500"
@@ -84,6 +87,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .snapshotEvery: "a full snapshot of every session every this many monitor rounds"
         case .gluster: "the gluster program (path or name in PATH)"
         case .glusterTimeout: "seconds one gluster command may take"
+        case .glusterSuspectAfter: "seconds a read may run before the worker looks for a wedged glusterd on its host (and ends the read if it is)"
         case .workerConcurrency: "commands one worker runs at once"
         case .heartbeatInterval: "seconds between worker heartbeats; a worker silent for three is gone"
         case .webhookTokens: "comma-separated bearer tokens glustereventsd sends (gluster-eventsapi webhook-add … -t TOKEN)"

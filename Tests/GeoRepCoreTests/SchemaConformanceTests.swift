@@ -31,6 +31,11 @@ import Testing
             ], sessionIds: [ref.sessionID], observation: o))),
             ("cluster-inventory.schema.json", .clusterInventory(ClusterInventory(cluster: "lab", volumes: [], sessionIds: nil, observation: o))),
             ("command-accepted.schema.json", .commandAccepted(CommandAccepted(command: Command(action: .start, session: ref, sender: "api")))),
+            ("cluster-availability.schema.json", .clusterAvailability(ClusterAvailability(
+                cluster: "lab", available: false, host: "vm", since: Date(), cause: "glusterd on vm is waiting for gverify.sh (pid 4242, 310 s)",
+                stuckProcesses: [StuckProcess(pid: 4242, kind: .gverify, seconds: 310, command: "/bin/bash /usr/lib/x86_64-linux-gnu/glusterfs/gverify.sh mvol root vm svol 22 /tmp/x")]))),
+            ("cluster-availability.schema.json", .clusterAvailability(ClusterAvailability(
+                cluster: "lab", available: true, host: "vm", since: Date(), recoveredAt: Date(), cause: "answers again"))),
         ]
         var cases: [[String: Any]] = []
         for (schema, event) in events {
@@ -45,7 +50,8 @@ import Testing
         let encoder = MessageCodec.encoder()
         for (schema, value) in [("worker-heartbeat.schema.json", try encoder.encode(WorkerHeartbeat(instance: "vm/1", shards: [0, 3], leaving: true))),
                                 ("handover-marker.schema.json", try encoder.encode(HandoverMarker(instance: "vm/1"))),
-                                ("journal-marker.schema.json", try encoder.encode(JournalMarker(instance: "vm/1")))] {
+                                ("journal-marker.schema.json", try encoder.encode(JournalMarker(instance: "vm/1"))),
+                                ("monitor-tick.schema.json", try encoder.encode(MonitorTick(cluster: "lab", instance: "vm/1")))] {
             cases.append(["schema": schema, "message": try JSONSerialization.jsonObject(with: value)])
         }
         #expect(try validate(cases) == 0)

@@ -111,8 +111,8 @@ import Testing
     }
 
     @Test func clustersMapToAStableMonitorShard() {
-        #expect(ShardAssignment.monitorShard(ofCluster: "lab", count: 8) == ShardAssignment.monitorShard(ofCluster: "lab", count: 8))
-        let shards = Set((0..<40).map { ShardAssignment.monitorShard(ofCluster: "cluster\($0)", count: 8) })
+        #expect(ShardAssignment.tickerShard(ofCluster: "lab", count: 8) == ShardAssignment.tickerShard(ofCluster: "lab", count: 8))
+        let shards = Set((0..<40).map { ShardAssignment.tickerShard(ofCluster: "cluster\($0)", count: 8) })
         #expect(shards.count >= 6, "40 clusters landed on only \(shards.count) of 8 shards")
     }
 }

@@ -11,7 +11,7 @@ import Testing
         let user = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: "vm", secondaryVolume: "svol", secondaryUser: "geo")
         #expect(try GlusterArguments.create(user, options: CommandOptions(pushPem: false, sshPort: 2222, noVerify: true)) ==
                 ["--mode=script", "--xml", "volume", "geo-replication", "mvol", "geo@vm::svol", "create", "ssh-port", "2222", "no-verify"])
-        #expect(try GlusterArguments.lifecycle("stop", ref, force: true).suffix(2) == ["stop", "force"])
+        #expect(try GlusterArguments.lifecycle(.stop, ref, force: true).suffix(2) == ["stop", "force"])
         #expect(try GlusterArguments.delete(ref, resetSyncTime: true).suffix(2) == ["delete", "reset-sync-time"])
         #expect(try GlusterArguments.configReset(ref, key: "sync-jobs").suffix(2) == ["config", "!sync-jobs"])
         #expect(try GlusterArguments.checkpoint(ref, at: nil).suffix(3) == ["config", "checkpoint", "now"])
@@ -21,7 +21,7 @@ import Testing
     @Test(arguments: ["vol;touch /tmp/x", "--help", "-x", "a\nb", "$(id)", "`id`"])
     func hostileNamesNeverBecomeArguments(name: String) {
         let bad = SessionRef(cluster: "lab", primaryVolume: name, secondaryHost: "vm", secondaryVolume: "svol")
-        #expect(throws: ValidationError.self) { try GlusterArguments.lifecycle("start", bad, force: false) }
+        #expect(throws: ValidationError.self) { try GlusterArguments.lifecycle(.start, bad, force: false) }
         let badHost = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: name, secondaryVolume: "svol")
         #expect(throws: ValidationError.self) { try GlusterArguments.create(badHost, options: CommandOptions()) }
         #expect(throws: ValidationError.self) { try GlusterArguments.configSet(ref, key: name, value: "1") }

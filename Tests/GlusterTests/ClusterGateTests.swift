@@ -82,13 +82,33 @@ import Testing
     }
 
     @Test func whatChangesAClusterIsTold() throws {
-        #expect(GlusterCall.changes(try GlusterArguments.lifecycle("start", ref, force: false)))
-        #expect(GlusterCall.changes(try GlusterArguments.configSet(ref, key: "sync-jobs", value: "4")))
-        #expect(GlusterCall.changes(try GlusterArguments.configReset(ref, key: "sync-jobs")))
-        #expect(GlusterCall.changes(try GlusterArguments.checkpoint(ref, at: nil)))
-        #expect(GlusterCall.changes(try GlusterArguments.delete(ref, resetSyncTime: true)))
-        #expect(!GlusterCall.changes(try GlusterArguments.statusDetail(volume: nil, session: nil)))
-        #expect(!GlusterCall.changes(try GlusterArguments.volumeInfo(nil)))
-        #expect(!GlusterCall.changes(try GlusterArguments.config(ref)))
+        for verb in GlusterOperation.Lifecycle.allCases {
+            #expect(GlusterOperation.lifecycle(verb, ref, force: false).lockUnit == .volume("mvol"))
+        }
+        #expect(GlusterOperation.configSet(ref, key: "sync-jobs", value: "4").lockUnit == .volume("mvol"))
+        #expect(GlusterOperation.configReset(ref, key: "sync-jobs").lockUnit == .volume("mvol"))
+        #expect(GlusterOperation.checkpoint(ref, at: nil).lockUnit == .volume("mvol"))
+        #expect(GlusterOperation.delete(ref, resetSyncTime: true).lockUnit == .volume("mvol"))
+        #expect(GlusterOperation.create(ref, CommandOptions()).lockUnit == .cluster)
+        #expect(!GlusterOperation.status(volume: nil, session: nil, detail: true).changesCluster)
+        #expect(!GlusterOperation.volumeInfo(volume: nil).changesCluster)
+        #expect(!GlusterOperation.config(ref).changesCluster)
+        #expect(!GlusterOperation.poolList.changesCluster)
+    }
+
+    /// The gate used to guess the operation back from the argument vector: a primary volume
+    /// named `status` (or `config`, `info`) made its `stop` count as a read.
+    @Test func volumesNamedLikeVerbsStillChange() throws {
+        for name in ["status", "config", "info", "detail", "list"] {
+            let odd = SessionRef(cluster: "lab", primaryVolume: name, secondaryHost: "vm", secondaryVolume: "status")
+            let stop = GlusterOperation.lifecycle(.stop, odd, force: false)
+            #expect(stop.changesCluster)
+            #expect(stop.lockUnit == .volume(name))
+            #expect(stop.name == "stop")
+            #expect(try stop.arguments().suffix(4) == ["geo-replication", name, "vm::status", "stop"])
+            #expect(GlusterOperation.configSet(odd, key: "sync-jobs", value: "4").name == "config-set")
+        }
+        #expect(GlusterOperation.lifecycle(.resume, ref, force: false).doneMessage == "session resumed")
+        #expect(GlusterOperation.lifecycle(.stop, ref, force: false).doneMessage == "session stopped")
     }
 }

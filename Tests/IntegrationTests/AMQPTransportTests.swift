@@ -292,14 +292,15 @@ extension Integration {
     @Test func aRetriedCommandComesBackToItsShardAfterTheDelay() async throws {
         try await withTopology(shards: 4) { topology, admin in
             let publisher = try await connection("publisher")
-            let key = "lab/mvol/root@vm::svol"
+            let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: "vm", secondaryVolume: "svol")
+            let key = CommandRouting.routingKey(for: ref)
             try await publisher.publish(exchange: topology.commandsExchange, routingKey: key, body: Array("cmd".utf8), properties: props("cmd"))
             let consumer = try await connection("consumer")
             var stream = try await consumer.consume(queues: topology.shardQueues, prefetch: 1).makeAsyncIterator()
             let first = try #require(try await stream.next())
             let bus = GeoRepBus(connection: publisher, source: "tests", topology: topology)
             let sent = Date()
-            try await bus.retryLater(first, sessionKey: key, attempt: 1)
+            try await bus.retryLater(first, session: ref, attempt: 1)
             try await consumer.ack(first)
             let again = try #require(try await stream.next())
             let waited = Date().timeIntervalSince(sent)

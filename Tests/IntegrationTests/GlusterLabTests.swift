@@ -25,10 +25,10 @@ extension Integration {
     func everyOperation(transport: Inventory.Host.Transport) async throws {
         let (gluster, env) = try Self.executor([transport])
         let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: env.labHost, secondaryVolume: "svol3")
-        func run(_ build: () throws -> [String]) async throws -> String { try await gluster.action(cluster: "lab", try build()) }
-        func expectError(_ code: String, _ build: () throws -> [String]) async throws {
+        func run(_ operation: GlusterOperation) async throws -> String { try await gluster.perform(operation, cluster: "lab") }
+        func expectError(_ code: String, _ operation: GlusterOperation) async throws {
             do {
-                let message = try await run(build)
+                let message = try await run(operation)
                 Issue.record("expected \(code), gluster answered success: \(message)")
             } catch let error as GlusterError {
                 #expect(error.code == code, "\(error)")
@@ -44,12 +44,12 @@ extension Integration {
         #expect(peers.count == 1 && peers[0].connected)
 
         // A clean slate.
-        _ = try? await run { try GlusterArguments.lifecycle("stop", ref, force: true) }
-        _ = try? await run { try GlusterArguments.delete(ref, resetSyncTime: true) }
+        _ = try? await run(.lifecycle(.stop, ref, force: true))
+        _ = try? await run(.delete(ref, resetSyncTime: true))
 
         // create, twice (force makes it idempotent), then read it back not started.
-        _ = try await run { try GlusterArguments.create(ref, options: CommandOptions(force: true)) }
-        _ = try await run { try GlusterArguments.create(ref, options: CommandOptions(force: true)) }
+        _ = try await run(.create(ref, CommandOptions(force: true)))
+        _ = try await run(.create(ref, CommandOptions(force: true)))
         let created = try #require(try await gluster.statusDetail(cluster: "lab", session: ref, volumeIDs: [mvol.name: mvol.id]).first)
         #expect(created.status == .notStarted)
         #expect(created.secondaryVolume == "svol3")
@@ -59,40 +59,40 @@ extension Integration {
         // config get / set / reset / checkpoint.
         let defaults = try await gluster.config(ref)
         #expect(defaults["sync_jobs"] != nil)
-        _ = try await run { try GlusterArguments.configSet(ref, key: "sync-jobs", value: "5") }
+        _ = try await run(.configSet(ref, key: "sync-jobs", value: "5"))
         #expect(try await gluster.configValue(ref, key: "sync-jobs") == "5")
-        _ = try await run { try GlusterArguments.configReset(ref, key: "sync-jobs") }
+        _ = try await run(.configReset(ref, key: "sync-jobs"))
         #expect(try await gluster.configValue(ref, key: "sync_jobs") == defaults["sync_jobs"])
 
         // start, start again, and the plain status.
-        _ = try await run { try GlusterArguments.lifecycle("start", ref, force: false) }
-        try await expectError("already_started") { try GlusterArguments.lifecycle("start", ref, force: false) }
+        _ = try await run(.lifecycle(.start, ref, force: false))
+        try await expectError("already_started", .lifecycle(.start, ref, force: false))
         let plain = try await gluster.status(cluster: "lab", session: ref)
         #expect(plain.count == 1)
         #expect(plain.first.map { [.notStarted, .initializing, .active, .passive].contains($0.status) } == true, "\(plain)")
-        _ = try await run { try GlusterArguments.checkpoint(ref, at: nil) }
+        _ = try await run(.checkpoint(ref, at: nil))
         #expect(try await gluster.configValue(ref, key: "checkpoint") != "0")
-        try await expectError("still_active") { try GlusterArguments.delete(ref, resetSyncTime: false) }
+        try await expectError("still_active", .delete(ref, resetSyncTime: false))
 
         // pause, pause again, resume.
-        _ = try await run { try GlusterArguments.lifecycle("pause", ref, force: false) }
-        try await expectError("already_paused") { try GlusterArguments.lifecycle("pause", ref, force: false) }
+        _ = try await run(.lifecycle(.pause, ref, force: false))
+        try await expectError("already_paused", .lifecycle(.pause, ref, force: false))
         let paused = try #require(try await gluster.statusDetail(cluster: "lab", session: ref).first)
         #expect(paused.status == .paused)
-        _ = try await run { try GlusterArguments.lifecycle("resume", ref, force: false) }
+        _ = try await run(.lifecycle(.resume, ref, force: false))
 
         // stop (force: the workers may still be initializing), stop again says "not set up".
-        _ = try await run { try GlusterArguments.lifecycle("stop", ref, force: true) }
-        let again = try await run { try GlusterArguments.lifecycle("stop", ref, force: false) }
+        _ = try await run(.lifecycle(.stop, ref, force: true))
+        let again = try await run(.lifecycle(.stop, ref, force: false))
         #expect(again.contains("not set up"))
         #expect(try await gluster.statusDetail(cluster: "lab", session: ref).first?.status == .stopped)
-        let pauseStopped = try await run { try GlusterArguments.lifecycle("pause", ref, force: false) }
+        let pauseStopped = try await run(.lifecycle(.pause, ref, force: false))
         #expect(GlusterError.notRunning(after: "pause", message: pauseStopped) != nil)
 
         // delete, delete again, and what is left.
-        _ = try await run { try GlusterArguments.delete(ref, resetSyncTime: true) }
-        try await expectError("session_not_found") { try GlusterArguments.delete(ref, resetSyncTime: false) }
-        try await expectError("session_not_found") { try GlusterArguments.lifecycle("start", ref, force: false) }
+        _ = try await run(.delete(ref, resetSyncTime: true))
+        try await expectError("session_not_found", .delete(ref, resetSyncTime: false))
+        try await expectError("session_not_found", .lifecycle(.start, ref, force: false))
         do {
             _ = try await gluster.statusDetail(cluster: "lab", session: ref)
             Issue.record("a deleted session still has a status")
@@ -100,7 +100,7 @@ extension Integration {
             #expect(error.code == "session_not_found")
         }
         let noVolume = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: env.labHost, secondaryVolume: "nosuchvol")
-        try await expectError("secondary_unavailable") { try GlusterArguments.create(noVolume, options: CommandOptions()) }
+        try await expectError("secondary_unavailable", .create(noVolume, CommandOptions()))
     }
 
     @Test func failsOverWhenTheFirstHostIsUnreachable() async throws {

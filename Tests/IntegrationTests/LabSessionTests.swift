@@ -140,16 +140,16 @@ extension Integration {
             #expect(try await status(["none"], seconds: 30) == "none")
 
             // Made with the gluster CLI, outside the service: the monitor finds it, then its deletion.
-            try await gluster.action(cluster: "lab", try GlusterArguments.create(ref, options: CommandOptions(force: true)))
+            try await gluster.perform(.create(ref, CommandOptions(force: true)), cluster: "lab")
             #expect(try await status(["NOTSTARTED"], seconds: 60) == "NOTSTARTED", "the session made by hand was not discovered")
-            try await gluster.action(cluster: "lab", try GlusterArguments.delete(ref, resetSyncTime: true))
+            try await gluster.perform(.delete(ref, resetSyncTime: true), cluster: "lab")
             #expect(try await status(["none"], seconds: 60) == "none", "the deletion made by hand was not seen")
         } catch {
             failure = error
         }
         try? bareKey(false)
-        try? await gluster.action(cluster: "lab", try GlusterArguments.lifecycle("stop", ref, force: true))
-        try? await gluster.action(cluster: "lab", try GlusterArguments.delete(ref, resetSyncTime: true))
+        _ = try? await gluster.perform(.lifecycle(.stop, ref, force: true), cluster: "lab")
+        _ = try? await gluster.perform(.delete(ref, resetSyncTime: true), cluster: "lab")
         await sender.close()
         if let failure { throw failure }
     }

@@ -19,13 +19,13 @@ extension Integration {
         let port = try freePort()
         let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: env.labHost, secondaryVolume: "svol3")
         let gluster = GlusterExecutor(inventory: try Inventory.load(path: env.inventoryPath), logger: logger)
-        func cli(_ build: () throws -> [String]) async throws { try await gluster.action(cluster: "lab", try build()) }
+        func cli(_ operation: GlusterOperation) async throws { try await gluster.perform(operation, cluster: "lab") }
 
         // A clean slate, then a running session made with the CLI.
-        try? await cli { try GlusterArguments.lifecycle("stop", ref, force: true) }
-        try? await cli { try GlusterArguments.delete(ref, resetSyncTime: true) }
-        try await cli { try GlusterArguments.create(ref, options: CommandOptions(force: true)) }
-        try await cli { try GlusterArguments.lifecycle("start", ref, force: false) }
+        try? await cli(.lifecycle(.stop, ref, force: true))
+        try? await cli(.delete(ref, resetSyncTime: true))
+        try await cli(.create(ref, CommandOptions(force: true)))
+        try await cli(.lifecycle(.start, ref, force: false))
 
         let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep webhook tests", logger: logger)
         try await admin.open()
@@ -50,10 +50,10 @@ extension Integration {
             #expect(test.output.contains("OK"), "webhook-test: \(test.output)")
 
             // Paused with the CLI: the PAUSED status arrives through the webhook.
-            try await cli { try GlusterArguments.lifecycle("pause", ref, force: true) }
+            try await cli(.lifecycle(.pause, ref, force: true))
             let paused = try await waitForStatus(client, ref, .paused, seconds: 60)
             #expect(paused?.observation.cause.commandId != nil, "the PAUSED status did not come from a webhook's refresh")
-            try await cli { try GlusterArguments.lifecycle("resume", ref, force: true) }
+            try await cli(.lifecycle(.resume, ref, force: true))
             let resumed = try await waitForStatus(client, ref, nil, seconds: 60)
             #expect(resumed != nil && resumed?.to != .paused, "no status change after the resume: \(String(describing: resumed))")
         } catch {
@@ -64,8 +64,8 @@ extension Integration {
         await client.close()
         await admin.remove(topology.topology)
         await admin.close()
-        try? await cli { try GlusterArguments.lifecycle("stop", ref, force: true) }
-        try? await cli { try GlusterArguments.delete(ref, resetSyncTime: true) }
+        try? await cli(.lifecycle(.stop, ref, force: true))
+        try? await cli(.delete(ref, resetSyncTime: true))
         if let failure { throw failure }
     }
 
