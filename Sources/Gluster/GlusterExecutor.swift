@@ -25,6 +25,8 @@ public struct GlusterExecutor: Sendable {
     /// Seconds the probe of a wedged glusterd may take, and between two probes.
     public var probeTimeout: Double = 10
     public var probeInterval: Double = 10
+    /// Where the processes of this machine take turns on each gluster host (``HostLock``); nil: no turns.
+    public var lockDirectory: String? = "/run/lock/georep"
 
     public init(inventory: Inventory, commandTimeout: Double = 120, glusterProgram: String = "gluster", logger: Logger) {
         self.inventory = inventory
@@ -131,10 +133,12 @@ public struct GlusterExecutor: Sendable {
     }
 
     /// Tries the cluster's hosts in inventory order; moves on only when a host cannot be
-    /// reached (the command did not run there), never after gluster itself answered.
+    /// reached (the command did not run there), never after gluster itself answered. A change
+    /// that got no answer (a timeout, a wedged glusterd) may still be running there, so it is not
+    /// sent to the next host; a read is.
     ///
     /// A cluster whose glusterd is known to be wedged (``ClusterHealth``) is not asked: the call
-    /// fails at once, but for one short probe at a time that tells when it answers again.
+    /// fails at once, and a short probe in the background tells when it answers again.
     func run(cluster: String, _ operation: GlusterOperation, environment: [String: String] = [:]) async throws(GlusterError) -> Output {
         guard let entry = inventory.cluster(cluster), !entry.hosts.isEmpty else { throw .unknownCluster(cluster) }
         let arguments: [String]
@@ -142,16 +146,29 @@ public struct GlusterExecutor: Sendable {
         let change = operation.changesCluster
         await gate.enter(cluster, change: change)
         defer { gate.leave(cluster, change: change) }
-        try await checkAnswering(cluster, hosts: entry.hosts)
+        try checkAnswering(cluster, hosts: entry.hosts)
         var lastError = GlusterError.unknownCluster(cluster)
         var unanswered: (host: String, stuck: [StuckProcess])?
         for host in entry.hosts {
             do {
                 let out = try await run(on: host, operation, arguments, environment: environment,
-                                        timeout: commandTimeout, watch: !change)
+                                        timeout: commandTimeout, watch: true)
                 health.markAnswered(cluster, host: host.name)
                 return out
             } catch where error.tryAnotherHost {
+                let unknownOutcome = switch error {
+                case .timeout, .managementPlaneWedged: true
+                default: false
+                }
+                if change && unknownOutcome {
+                    let stuck = await stuckProcesses(on: host)
+                    let cause = StuckProcessScan.cause(stuck, host: host.name, seconds: commandTimeout)
+                    health.markWedged(cluster, host: host.name, cause: cause, stuck: stuck)
+                    logger.error("gluster management plane wedged during a change; its outcome is unknown", metadata: [
+                        "cluster": "\(cluster)", "host": "\(host.name)", "operation": "\(operation.name)", "cause": "\(cause)",
+                    ])
+                    throw .managementPlaneWedged(cluster: cluster, host: host.name, cause: cause)
+                }
                 logger.warning("gluster host unavailable, trying the next one", metadata: [
                     "cluster": "\(cluster)", "host": "\(host.name)", "error": "\(error)",
                 ])
@@ -173,12 +190,20 @@ public struct GlusterExecutor: Sendable {
         throw lastError
     }
 
-    /// Fails at once while `cluster` is known to be wedged, except for the caller that gets to
-    /// send the probe (`volume info`, short timeout) and finds glusterd answering again.
-    func checkAnswering(_ cluster: String, hosts: [Inventory.Host]) async throws(GlusterError) {
+    /// Fails at once while `cluster` is known to be wedged. The first caller after each probe
+    /// interval also starts a probe (`volume info`, short timeout) in the background, which ends
+    /// the wedge when glusterd answers; nobody waits for it, so a wedged cluster holds up no lane.
+    func checkAnswering(_ cluster: String, hosts: [Inventory.Host]) throws(GlusterError) {
         guard let wedge = health.wedge(cluster) else { return }
-        let refused = GlusterError.managementPlaneWedged(cluster: cluster, host: wedge.host, cause: wedge.cause)
-        guard health.claimProbe(cluster, every: .seconds(probeInterval)) else { throw refused }
+        if health.claimProbe(cluster, every: .seconds(probeInterval)) {
+            let executor = self
+            Task { await executor.probe(cluster, hosts: hosts) }
+        }
+        throw .managementPlaneWedged(cluster: cluster, host: wedge.host, cause: wedge.cause)
+    }
+
+    /// Asks each host whether glusterd answers again.
+    func probe(_ cluster: String, hosts: [Inventory.Host]) async {
         let probe = GlusterOperation.volumeInfo(volume: nil)
         for host in hosts {
             do {
@@ -191,7 +216,6 @@ public struct GlusterExecutor: Sendable {
             }
         }
         health.probeFailed(cluster)
-        throw refused
     }
 
     /// glusterd's helpers that have run for long on `host` (empty when `ps` cannot tell).
@@ -209,10 +233,11 @@ public struct GlusterExecutor: Sendable {
         }
     }
 
-    /// Runs one operation on one host. A read that is still running after ``suspectAfter``
-    /// seconds makes the executor look at the host's processes; if glusterd is waiting for a
-    /// helper that has run that long, the read is ended there instead of queueing behind it for
-    /// the whole timeout. A change is never ended early: its outcome would be unknown.
+    /// Runs one operation on one host. A call still running after ``suspectAfter`` seconds makes
+    /// the executor look at the host's processes; if glusterd is waiting for a helper that has
+    /// run that long, the call is ended there instead of queueing behind it for the whole
+    /// timeout. Ending the CLI does not end glusterd's transaction: a change ended so has an
+    /// unknown outcome, which its caller reports (and a redelivery's policy handles).
     func run(on host: Inventory.Host, _ operation: GlusterOperation, _ arguments: [String], environment: [String: String] = [:],
              timeout: Double, watch: Bool) async throws(GlusterError) -> Output {
         let argv: [String]
@@ -220,14 +245,24 @@ public struct GlusterExecutor: Sendable {
         case .local: argv = [host.gluster ?? glusterProgram] + arguments
         case .ssh: argv = SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: [host.gluster ?? glusterProgram] + arguments)
         }
+        let held = try await HostLock(directory: lockDirectory).acquire(host: host.name, exclusive: operation.changesCluster, timeout: timeout)
+        defer { held.release() }
         let abort = AbortSignal()
         let suspect = suspectAfter
         let executor = self
+        // Looks after `suspect` seconds, then again every quarter of that: a helper that glusterd
+        // started after the call may cross the line later.
         let watchdog: Task<[StuckProcess], Never>? = watch && suspect < timeout ? Task {
             do { try await Task.sleep(for: .seconds(suspect)) } catch { return [] }
-            let found = await executor.stuckProcesses(on: host)
-            if !found.isEmpty { abort.fire() }
-            return found
+            while !Task.isCancelled {
+                let found = await executor.stuckProcesses(on: host)
+                if !found.isEmpty {
+                    abort.fire()
+                    return found
+                }
+                do { try await Task.sleep(for: .seconds(max(1, suspect / 4))) } catch { return [] }
+            }
+            return []
         } : nil
         defer { watchdog?.cancel() }
         let started = ContinuousClock.now
