@@ -174,6 +174,10 @@ ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$GEOREP
     || die "ssh root@$host does not work with the lab key"
 
 # --- GlusterFS lab --------------------------------------------------------------------------
+# A test that wedges glusterd on purpose (SIGSTOP) and died before resuming it must not leave the
+# lab frozen for the next run.
+pkill -CONT -x glusterd 2>/dev/null || true
+pkill -CONT -f gverify.sh 2>/dev/null || true
 if ! pgrep -x glusterd >/dev/null; then
     log "starting glusterd"
     glusterd
