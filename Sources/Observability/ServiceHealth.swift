@@ -1,21 +1,20 @@
-import Foundation
+import Synchronization
 
 /// What a process depends on and whether each is reachable now: `amqp`, `postgres`, ….
 /// Ready means every dependency is up; the HTTP side serves it as `/health/ready`.
-public final class ServiceHealth: @unchecked Sendable {
-    private let lock = NSLock()
-    private var checks: [String: Bool] = [:]
+public final class ServiceHealth: Sendable {
+    private let checks: Mutex<[String: Bool]>
 
     /// `dependencies` start as down until reported up.
     public init(dependencies: [String]) {
-        for name in dependencies { checks[name] = false }
+        checks = Mutex(Dictionary(uniqueKeysWithValues: dependencies.map { ($0, false) }))
     }
 
     public func set(_ dependency: String, up: Bool) {
-        lock.withLock { checks[dependency] = up }
+        checks.withLock { $0[dependency] = up }
     }
 
-    public var snapshot: [String: Bool] { lock.withLock { checks } }
+    public var snapshot: [String: Bool] { checks.withLock { $0 } }
 
-    public var isReady: Bool { lock.withLock { checks.values.allSatisfy { $0 } } }
+    public var isReady: Bool { checks.withLock { $0.values.allSatisfy { $0 } } }
 }

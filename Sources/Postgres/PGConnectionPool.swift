@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Logging
 
@@ -21,9 +22,8 @@ public final class PGConnectionPool: Sendable {
         for connection in connections { await connection.close() }
     }
 
-    private final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func next() -> Int { lock.withLock { value += 1; return value } }
+    private final class Counter: Sendable {
+        private let value = Atomic<Int>(0)
+        func next() -> Int { value.add(1, ordering: .relaxed).newValue }
     }
 }

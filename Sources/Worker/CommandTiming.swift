@@ -1,21 +1,21 @@
 import Foundation
+import Synchronization
 
 /// How long one command's handling took and how much of that its gluster processes took: the
 /// difference is the worker's own overhead (decoding, policy, parsing, publishing with confirms,
 /// acking). Set as a task-local while a command runs, so the gluster executor's observer can add
 /// to it without the handler threading it through every call.
-final class CommandTiming: @unchecked Sendable {
+final class CommandTiming: Sendable {
     @TaskLocal static var current: CommandTiming?
 
     let started = ContinuousClock.now
-    private let lock = NSLock()
-    private var glusterSeconds = 0.0
-    private var glusterCalls = 0
+    /// Seconds and count of the command's gluster processes.
+    private let gluster = Mutex((seconds: 0.0, calls: 0))
 
     func addGluster(seconds: Double) {
-        lock.withLock {
-            glusterSeconds += seconds
-            glusterCalls += 1
+        gluster.withLock {
+            $0.seconds += seconds
+            $0.calls += 1
         }
     }
 
@@ -23,7 +23,7 @@ final class CommandTiming: @unchecked Sendable {
     var figures: (elapsed: Double, gluster: Double, calls: Int) {
         let d = ContinuousClock.now - started
         let elapsed = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-        return lock.withLock { (elapsed, glusterSeconds, glusterCalls) }
+        return gluster.withLock { (elapsed, $0.seconds, $0.calls) }
     }
 
     /// `elapsed_ms`, `gluster_ms`, `overhead_ms` and `gluster_calls` for a log line.

@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import GeoRepCore
 import Logging
+import Synchronization
 
 /// The command shards this worker consumes: one lane (a serial task) per shard, so that one
 /// session's commands run in order while different shards run side by side.
@@ -197,9 +198,8 @@ final class Lane: Sendable {
 }
 
 /// A task handle settable once after init.
-final class TaskBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var task: Task<Void, Never>?
-    func set(_ t: Task<Void, Never>) { lock.withLock { task = t } }
-    func get() -> Task<Void, Never>? { lock.withLock { task } }
+final class TaskBox: Sendable {
+    private let task = Mutex<Task<Void, Never>?>(nil)
+    func set(_ t: Task<Void, Never>) { task.withLock { $0 = t } }
+    func get() -> Task<Void, Never>? { task.withLock { $0 } }
 }
