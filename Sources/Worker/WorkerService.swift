@@ -34,7 +34,8 @@ public struct WorkerService: Service {
         let reader = SessionReader(gluster: gluster, tracker: tracker, logger: logger)
         let instance = configuration.instance
         let handler = CommandHandler(gluster: gluster, reader: reader, journal: journal, maxAttempts: configuration.maxAttempts,
-                                     journalSyncTimeout: .seconds(20), instance: instance, logger: logger)
+                                     journalSyncTimeout: .seconds(20), instance: instance, adminPublishers: configuration.adminPublishers,
+                                     logger: logger)
         let gate = ConcurrencyGate(limit: configuration.concurrency)
         let topology = configuration.topology
         let name = "georep worker \(instance)"
