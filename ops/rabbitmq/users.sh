@@ -12,6 +12,11 @@
 #
 # The services run with GEOREP_DECLARE_TOPOLOGY=false: ops create the topology
 # (rabbitmqctl import_definitions ops/rabbitmq/definitions.json).
+#
+# Commands carry the publishing user as user_id, which RabbitMQ checks (no user made here has the
+# impersonator tag, which would let it claim any). The workers grant the options gsyncd runs as root
+# (ssh-command, rsync-options, …) only to the users in their GEOREP_AMQP_ADMIN_USERS: list PREFIX-api
+# there for the API's admin tokens, never PREFIX-worker or PREFIX-publisher.
 set -euo pipefail
 prefix=${1:?usage: $0 PREFIX PASSWORD-FILE [VHOST]}
 passwords=${2:?usage: $0 PREFIX PASSWORD-FILE [VHOST]}
