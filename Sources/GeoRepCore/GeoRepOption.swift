@@ -30,7 +30,7 @@ public struct GeoRepOption: Sendable, Hashable {
         public var needsGrant: Bool { self == .executing || self == .path || self == .access }
     }
 
-    /// What an option's value is, for the checks beyond ``Validate/configValue(_:field:)``.
+    /// What an option's value is, for the checks beyond ``Validate/configValue(_:field:leadingDash:)``.
     public enum ValueForm: Sendable, Hashable {
         /// Text gsyncd reads as a number, a flag, a level or a name.
         case text
@@ -73,7 +73,7 @@ public struct GeoRepOption: Sendable, Hashable {
         return option
     }
 
-    /// Checks a value for this option: every value as ``Validate/configValue(_:field:)``, except
+    /// Checks a value for this option: every value as ``Validate/configValue(_:field:leadingDash:)``, except
     /// that arguments may start with `-` (ssh's own default, `-oPasswordAuthentication=no …`,
     /// does; gluster passes a `config` value through without reading options from it); a program
     /// has a program first, a directory is absolute.
