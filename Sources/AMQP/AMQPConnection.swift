@@ -241,6 +241,7 @@ public final class AMQPConnection: @unchecked Sendable {
         if let v = properties.type { props.type = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_TYPE_FLAG) }
         if let v = properties.appId { props.app_id = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_APP_ID_FLAG) }
         if let v = properties.expiration { props.expiration = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_EXPIRATION_FLAG) }
+        if let v = properties.userId { props.user_id = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_USER_ID_FLAG) }
         if !properties.headers.isEmpty { props.headers = s.table(properties.headers); flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) }
         props.delivery_mode = properties.persistent ? 2 : 1
         flags |= amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)
@@ -452,6 +453,7 @@ public final class AMQPConnection: @unchecked Sendable {
             type: has(AMQP_BASIC_TYPE_FLAG) ? String(amqpBytes: p.type) : nil,
             appId: has(AMQP_BASIC_APP_ID_FLAG) ? String(amqpBytes: p.app_id) : nil,
             expiration: has(AMQP_BASIC_EXPIRATION_FLAG) ? String(amqpBytes: p.expiration) : nil,
+            userId: has(AMQP_BASIC_USER_ID_FLAG) ? String(amqpBytes: p.user_id) : nil,
             persistent: has(AMQP_BASIC_DELIVERY_MODE_FLAG) && p.delivery_mode == 2,
             headers: has(AMQP_BASIC_HEADERS_FLAG) ? readTable(p.headers) : [])
         let body = e.message.body.len > 0 && e.message.body.bytes != nil

@@ -22,13 +22,27 @@ public struct GeoRepBus: Sendable {
         try await connection.publish([try message(command, replyTo: replyTo)])
     }
 
-    /// A command as it goes to the commands exchange.
+    /// A command as it goes to the commands exchange, with this connection's user as `user_id`:
+    /// the broker vouches for it, and the workers grant options by it (``OptionGrant``).
     public func message(_ command: Command, replyTo: String? = nil) throws -> OutgoingMessage {
         OutgoingMessage(
             exchange: topology.commandsExchange, routingKey: CommandRouting.routingKey(for: command.session), body: try MessageCodec.encode(command, source: source),
             properties: MessageProperties(
                 contentType: MessageCodec.contentType, messageId: command.commandId.uuidString.lowercased(),
-                correlationId: command.commandId.uuidString.lowercased(), replyTo: replyTo, type: command.eventType, appId: source))
+                correlationId: command.commandId.uuidString.lowercased(), replyTo: replyTo, type: command.eventType, appId: source,
+                userId: connection.configuration.user))
+    }
+
+    /// The header in which a worker forwards a command's publisher when it puts the command back
+    /// for a later try under its own user.
+    static let publisherHeader = "x-georep-publisher"
+
+    /// The AMQP user a delivered command speaks for (``OptionGrant/publisher(userId:ownUser:forwarded:)``):
+    /// its `user_id`, or the publisher a worker forwarded when it put the command back for a retry.
+    public func publisher(of delivery: Delivery) -> String? {
+        var forwarded: String?
+        if case .string(let user) = delivery.properties.header(Self.publisherHeader) { forwarded = user }
+        return OptionGrant.publisher(userId: delivery.properties.userId, ownUser: connection.configuration.user, forwarded: forwarded)
     }
 
     /// Publishes an event; `correlationId` ties a command result to its command.
@@ -73,10 +87,15 @@ public struct GeoRepBus: Sendable {
     }
 
     /// Sends a command back to be tried again after the retry delay, on its own shard.
+    /// The broker would refuse the publisher's `user_id` on this connection: the command goes
+    /// back under this process's user, and its publisher travels in a header for the grant.
     public func retryLater(_ delivery: Delivery, session: SessionRef, attempt: Int) async throws {
         var properties = delivery.properties
-        properties.headers.removeAll { $0.0 == "x-georep-attempt" }
+        let publisher = publisher(of: delivery)
+        properties.userId = connection.configuration.user
+        properties.headers.removeAll { $0.0 == "x-georep-attempt" || $0.0 == Self.publisherHeader }
         properties.headers.append(("x-georep-attempt", .int(attempt)))
+        if let publisher { properties.headers.append((Self.publisherHeader, .string(publisher))) }
         try await connection.publish(exchange: topology.retryExchange, routingKey: CommandRouting.routingKey(for: session), body: delivery.body, properties: properties)
     }
 
@@ -84,20 +103,27 @@ public struct GeoRepBus: Sendable {
     public static let mayHaveRunHeader = "x-georep-may-have-run"
 
     /// Sends a command on with `routingKey` (its cluster's), keeping what it carries; a
-    /// redelivered one stays marked as one that may have run.
+    /// redelivered one stays marked as one that may have run. Like a retry, it goes under this
+    /// process's user with its publisher in a header.
     public func reroute(_ delivery: Delivery, routingKey: String) async throws {
         var properties = delivery.properties
+        let publisher = publisher(of: delivery)
+        properties.userId = connection.configuration.user
+        properties.headers.removeAll { $0.0 == Self.mayHaveRunHeader || $0.0 == Self.publisherHeader }
+        if let publisher { properties.headers.append((Self.publisherHeader, .string(publisher))) }
         if delivery.redelivered || (delivery.properties.intHeader("x-delivery-count") ?? 0) > 0 {
-            properties.headers.removeAll { $0.0 == Self.mayHaveRunHeader }
             properties.headers.append((Self.mayHaveRunHeader, .int(1)))
         }
         try await connection.publish(exchange: topology.commandsExchange, routingKey: routingKey, body: delivery.body, properties: properties)
     }
 
     /// Moves a message that cannot be processed to the dead-letter queue, with why, then the
-    /// caller acks the original. The body is kept as it came.
+    /// caller acks the original. The body is kept as it came; the publisher's `user_id`, which
+    /// the broker would refuse on this connection, moves to the `x-georep-publisher` header.
     public func deadLetter(_ delivery: Delivery, from queue: String, code: String, reason: String) async throws {
         var properties = delivery.properties
+        let publisher = publisher(of: delivery)
+        properties.userId = nil
         properties.headers.removeAll { $0.0.hasPrefix("x-georep-") }
         properties.headers += [
             ("x-georep-reason", .string(String(reason.prefix(1000)))),
@@ -105,6 +131,7 @@ public struct GeoRepBus: Sendable {
             ("x-georep-source-queue", .string(queue)),
             ("x-georep-rejected-by", .string(source)),
         ]
+        if let publisher { properties.headers.append((Self.publisherHeader, .string(publisher))) }
         try await connection.publish(exchange: topology.deadLetterExchange, routingKey: "\(queue).\(code)",
                                      body: delivery.body, properties: properties)
     }

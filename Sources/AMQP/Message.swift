@@ -10,12 +10,15 @@ public struct MessageProperties: Sendable, Equatable {
     public var appId: String?
     /// Per-message TTL in milliseconds (AMQP `expiration`), for messages that are stale soon.
     public var expiration: String?
+    /// The publishing user. RabbitMQ refuses a publish whose `user_id` is not the connection's own
+    /// user (unless that user has the `impersonator` tag), so on a delivery it says who published.
+    public var userId: String?
     /// Persistent (2) by default: every message of the service must survive a broker restart.
     public var persistent: Bool
     public var headers: [(String, AMQPValue)]
 
     public init(contentType: String? = nil, messageId: String? = nil, correlationId: String? = nil, replyTo: String? = nil,
-                type: String? = nil, appId: String? = nil, expiration: String? = nil, persistent: Bool = true,
+                type: String? = nil, appId: String? = nil, expiration: String? = nil, userId: String? = nil, persistent: Bool = true,
                 headers: [(String, AMQPValue)] = []) {
         self.contentType = contentType
         self.messageId = messageId
@@ -24,13 +27,15 @@ public struct MessageProperties: Sendable, Equatable {
         self.type = type
         self.appId = appId
         self.expiration = expiration
+        self.userId = userId
         self.persistent = persistent
         self.headers = headers
     }
 
     public static func == (lhs: MessageProperties, rhs: MessageProperties) -> Bool {
         lhs.contentType == rhs.contentType && lhs.messageId == rhs.messageId && lhs.correlationId == rhs.correlationId
-            && lhs.replyTo == rhs.replyTo && lhs.type == rhs.type && lhs.appId == rhs.appId && lhs.expiration == rhs.expiration && lhs.persistent == rhs.persistent
+            && lhs.replyTo == rhs.replyTo && lhs.type == rhs.type && lhs.appId == rhs.appId && lhs.expiration == rhs.expiration
+            && lhs.userId == rhs.userId && lhs.persistent == rhs.persistent
             && AMQPValue.table(lhs.headers) == AMQPValue.table(rhs.headers)
     }
 

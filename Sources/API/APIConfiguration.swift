@@ -2,12 +2,22 @@ import AMQP
 import Foundation
 import GeoRepCore
 
-/// What a caller may do: `read` serves GETs; `write` also sends commands.
-public enum Role: String, Sendable, Comparable {
+/// What a caller may do: `read` serves GETs; `write` also sends commands; `admin` also changes
+/// the geo-replication options gsyncd runs or keeps its state by (``OptionGrant``).
+public enum Role: String, Sendable, Comparable, CaseIterable {
     case read
     case write
+    case admin
 
-    public static func < (lhs: Role, rhs: Role) -> Bool { lhs == .read && rhs == .write }
+    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
+
+    private var rank: Int {
+        switch self {
+        case .read: 0
+        case .write: 1
+        case .admin: 2
+        }
+    }
 }
 
 /// The API's settings.
@@ -24,7 +34,8 @@ public struct APIConfiguration: Sendable {
         self.basePath = basePath
     }
 
-    /// Parses `TOKEN:ROLE,TOKEN:ROLE` (`GEOREP_API_TOKENS`); a token without a role reads only.
+    /// Parses `TOKEN:ROLE,TOKEN:ROLE` (`GEOREP_API_TOKENS`), ROLE `read`, `write` or `admin`; a
+    /// token without a role reads only.
     public static func parseTokens(_ text: String) throws -> [(token: String, role: Role)] {
         try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { entry in
             let parts = entry.split(separator: ":", maxSplits: 1).map(String.init)
@@ -33,7 +44,7 @@ public struct APIConfiguration: Sendable {
             }
             guard parts.count == 2 else { return (token, .read) }
             guard let role = Role(rawValue: parts[1]) else {
-                throw APIConfigurationError(reason: "the role after a token is read or write, not \(parts[1])")
+                throw APIConfigurationError(reason: "the role after a token is read, write or admin, not \(parts[1])")
             }
             return (token, role)
         }

@@ -1,8 +1,8 @@
 import GeoRepCore
 import Hummingbird
 
-/// Every API request carries `Authorization: Bearer TOKEN`; the token decides the role (read or
-/// write). Tokens are compared in constant time; a missing or unknown one is a 401.
+/// Every API request carries `Authorization: Bearer TOKEN`; the token decides the role (read,
+/// write or admin). Tokens are compared in constant time; a missing or unknown one is a 401.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let tokens: [(token: [UInt8], role: Role)]

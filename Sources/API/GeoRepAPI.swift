@@ -115,7 +115,7 @@ public struct GeoRepAPI: Sendable {
                              secondaryUser: fields.first("user_name", "secondary_user"))
         let options = CommandOptions(force: try fields.bool("force"), pushPem: try fields.bool("push_pem"), sshPort: sshPort,
                                      noVerify: try fields.bool("no_verify"))
-        return try await submit(Command(action: .create, session: ref, options: options, sender: sender(context)), current: nil,
+        return try await submit(Command(action: .create, session: ref, options: options, sender: sender(context)), context, current: nil,
                                 exists: try await store.session(ref.sessionID, cluster: cluster, volume: volume.name) != nil, format)
     }
 
@@ -160,13 +160,21 @@ public struct GeoRepAPI: Sendable {
             throw APIError.notFound("no action \(action)")
         }
         let current = row["status"].flatMap(GeoRepStatus.init(rawValue:))
-        return try await submit(Command(action: commandAction, session: ref, options: options, sender: sender(context)), current: current,
-                                exists: true, format)
+        return try await submit(Command(action: commandAction, session: ref, options: options, sender: sender(context)), context,
+                                current: current, exists: true, format)
     }
 
-    /// Checks the command against the stored state, publishes it and answers 202 with where to follow it.
-    func submit(_ command: Command, current: GeoRepStatus?, exists: Bool, _ format: Format) async throws -> Response {
+    /// Checks the command (its names, the caller's grant for the option it changes, the stored
+    /// state), publishes it and answers 202 with where to follow it.
+    func submit(_ command: Command, _ context: APIRequestContext, current: GeoRepStatus?, exists: Bool, _ format: Format) async throws -> Response {
         do { try command.validate() } catch { throw APIError.invalid(error) }
+        let role = context.role ?? .read
+        let granted: GeoRepOption?
+        switch OptionGrant.decide(command, admin: role >= .admin, from: .api(role: role.rawValue)) {
+        case .allow: granted = nil
+        case .granted(let option): granted = option
+        case .refuse(let error): throw APIError(.forbidden, code: error.code, error.message)
+        }
         if exists || command.action == .create {
             let stored = exists ? (current ?? .unknown) : nil
             if case .reject(let code, let message) = CommandPolicy.decide(command.action, current: stored, options: command.options, mayHaveRun: false) {
@@ -182,6 +190,16 @@ public struct GeoRepAPI: Sendable {
         await recent.add(command.commandId)
         let id = command.commandId.uuidString.lowercased()
         logger.info("command accepted", metadata: ["command_id": "\(id)", "action": "\(command.action.rawValue)", "session": "\(command.session.key)"])
+        if let granted {
+            let amqpUser = await publisher.configuration.user
+            // The audit trail; the command's sender names the role too, so the history keeps it.
+            logger.notice("admin grant: changing a geo-replication option gsyncd runs or keeps its state by", metadata: [
+                "command_id": "\(id)", "session": "\(command.session.key)", "action": "\(command.action.rawValue)",
+                "option": "\(command.options.key ?? granted.name)", "option_kind": "\(granted.kind.rawValue)",
+                "value": "\(command.action == .configSet ? ValidationError.printable(command.options.value ?? "") : "(reset)")",
+                "token_role": "\(role.rawValue)", "amqp_user": "\(amqpUser)",
+            ])
+        }
         var response = format.response(Representation.accepted(command, base: configuration.basePath), status: .accepted)
         response.headers[.location] = "\(configuration.basePath)/commands/\(id)"
         response.headers[Self.commandHeader] = id
@@ -225,12 +243,13 @@ public struct GeoRepAPI: Sendable {
     // MARK: Plumbing
 
     func requireWrite(_ context: APIRequestContext) throws {
-        guard context.role == .write else {
+        guard let role = context.role, role >= .write else {
             throw APIError(.forbidden, code: "read_only", "this token may read only; actions need a token with the write role")
         }
     }
 
-    func sender(_ context: APIRequestContext) -> String { "georep-api" }
+    /// The API and the caller's role, as the command's sender: the command history keeps it.
+    func sender(_ context: APIRequestContext) -> String { "georep-api (\((context.role ?? .read).rawValue) token)" }
 
     /// A path parameter, percent-decoded (`vol%3Bx` is `vol;x`, which validation then refuses).
     func parameter(_ context: APIRequestContext, _ name: String) -> String? {

@@ -10,6 +10,8 @@ import Postgres
 /// message must be dead-lettered with a reason, no process may crash, no gluster process may
 /// start (the worker's gluster is a canary that leaves a file behind if it is ever run), and no
 /// shell may ever see a name (names carry `touch` injections whose files must never appear).
+/// Among them, changes of the options gsyncd runs (`ssh-command`, `rsync-options`, …) from a
+/// publisher and a write token without the admin grant: refused, never run.
 struct FuzzRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fuzz",
@@ -127,10 +129,17 @@ struct FuzzRun: AsyncParsableCommand {
                   logs: URL, logger: Logger) async throws -> (sent: Int, clientErrors: Int, serverErrors: Int, other: Int, alive: Bool) {
         // A cluster and volume the API knows, so that hostile names also reach the deeper checks.
         let database = PGConnection(url: pgURL, name: "fuzz", logger: logger)
+        // And a session, so that a write token's option changes reach the grant check.
+        let session = SessionRef(cluster: cluster, primaryVolume: "mvol", secondaryHost: "backup", secondaryVolume: "svol")
         try await database.run { (db) throws(PGError) in
             try db.execute("INSERT INTO gluster_clusters (cluster_id) VALUES ($1) ON CONFLICT DO NOTHING", [cluster])
             try db.execute("INSERT INTO gluster_volumes (id, cluster_id, vol_name) VALUES ($1, $2, 'mvol') ON CONFLICT DO NOTHING",
                            [UUID().uuidString, cluster])
+            try db.execute("""
+                INSERT INTO gluster_georep_session (session_id, session_key, slave_host_name, slave_volume_name, status, cluster_id,
+                                                   master_volume_name, observed_seq, observed_at)
+                VALUES ($1, $2, 'backup', 'svol', 'ACTIVE', $3, 'mvol', 1, now()) ON CONFLICT DO NOTHING
+                """, [session.sessionID.uuidString, session.key, cluster])
         }
         let port = Int.random(in: 20_000..<40_000)
         let token = "fuzz-\(UUID().uuidString)"
@@ -148,16 +157,22 @@ struct FuzzRun: AsyncParsableCommand {
         let base = "http://127.0.0.1:\(port)/api/clusters"
         for i in 0..<requests {
             let name = generator.hostileName()
+            let option = generator.grantedOption()
             let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "x"
-            let (url, method, body): (String, String, String?) = switch i % 5 {
+            let (url, method, body): (String, String, String?) = switch i % 6 {
             case 0: ("\(base)/\(encoded)/glustervolumes/mvol/georeplication-sessions", "GET", nil)
             case 1: ("\(base)/\(cluster)/glustervolumes/\(encoded)/georeplication-sessions", "GET", nil)
             case 2: ("\(base)/\(cluster)/glustervolumes/mvol/georeplication-sessions/\(encoded)/start", "POST", nil)
             case 3: ("\(base)/\(cluster)/glustervolumes/mvol/georeplication-sessions", "POST",
                      String(decoding: (try? JSONSerialization.data(withJSONObject: ["host": name, "slavevolume": "svol"])) ?? Data(), as: UTF8.self))
-            default: ("\(base)/\(cluster)/glustervolumes/mvol/georeplication-sessions", "POST",
-                      String(decoding: (try? JSONSerialization.data(withJSONObject: ["host": "backup", "slavevolume": name, "user_name": name])) ?? Data(),
-                             as: UTF8.self))
+            case 4: ("\(base)/\(cluster)/glustervolumes/mvol/georeplication-sessions", "POST",
+                     String(decoding: (try? JSONSerialization.data(withJSONObject: ["host": "backup", "slavevolume": name, "user_name": name])) ?? Data(),
+                            as: UTF8.self))
+            default:
+                // A write token asking gsyncd to run something: 403, or 400 for a hostile name or value.
+                ("\(base)/\(cluster)/glustervolumes/mvol/georeplication-sessions/\(session.sessionID.uuidString.lowercased())/setoption", "POST",
+                 String(decoding: (try? JSONSerialization.data(withJSONObject: ["option": ["name": option.0, "value": option.1]])) ?? Data(),
+                        as: UTF8.self))
             }
             let status = httpStatus(url, method: method, body: body, token: token)
             counts.sent += 1
@@ -169,6 +184,7 @@ struct FuzzRun: AsyncParsableCommand {
         }
         let alive = api.isRunning
         try await database.run { (db) throws(PGError) in
+            try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
             try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1", [cluster])
             try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
         }
@@ -215,9 +231,25 @@ struct HostileMessages {
         return names[Int(rng.next() % UInt64(names.count))]
     }
 
+    /// An option change only the admin grant allows (or a hostile spelling of one), with a value
+    /// that would run something if it ever reached gsyncd.
+    mutating func grantedOption() -> (String, String) {
+        let options = [
+            ("ssh-command", "sh -c 'touch \(pwned)'"), ("ssh_command", "/bin/sh"), ("rsync-command", "/bin/sh -c id"),
+            ("rsync-options", "-e 'sh -c touch \(pwned)'"), ("ssh-options", "-oProxyCommand=touch \(pwned)"),
+            ("ssh-options-tar", "-oLocalCommand=id"), ("tar-command", "/bin/sh"), ("gluster-command", "/tmp/gluster"),
+            ("gluster-command-dir", "/tmp"), ("slave-gluster-command-dir", "/tmp"), ("remote-gsyncd", "/bin/sh"),
+            ("gluster-params", "volfile=/tmp/x"), ("secondary-gluster-params", "log-file=/etc/passwd"), ("gluster-cli-options", "--glusterd-sock=/tmp/x"),
+            ("meta-volume-mnt", "/"), ("glusterd-workdir", "/tmp"), ("allow-network", "0.0.0.0/0"), ("isolated-slaves", "x"),
+            ("ssh-command", ""), ("ssh-command", "-oProxyCommand=id"), ("gluster-command-dir", "tmp"), ("Ssh-Command", "sh"),
+            ("ssh-command ", "sh"), ("pid-file", "/tmp/x"), ("ssh-commandx", "sh"), ("ssh-command", "sh\ntouch \(pwned)"),
+        ]
+        return options[Int(rng.next() % UInt64(options.count))]
+    }
+
     /// (kind, body, routing key)
     mutating func next() -> (String, [UInt8], String) {
-        let kind = Int(rng.next() % 9)
+        let kind = Int(rng.next() % 10)
         let id = UUID().uuidString.lowercased()
         func envelope(_ type: String, _ data: Any) -> [UInt8] {
             let object: [String: Any] = ["specversion": "1.0", "id": id, "source": "fuzz", "type": type, "data": data]
@@ -270,6 +302,15 @@ struct HostileMessages {
             let action = option["ssh_port"] != nil ? "create" : "config.set"
             return ("hostile option", envelope("georep.command.\(action)", ["command_id": id, "action": action, "session": session("cluster", cluster),
                                                                            "options": option]), "fuzz")
+        case 8:
+            // A well-formed change of an option gsyncd runs, from a publisher without the grant.
+            let (key, value) = grantedOption()
+            let reset = rng.next() % 4 == 0
+            let action = reset ? "config.reset" : "config.set"
+            return ("option needing the grant", envelope("georep.command.\(action)", [
+                "command_id": id, "action": action, "session": session("cluster", cluster),
+                "options": reset ? ["key": key] : ["key": key, "value": value],
+            ]), "\(cluster)/mvol/backup::svol")
         case 7:
             let huge = String(repeating: "h", count: 300 * 1024)
             return ("huge", envelope("georep.command.start", ["command_id": id, "action": "start", "session": session("secondary_volume", huge)]), "fuzz")

@@ -29,7 +29,8 @@ public struct Command: Codable, Hashable, Sendable {
     /// The CloudEvent type this command travels as.
     public var eventType: String { "georep.command.\(action.rawValue)" }
 
-    /// Checks every name and option that could reach a process.
+    /// Checks every name and option that could reach a process. A config option must be one
+    /// gsyncd has and lets change (``GeoRepOption``); who may change it is ``OptionGrant``'s call.
     public func validate() throws(ValidationError) {
         try session.validate()
         guard sender.unicodeScalars.count <= 128,
@@ -46,12 +47,14 @@ public struct Command: Codable, Hashable, Sendable {
                 throw ValidationError(field: "options.key", value: "", reason: "config.set needs an option name")
             }
             try Validate.configKey(key, field: "options.key")
+            let option = try GeoRepOption.changeable(key, field: "options.key")
             guard let value = options.value else {
                 throw ValidationError(field: "options.value", value: "", reason: "config.set needs a value")
             }
-            try Validate.configValue(value, field: "options.value")
+            try option.validate(value, field: "options.value")
         case .configReset:
             try Validate.configKey(options.key ?? "", field: "options.key")
+            _ = try GeoRepOption.changeable(options.key ?? "", field: "options.key")
         case .checkpoint:
             if let at = options.checkpoint, at != "now" {
                 try Validate.configValue(at, field: "options.checkpoint")

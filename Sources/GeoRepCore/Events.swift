@@ -108,11 +108,13 @@ public struct CommandResult: Codable, Hashable, Sendable {
     /// One line for humans.
     public var message: String
     public var error: ErrorInfo?
+    /// For a change of an option that needs the admin grant (``OptionGrant``): who held it, and what changed.
+    public var grant: OptionGrant.Record?
     public var finishedAt: Date
 
     public init(
         commandId: UUID?, action: String, session: SessionRef?, outcome: Outcome, message: String,
-        error: ErrorInfo? = nil, finishedAt: Date = Date()
+        error: ErrorInfo? = nil, grant: OptionGrant.Record? = nil, finishedAt: Date = Date()
     ) {
         self.commandId = commandId
         self.action = action
@@ -121,6 +123,7 @@ public struct CommandResult: Codable, Hashable, Sendable {
         self.outcome = outcome
         self.message = message
         self.error = error
+        self.grant = grant
         self.finishedAt = finishedAt
     }
 }

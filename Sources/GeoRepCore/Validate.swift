@@ -54,11 +54,13 @@ public enum Validate {
     /// A config option value: printable, no leading `-`, at most 1024 characters.
     /// Spaces are allowed (`gluster_params` is `aux-gfid-mount acl`), shell metacharacters are
     /// harmless here because no shell is ever involved, but control characters are not.
-    public static func configValue(_ value: String, field: String) throws(ValidationError) {
+    /// `leadingDash`: the value is a list of arguments (`-oPasswordAuthentication=no …`), which
+    /// gluster passes through as the value of `config` without reading options from it.
+    public static func configValue(_ value: String, field: String, leadingDash: Bool = false) throws(ValidationError) {
         guard value.unicodeScalars.count <= 1024 else {
             throw ValidationError(field: field, value: value, reason: "a config value has at most 1024 characters")
         }
-        guard !value.hasPrefix("-") else {
+        guard leadingDash || !value.hasPrefix("-") else {
             throw ValidationError(field: field, value: value, reason: "a config value may not start with '-'")
         }
         guard value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {

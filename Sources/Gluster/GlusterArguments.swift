@@ -58,14 +58,18 @@ enum GlusterArguments {
 
     static func config(_ ref: SessionRef) throws(ValidationError) -> [String] { try session(ref) + ["config"] }
 
+    /// `config KEY VALUE` of an option gsyncd has and lets change, with a value checked for its
+    /// form (``GeoRepOption/validate(_:field:)``). Who may is decided before: ``OptionGrant``.
     static func configSet(_ ref: SessionRef, key: String, value: String) throws(ValidationError) -> [String] {
         try Validate.configKey(key, field: "options.key")
-        try Validate.configValue(value, field: "options.value")
+        try GeoRepOption.changeable(key, field: "options.key").validate(value, field: "options.value")
         return try session(ref) + ["config", key, value]
     }
 
+    /// `config !KEY`: back to gsyncd.conf's default.
     static func configReset(_ ref: SessionRef, key: String) throws(ValidationError) -> [String] {
         try Validate.configKey(key, field: "options.key")
+        _ = try GeoRepOption.changeable(key, field: "options.key")
         return try session(ref) + ["config", "!\(key)"]
     }
 

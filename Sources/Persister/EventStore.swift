@@ -289,23 +289,32 @@ public struct EventStore: Sendable {
     }
 
     /// A result replaces a pending row; a second result for a command (which the workers never
-    /// send, but a replay might) changes nothing.
+    /// send, but a replay might) changes nothing. A change made through the admin grant keeps
+    /// who held it and what changed (the audit trail of ``OptionGrant``).
     private func applyResults(_ results: [CommandResult], _ db: PGSession) throws(PGError) {
         let rows = results.filter { $0.commandId != nil }
         guard !rows.isEmpty else { return }
         try db.execute("""
-            INSERT INTO georep_commands (command_id, action, session_id, session_ref, outcome, message, error_code, finished_at)
+            INSERT INTO georep_commands (command_id, action, session_id, session_ref, outcome, message, error_code, finished_at,
+                                         sender, granted_to, option_name, option_kind, option_value)
             SELECT DISTINCT ON (c) * FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::text[], $5::varchar[], $6::text[],
-                                                 $7::varchar[], $8::timestamptz[]) AS x(c, a, s, r, o, m, e, f)
+                                                 $7::varchar[], $8::timestamptz[], $9::varchar[], $10::varchar[], $11::varchar[],
+                                                 $12::varchar[], $13::text[]) AS x(c, a, s, r, o, m, e, f, n, g, k, kk, v)
             ON CONFLICT (command_id) DO UPDATE SET
                 outcome = EXCLUDED.outcome, message = EXCLUDED.message, error_code = EXCLUDED.error_code,
-                finished_at = EXCLUDED.finished_at, recorded_at = now()
+                finished_at = EXCLUDED.finished_at, recorded_at = now(),
+                sender = COALESCE(georep_commands.sender, EXCLUDED.sender), granted_to = EXCLUDED.granted_to,
+                option_name = EXCLUDED.option_name, option_kind = EXCLUDED.option_kind, option_value = EXCLUDED.option_value
             WHERE georep_commands.outcome = 'pending'
             """, [
                 PGArray.literal(rows.map { $0.commandId!.uuidString }), PGArray.literal(rows.map { String($0.action.prefix(32)) }),
                 PGArray.literal(rows.map { $0.sessionId?.uuidString }), PGArray.literal(rows.map { $0.session?.key }),
                 PGArray.literal(rows.map { $0.outcome.rawValue }), PGArray.literal(rows.map(\.message)),
                 PGArray.literal(rows.map { $0.error?.code }), PGArray.literal(rows.map { timestamp($0.finishedAt) }),
+                PGArray.literal(rows.map { $0.grant.map { String($0.sender.prefix(128)) } }),
+                PGArray.literal(rows.map { $0.grant.map { String($0.grantedTo.prefix(255)) } }),
+                PGArray.literal(rows.map { $0.grant.map { String($0.option.prefix(64)) } }),
+                PGArray.literal(rows.map { $0.grant?.kind.rawValue }), PGArray.literal(rows.map { $0.grant?.value }),
             ])
     }
 

@@ -11,6 +11,9 @@ import Observability
 ///   a missing volume), never reach gluster's write path: they get a `command.rejected` event and
 ///   go to the dead-letter queue with the reason.
 /// - A command seen before (same id) is answered from the journal, not applied again.
+/// - A change of an option gsyncd runs or keeps its state by needs the admin grant
+///   (``OptionGrant``): from a publisher `adminPublishers` does not list it is rejected and
+///   dead-lettered like bad input; a granted one is logged at notice level and its result says who.
 /// - The session's current state decides whether the action may run (``CommandPolicy``); a
 ///   refusal is a `command.rejected` event (a conflict, not bad input: no dead-lettering).
 /// - Whatever happened, the session is read back, its state events are published, then exactly
@@ -25,6 +28,8 @@ struct CommandHandler: Sendable {
     /// How long a redelivered command waits for the journal to catch up before trusting the policy alone.
     let journalSyncTimeout: Duration
     let instance: String
+    /// AMQP users whose commands may change executing, path and access options (`GEOREP_AMQP_ADMIN_USERS`).
+    var adminPublishers: Set<String> = []
     let logger: Logger
 
     func handle(_ delivery: Delivery, consumer: AMQPConnection, bus: GeoRepBus) async throws {
@@ -104,6 +109,8 @@ struct CommandHandler: Sendable {
             return
         }
 
+        guard case .allowed(let grant) = try await checkGrant(command, delivery, consumer: consumer, bus: bus, log: log) else { return }
+
         if gluster.inventory.cluster(command.session.cluster) == nil {
             try await reject(delivery, command, GlusterError.unknownCluster(command.session.cluster).errorInfo, deadLetter: true,
                              consumer: consumer, bus: bus, log: log)
@@ -129,7 +136,7 @@ struct CommandHandler: Sendable {
             outcome = (.failed, error.description, error.errorInfo)
         }
         let result = CommandResult(commandId: command.commandId, action: command.action.rawValue, session: command.session,
-                                   outcome: outcome.0, message: outcome.1, error: outcome.2)
+                                   outcome: outcome.0, message: outcome.1, error: outcome.2, grant: grant)
         try await finish(delivery, command, result, consumer: consumer, bus: bus)
         GeoRepMetrics.command(action: command.action.rawValue, outcome: result.outcome.rawValue)
         var done: Logger.Metadata = ["outcome": "\(result.outcome.rawValue)", "message": "\(result.message)"]

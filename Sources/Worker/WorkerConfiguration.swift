@@ -22,12 +22,15 @@ public struct WorkerConfiguration: Sendable {
     public var concurrency: Int
     /// How often workers tell each other they are alive; one silent for three is gone.
     public var heartbeatInterval: Duration
+    /// AMQP users whose commands may change executing, path and access options (``OptionGrant``);
+    /// empty: no one on the bus may.
+    public var adminPublishers: Set<String>
     public var instance: String
 
     public init(amqpURL: String, inventory: Inventory, topology: GeoRepTopology = GeoRepTopology(), monitorInterval: Double = 15,
                 snapshotEvery: Int = 20, glusterTimeout: Double = 120, glusterProgram: String = "gluster",
                 glusterSuspectAfter: Double = 20, maxAttempts: Int = 3, concurrency: Int = 4, heartbeatInterval: Duration = .seconds(2),
-                instance: String = ProcessIdentity.name) {
+                adminPublishers: Set<String> = [], instance: String = ProcessIdentity.name) {
         self.amqpURL = amqpURL
         self.inventory = inventory
         self.topology = topology
@@ -39,6 +42,7 @@ public struct WorkerConfiguration: Sendable {
         self.maxAttempts = maxAttempts
         self.concurrency = concurrency
         self.heartbeatInterval = heartbeatInterval
+        self.adminPublishers = adminPublishers
         self.instance = instance
     }
 }

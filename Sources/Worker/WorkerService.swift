@@ -36,7 +36,8 @@ public struct WorkerService: Service {
         let reader = SessionReader(gluster: gluster, tracker: tracker, logger: logger)
         let instance = configuration.instance
         let handler = CommandHandler(gluster: gluster, reader: reader, journal: journal, maxAttempts: configuration.maxAttempts,
-                                     journalSyncTimeout: .seconds(20), instance: instance, logger: logger)
+                                     journalSyncTimeout: .seconds(20), instance: instance, adminPublishers: configuration.adminPublishers,
+                                     logger: logger)
         let gate = ConcurrencyGate(limit: configuration.concurrency)
         let monitor = ClusterMonitor(reader: reader, tracker: tracker, snapshotEvery: configuration.snapshotEvery, logger: logger)
         let topology = configuration.topology

@@ -49,7 +49,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let configuration = WorkerConfiguration(
             amqpURL: amqpURL, inventory: inventory, topology: settings.topology, monitorInterval: interval,
             snapshotEvery: Int(snapshotEvery), glusterTimeout: timeout, glusterProgram: gluster ?? settings.value(.gluster) ?? "gluster",
-            glusterSuspectAfter: suspectAfter, concurrency: Int(workers), heartbeatInterval: .milliseconds(Int(heartbeat * 1000)))
+            glusterSuspectAfter: suspectAfter, concurrency: Int(workers), heartbeatInterval: .milliseconds(Int(heartbeat * 1000)),
+            adminPublishers: try settings.adminPublishers())
         let worker = WorkerService(configuration: configuration, logger: logger)
         let publisher = ReconnectingPublisher(configuration: try AMQPConfiguration(url: amqpURL), topology: settings.topology,
                                               source: "georep/webhooks/\(configuration.instance)",
@@ -57,6 +58,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let tokens = (settings.value(.webhookTokens) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let receiver = WebhookReceiver(tokens: tokens, inventory: inventory, publisher: publisher, logger: logger)
         if tokens.isEmpty { logger.notice("GEOREP_WEBHOOK_TOKENS is not set: webhook requests are refused (401)") }
+        logger.notice(configuration.adminPublishers.isEmpty
+            ? "GEOREP_AMQP_ADMIN_USERS is not set: commands that change executing, path or access options are refused (option_not_allowed)"
+            : "commands that change executing, path or access options are taken from these AMQP users only",
+            metadata: configuration.adminPublishers.isEmpty ? [:] : ["admin_users": "\(configuration.adminPublishers.sorted().joined(separator: ","))"])
 
         let router = Router()
         OpsRoutes.add(to: router, health: worker.health)

@@ -30,6 +30,7 @@ enum Setting: String, CaseIterable, Sendable {
     case workerConcurrency = "GEOREP_WORKER_CONCURRENCY"
     case heartbeatInterval = "GEOREP_HEARTBEAT_INTERVAL"
     case webhookTokens = "GEOREP_WEBHOOK_TOKENS"
+    case amqpAdminUsers = "GEOREP_AMQP_ADMIN_USERS"
     case persisterBatch = "GEOREP_PERSISTER_BATCH"
     case persisterBatchDelay = "GEOREP_PERSISTER_BATCH_DELAY_MS"
     case schemas = "GEOREP_SCHEMAS"
@@ -41,7 +42,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .config, .amqpURL, .shards, .topologyPrefix, .declareTopology, .logLevel, .logFormat, .http: "all"
         case .postgresURL: "persister, api, migrate"
         case .inventory, .monitorInterval, .snapshotEvery, .gluster, .glusterTimeout, .glusterSuspectAfter, .workerConcurrency,
-             .heartbeatInterval, .webhookTokens:
+             .heartbeatInterval, .webhookTokens, .amqpAdminUsers:
             "worker"
         case .persisterBatch, .persisterBatchDelay: "persister"
         case .schemas: "migrate"
@@ -51,7 +52,7 @@ enum Setting: String, CaseIterable, Sendable {
 
     var defaultValue: String {
         switch self {
-        case .config, .amqpURL, .postgresURL, .inventory, .webhookTokens, .apiTokens: ""
+        case .config, .amqpURL, .postgresURL, .inventory, .webhookTokens, .amqpAdminUsers, .apiTokens: ""
         case .shards: "4"
         case .topologyPrefix: "georep"
         case .declareTopology: "true"
@@ -91,10 +92,12 @@ enum Setting: String, CaseIterable, Sendable {
         case .workerConcurrency: "commands one worker runs at once"
         case .heartbeatInterval: "seconds between worker heartbeats; a worker silent for three is gone"
         case .webhookTokens: "comma-separated bearer tokens glustereventsd sends (gluster-eventsapi webhook-add … -t TOKEN)"
+        case .amqpAdminUsers:
+            "comma-separated RabbitMQ users (the broker-checked user_id of a command) whose commands may change the options gsyncd runs or keeps its state by; empty: none"
         case .persisterBatch: "events written in one transaction at most"
         case .persisterBatchDelay: "milliseconds a batch waits to fill"
         case .schemas: "directory of the numbered SQL migrations"
-        case .apiTokens: "comma-separated TOKEN:ROLE pairs, ROLE read or write (write includes read)"
+        case .apiTokens: "comma-separated TOKEN:ROLE pairs, ROLE read, write or admin (each includes the one before)"
         }
     }
 
@@ -180,6 +183,16 @@ struct Settings: ParsableArguments {
                                       prefix: topologyPrefix ?? value(.topologyPrefix) ?? "georep")
         topology.declares = (value(.declareTopology) ?? "true").lowercased() != "false"
         return topology
+    }
+
+    /// `GEOREP_AMQP_ADMIN_USERS`: the RabbitMQ users a worker grants the options that run
+    /// programs or move state to. A name with spaces or control characters is a typo, not a user.
+    func adminPublishers() throws -> Set<String> {
+        let names = (value(.amqpAdminUsers) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for name in names where name.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) || name.count > 255 {
+            throw ValidationError("GEOREP_AMQP_ADMIN_USERS: \"\(name.prefix(40))\" is not a RabbitMQ user name (comma-separated names, no spaces)")
+        }
+        return Set(names)
     }
 
     /// The HTTP listener, or `fallback` (each process has its own default port).

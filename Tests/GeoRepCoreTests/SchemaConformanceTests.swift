@@ -20,6 +20,10 @@ import Testing
             ("command-result.schema.json", .commandResult(CommandResult(commandId: UUID(), action: "start", session: ref, outcome: .succeeded, message: "ok"))),
             ("command-result.schema.json", .commandResult(CommandResult(commandId: nil, action: "frobnicate", session: nil, outcome: .rejected,
                                                                         message: "no", error: ErrorInfo(code: "unknown_action", message: "no")))),
+            ("command-result.schema.json", .commandResult(CommandResult(commandId: UUID(), action: "config.set", session: ref, outcome: .succeeded,
+                                                                        message: "ok", grant: OptionGrant.Record(
+                                                                            option: "ssh-command", kind: .executing, value: "/usr/bin/ssh",
+                                                                            grantedTo: "georep-api", sender: "georep-api (admin token)")))),
             ("session-status-changed.schema.json", .sessionStatusChanged(SessionStatusChanged(session: ref, from: nil, to: .initializing, observation: o))),
             ("brick-status-changed.schema.json", .brickStatusChanged(BrickStatusChanged(session: ref, brickId: UUID(), brick: "vm:/b1", from: .initializing, to: .active, observation: o))),
             ("session-snapshot.schema.json", .sessionSnapshot(SessionSnapshot(session: ref, sessionKey: "k", primaryVolumeId: "v", secondaryVolumeId: "s",
@@ -63,7 +67,7 @@ import Testing
         session["primary_volume"] = "vol;touch /tmp/x"
         data["session"] = session
         hostile["data"] = data
-        var badStatus = cases[2]["message"] as! [String: Any]
+        var badStatus = cases.first { $0["schema"] as? String == "session-status-changed.schema.json" }!["message"] as! [String: Any]
         var statusData = badStatus["data"] as! [String: Any]
         statusData["to"] = "SORT_OF_OK"
         badStatus["data"] = statusData

@@ -15,6 +15,7 @@ extension Integration {
     let logger = TestEnvironment.logger
     let writer = "writer-\(UUID().uuidString)"
     let reader = "reader-\(UUID().uuidString)"
+    let adminToken = "admin-\(UUID().uuidString)"
 
     init() throws { env = try TestEnvironment.load() }
 
@@ -27,14 +28,16 @@ extension Integration {
         var pids: [pid_t] = []
         if services {
             let http = { (port: Int?) in "127.0.0.1:\(port ?? 0)" }
-            pids.append(try lab.spawnWorker(extra: ["GEOREP_HTTP": http(servicePorts?.worker)]))
+            // The API's RabbitMQ user (the lab's) holds the admin grant for executing options.
+            pids.append(try lab.spawnWorker(extra: ["GEOREP_HTTP": http(servicePorts?.worker),
+                                                    "GEOREP_AMQP_ADMIN_USERS": try AMQPConfiguration(url: amqpURL ?? env.amqpURL).user]))
             pids.append(try spawnGeorep(["persister"], environment: ["GEOREP_TOPOLOGY_PREFIX": lab.topology.prefix,
                                                                    "GEOREP_SHARDS": String(lab.topology.shards),
                                                                    "GEOREP_HTTP": http(servicePorts?.persister)]))
         }
         pids.append(try spawnGeorep(["api"], environment: [
             "GEOREP_TOPOLOGY_PREFIX": lab.topology.prefix, "GEOREP_SHARDS": String(lab.topology.shards),
-            "GEOREP_HTTP": "127.0.0.1:\(port)", "GEOREP_API_TOKENS": "\(writer):write,\(reader):read",
+            "GEOREP_HTTP": "127.0.0.1:\(port)", "GEOREP_API_TOKENS": "\(writer):write,\(reader):read,\(adminToken):admin",
             "GEOREP_AMQP_URL": amqpURL ?? env.amqpURL, "GEOREP_LOG_LEVEL": "info",
         ], output: log))
         defer { for pid in pids { stop(pid) } }
@@ -180,6 +183,23 @@ extension Integration {
                     return list.contains { $0["key"] as? String == "sync_jobs" && $0["value"] as? String == "5" } ? true : nil
                 }
                 #expect(five == true)
+                // An admin token's change of an option gsyncd runs: the worker grants it (the API's
+                // RabbitMQ user is listed), gluster applies it, and the history says whose grant it was.
+                let ssh = post("\(session)/setoption", token: adminToken, body: #"{"option": {"name": "ssh-command", "value": "/usr/bin/ssh"}}"#)
+                #expect(ssh.status == 202, "\(ssh.body)")
+                let sshAt = try #require(location(ssh.headers))
+                #expect(try await outcome(base, sshAt)?["status"] as? String == "succeeded")
+                let sshID = try #require(sshAt.split(separator: "/").last.map(String.init))
+                let history = try await eventually(30) { () -> [String?]? in
+                    try await database.run { (db) throws(PGError) -> [String?]? in
+                        try db.execute("""
+                            SELECT granted_to, option_name, option_kind, option_value, sender FROM georep_commands
+                            WHERE command_id = $1 AND granted_to IS NOT NULL
+                            """, [sshID]).rows.first
+                    }
+                }
+                #expect(history == [try AMQPConfiguration(url: env.amqpURL).user, "ssh-command", "executing", "/usr/bin/ssh", "georep-api (admin token)"],
+                        "\(String(describing: history))")
                 // A running session is not deleted without stop_first.
                 #expect(post(session, token: writer, method: "DELETE").status == 409)
                 let deleted = post("\(session)?stop_first=true", token: writer, method: "DELETE")
@@ -198,12 +218,12 @@ extension Integration {
                 let worker = get("http://127.0.0.1:\(ports.worker)/metrics", accept: "text/plain").body
                 let persister = get("http://127.0.0.1:\(ports.persister)/metrics", accept: "text/plain").body
                 let api = get("\(base)/metrics", accept: "text/plain").body
-                for (action, outcome) in [("create", "succeeded"), ("start", "succeeded"), ("config.set", "succeeded"), ("delete", "succeeded")] {
-                    #expect(metric(worker, "georep_commands_total", ["action": action, "outcome": outcome]) == 1, "\(action) in \(worker)")
+                for (action, outcome, count) in [("create", "succeeded", 1.0), ("start", "succeeded", 1), ("config.set", "succeeded", 2), ("delete", "succeeded", 1)] {
+                    #expect(metric(worker, "georep_commands_total", ["action": action, "outcome": outcome]) == count, "\(action) in \(worker)")
                 }
                 #expect(metric(worker, "georep_gluster_cli_seconds_count", ["operation": "create", "transport": "local"]) == 1)
                 #expect((metric(worker, "georep_gluster_cli_seconds_count", ["operation": "status-detail", "transport": "local"]) ?? 0) >= 4)
-                #expect(metric(worker, "georep_command_overhead_seconds_count", [:]) == 4)
+                #expect(metric(worker, "georep_command_overhead_seconds_count", [:]) == 5)
                 #expect((metric(worker, "georep_events_published_total", ["type": "georep.command.succeeded"]) ?? 0) >= 4)
                 #expect(metric(worker, "georep_worker_shards", [:]) == 2)
                 #expect(metric(worker, "georep_sessions", ["status": "ACTIVE"]) != nil)
@@ -229,6 +249,120 @@ extension Integration {
         try? await database.run { [cluster] (db) throws(PGError) in
             try db.execute("DELETE FROM georep_commands WHERE session_ref LIKE $1", ["\(cluster)/%"])
             try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
+            try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
+        }
+        await database.close()
+        if let failure { throw failure }
+    }
+
+    /// Options gsyncd runs or keeps its state by need an admin token: a write token gets a 403 for
+    /// each and nothing reaches RabbitMQ; an admin token's change is published under the API's
+    /// AMQP user (which the workers grant by) and logged with the token's role.
+    @Test(.timeLimit(.minutes(4)))
+    func executingOptionsNeedAnAdminTokenAndAWriteTokenPublishesNothing() async throws {
+        let lab = try StandinLab(clusters: 1, shards: 2, env: env)
+        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep api grant tests", logger: logger)
+        try await admin.open()
+        try await admin.declare(lab.topology.topology)
+        let database = PGConnection(url: env.postgresURL, name: "api grant tests", logger: logger)
+        _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
+        let cluster = lab.clusters[0]
+        let ref = SessionRef(cluster: cluster, primaryVolume: "mvol", secondaryHost: "standin", secondaryVolume: "svol")
+        try await database.run { (db) throws(PGError) in
+            try db.transaction { () throws(PGError) in
+                _ = try EventStoreFixture.apply(ref, in: db)
+            }
+        }
+        let labUser = try AMQPConfiguration(url: env.amqpURL).user
+        var failure: Error?
+        do {
+            try await withAPI(lab, services: false) { base, log in
+                let session = "\(base)/api/clusters/\(cluster)/glustervolumes/mvol/georeplication-sessions/\(ref.sessionID.uuidString.lowercased())"
+                _ = try await eventually(30) { get(session, token: reader).status == 200 ? true : nil }
+                func queued() async throws -> Int {
+                    var n = 0
+                    for queue in lab.topology.shardQueues { n += try await admin.messageCount(queue: queue) }
+                    return n
+                }
+                func value(_ option: GeoRepOption) -> String {
+                    switch option.form {
+                    case .directory: "/usr/local/sbin"
+                    case .program: "/usr/bin/ssh"
+                    default: "x"
+                    }
+                }
+                func code(_ answer: (status: Int, body: String, headers: String)) -> String { json(answer.body)["code"] as? String ?? "-" }
+                // Every option that needs the grant, set (XML, as oVirt sends it) and reset (JSON), by its
+                // name of today and GlusterFS 7's.
+                let needGrant = GeoRepOption.all.filter { $0.kind.needsGrant }
+                #expect(needGrant.count >= 20)
+                for option in needGrant {
+                    for name in [option.name] + option.aliases {
+                        let set = post("\(session)/setoption", token: writer,
+                                       body: #"<action><option name="\#(name)" value="\#(value(option))"/></action>"#, type: "application/xml")
+                        #expect(set.status == 403 && code(set) == "option_not_allowed", "set \(name): \(set.status) \(set.body)")
+                        let reset = post("\(session)/resetoption", token: writer, body: #"{"option": {"name": "\#(name)"}}"#)
+                        #expect(reset.status == 403 && code(reset) == "option_not_allowed", "reset \(name): \(reset.status) \(reset.body)")
+                    }
+                }
+                // The issue's own request: a write token, a command for gsyncd to run.
+                let issue = post("\(session)/setoption", token: writer, body: #"<action><option name="ssh-command" value="sh -c id"/></action>"#,
+                                 type: "application/xml")
+                #expect(issue.status == 403, "\(issue.body)")
+                #expect(json(issue.body)["detail"].map { "\($0)" }?.contains("admin role") == true, "\(issue.body)")
+                #expect(post("\(session)/setoption", token: reader, body: #"{"option": {"name": "ssh-command", "value": "ssh"}}"#).status == 403)
+                // Unknown and fixed options are no one's: 400.
+                for name in ["frobnicate", "pid-file", "log_file", "master-bricks"] {
+                    let r = post("\(session)/setoption", token: adminToken, body: #"{"option": {"name": "\#(name)", "value": "1"}}"#)
+                    #expect(r.status == 400 && code(r) == "invalid_value", "\(name): \(r.status) \(r.body)")
+                }
+                #expect(try await queued() == 0, "a refused option change was published")
+
+                // Tuning is the write role's; an executing option is the admin role's.
+                let tuning = post("\(session)/setoption", token: writer, body: #"{"option": {"name": "sync-jobs", "value": "5"}}"#)
+                #expect(tuning.status == 202, "\(tuning.body)")
+                let granted = post("\(session)/setoption", token: adminToken, body: #"<action><option name="ssh-command" value="sh -c id"/></action>"#,
+                                   type: "application/xml")
+                #expect(granted.status == 202, "\(granted.body)")
+                let reset = post("\(session)/resetoption", token: adminToken, body: #"{"option": {"name": "ssh-options"}}"#)
+                #expect(reset.status == 202, "\(reset.body)")
+                let published = try await eventually(10) { () -> Int? in
+                    let n = try await queued()
+                    return n >= 3 ? n : nil
+                }
+                #expect(published == 3, "published: \(String(describing: published))")
+
+                // Published under the API's AMQP user, with the token's role as the sender.
+                let peek = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep api grant peek", logger: logger)
+                try await peek.open()
+                var commands: [(Command, String?)] = []
+                for try await delivery in try await peek.consume(queues: lab.topology.shardQueues, prefetch: 10) {
+                    commands.append((try MessageCodec.decodeCommand(delivery.body), delivery.properties.userId))
+                    if commands.count == 3 { break }
+                }
+                await peek.close()
+                let ssh = try #require(commands.first { $0.0.options.key == "ssh-command" })
+                #expect(ssh.1 == labUser, "user_id \(String(describing: ssh.1))")
+                #expect(ssh.0.sender == "georep-api (admin token)")
+                #expect(commands.first { $0.0.options.key == "sync-jobs" }?.0.sender == "georep-api (write token)")
+
+                // The audit line: at notice level, with the role and the AMQP user.
+                let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                let audit = logText.split(separator: "\n").filter { $0.contains("admin grant") }
+                #expect(audit.count == 2, "\(audit)")
+                #expect(audit.allSatisfy { $0.contains("notice") && $0.contains("token_role=admin") && $0.contains("amqp_user=\(labUser)") }, "\(audit)")
+                #expect(audit.contains { $0.contains("option=ssh-command") && $0.contains("sh -c id") })
+                #expect(!logText.contains(adminToken) && !logText.contains(writer), "a token appeared in the log")
+            }
+        } catch {
+            failure = error
+        }
+        await lab.tearDown(admin)
+        await admin.close()
+        try? await database.run { [cluster] (db) throws(PGError) in
+            try db.execute("DELETE FROM georep_commands WHERE session_ref LIKE $1", ["\(cluster)/%"])
+            try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
+            try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1", [cluster])
             try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
         }
         await database.close()
