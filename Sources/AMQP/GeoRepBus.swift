@@ -95,7 +95,9 @@ public struct GeoRepBus: Sendable {
         properties.userId = connection.configuration.user
         properties.headers.removeAll { $0.0 == "x-georep-attempt" || $0.0 == Self.publisherHeader }
         properties.headers.append(("x-georep-attempt", .int(attempt)))
-        if let publisher { properties.headers.append((Self.publisherHeader, .string(publisher))) }
+        // Always forwarded, empty for none: under this process's user the command must not
+        // come to speak for this process.
+        properties.headers.append((Self.publisherHeader, .string(publisher ?? "")))
         try await connection.publish(exchange: topology.retryExchange, routingKey: CommandRouting.routingKey(for: session), body: delivery.body, properties: properties)
     }
 
@@ -110,7 +112,9 @@ public struct GeoRepBus: Sendable {
         let publisher = publisher(of: delivery)
         properties.userId = connection.configuration.user
         properties.headers.removeAll { $0.0 == Self.mayHaveRunHeader || $0.0 == Self.publisherHeader }
-        if let publisher { properties.headers.append((Self.publisherHeader, .string(publisher))) }
+        // Always forwarded, empty for none: under this process's user the command must not
+        // come to speak for this process.
+        properties.headers.append((Self.publisherHeader, .string(publisher ?? "")))
         if delivery.redelivered || (delivery.properties.intHeader("x-delivery-count") ?? 0) > 0 {
             properties.headers.append((Self.mayHaveRunHeader, .int(1)))
         }
