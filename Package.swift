@@ -131,6 +131,8 @@ let package = Package(
 
         .testTarget(name: "GeoRepCoreTests", dependencies: ["GeoRepCore"]),
         .testTarget(name: "GlusterTests", dependencies: ["Gluster", "GeoRepCore"]),
+        // The services' actors and decisions, with no RabbitMQ, PostgreSQL or gluster.
+        .testTarget(name: "ServiceUnitTests", dependencies: ["Worker", "Persister", "Gluster", "GeoRepCore"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

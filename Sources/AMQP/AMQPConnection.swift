@@ -7,6 +7,10 @@ import Logging
 ///
 /// Use one connection to publish (publisher confirms) and another to consume: a publish waits
 /// for its confirm frame, which must not be interleaved with deliveries.
+///
+/// `@unchecked Sendable` because it wraps librabbitmq's connection state, a C handle that is not
+/// thread-safe: every field marked below is touched only by jobs on the ``OwnerThread``, which
+/// runs one at a time; `isOpen` is the one value other threads read, behind its own lock.
 public final class AMQPConnection: @unchecked Sendable {
     public let configuration: AMQPConfiguration
     /// Shown in the management UI and `rabbitmqctl list_connections`, e.g. `georep worker vm/1234 consumer`.

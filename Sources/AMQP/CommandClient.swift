@@ -27,11 +27,11 @@ public final class CommandClient: Sendable {
             bindings: watchEvents ? [(topology.eventsExchange, GeoRepTopology.allEventsKey)] : [])
         let stream = try await consumer.consume(queues: [queue], prefetch: 256)
         return CommandClient(publisher: publisher, consumer: consumer, source: source, topology: topology, queue: queue,
-                             watchEvents: watchEvents, stream: stream)
+                             watchEvents: watchEvents, stream: stream, logger: logger)
     }
 
     private init(publisher: AMQPConnection, consumer: AMQPConnection, source: String, topology: GeoRepTopology, queue: String, watchEvents: Bool,
-                 stream: AsyncThrowingStream<Delivery, Error>) {
+                 stream: AsyncThrowingStream<Delivery, Error>, logger: Logger) {
         self.publisher = publisher
         self.consumer = consumer
         self.bus = GeoRepBus(connection: publisher, source: source, topology: topology)
@@ -41,10 +41,16 @@ public final class CommandClient: Sendable {
         pump = Task {
             do {
                 for try await delivery in stream {
-                    try? await consumer.ack(delivery)
                     await inbox.append(Result { () throws(MessageError) in try MessageCodec.decodeEvent(delivery.body) })
+                    try await consumer.ack(delivery)
                 }
-            } catch {}
+            } catch {
+                // Results sent from now on are lost to this client: whoever waits gets noResult and
+                // the command's outcome stays in the journal and in PostgreSQL.
+                if !Task.isCancelled {
+                    logger.warning("lost the connection that brings results back", metadata: ["queue": "\(queue)", "error": "\(error)"])
+                }
+            }
             await inbox.close()
         }
     }

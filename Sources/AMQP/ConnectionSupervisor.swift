@@ -14,12 +14,15 @@ public struct ConnectionSupervisor: Sendable {
     /// Told `true` when a round's connections are up, `false` when they are lost (for readiness
     /// and reconnect metrics).
     let onConnection: @Sendable (Bool) -> Void
+    /// False for a reader that never publishes: one connection, handed to the body as both.
+    let publishes: Bool
 
-    public init(configuration: AMQPConfiguration, name: String, topology: Topology, logger: Logger,
+    public init(configuration: AMQPConfiguration, name: String, topology: Topology, publishes: Bool = true, logger: Logger,
                 onConnection: @escaping @Sendable (Bool) -> Void = { _ in }) {
         self.configuration = configuration
         self.name = name
         self.topology = topology
+        self.publishes = publishes
         self.logger = logger
         self.onConnection = onConnection
     }
@@ -29,10 +32,10 @@ public struct ConnectionSupervisor: Sendable {
                     _ body: @Sendable (_ consumer: AMQPConnection, _ publisher: AMQPConnection) async throws -> Void) async {
         var backoff = Backoff()
         while !shouldStop() {
-            let consumer = AMQPConnection(configuration: configuration, name: "\(name) consume", logger: logger)
-            let publisher = AMQPConnection(configuration: configuration, name: "\(name) publish", logger: logger)
+            let consumer = AMQPConnection(configuration: configuration, name: publishes ? "\(name) consume" : name, logger: logger)
+            let publisher = publishes ? AMQPConnection(configuration: configuration, name: "\(name) publish", logger: logger) : consumer
             do {
-                try await publisher.open()
+                if publishes { try await publisher.open() }
                 try await consumer.open()
                 try await consumer.declare(topology)
                 backoff.reset()
@@ -43,9 +46,9 @@ public struct ConnectionSupervisor: Sendable {
             }
             onConnection(false)
             await consumer.close()
-            await publisher.close()
+            if publishes { await publisher.close() }
             if shouldStop() { break }
-            try? await Task.sleep(for: .seconds(backoff.next()))
+            do { try await Task.sleep(for: .seconds(backoff.next())) } catch { break }
         }
     }
 }

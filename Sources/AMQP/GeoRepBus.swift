@@ -95,7 +95,9 @@ public struct GeoRepBus: Sendable {
         properties.userId = connection.configuration.user
         properties.headers.removeAll { $0.0 == "x-georep-attempt" || $0.0 == Self.publisherHeader }
         properties.headers.append(("x-georep-attempt", .int(attempt)))
-        if let publisher { properties.headers.append((Self.publisherHeader, .string(publisher))) }
+        // Always forwarded, empty for none: under this process's user the command must not
+        // come to speak for this process.
+        properties.headers.append((Self.publisherHeader, .string(publisher ?? "")))
         try await connection.publish(exchange: topology.retryExchange, routingKey: CommandRouting.routingKey(for: session), body: delivery.body, properties: properties)
     }
 
@@ -110,12 +112,55 @@ public struct GeoRepBus: Sendable {
         let publisher = publisher(of: delivery)
         properties.userId = connection.configuration.user
         properties.headers.removeAll { $0.0 == Self.mayHaveRunHeader || $0.0 == Self.publisherHeader }
-        if let publisher { properties.headers.append((Self.publisherHeader, .string(publisher))) }
+        // Always forwarded, empty for none: under this process's user the command must not
+        // come to speak for this process.
+        properties.headers.append((Self.publisherHeader, .string(publisher ?? "")))
         if delivery.redelivered || (delivery.properties.intHeader("x-delivery-count") ?? 0) > 0 {
             properties.headers.append((Self.mayHaveRunHeader, .int(1)))
         }
         try await connection.publish(exchange: topology.commandsExchange, routingKey: routingKey, body: delivery.body, properties: properties)
     }
+
+    // MARK: The workers' control messages
+
+    /// A worker's heartbeat (or its leaving note) to every worker; it expires unheard after
+    /// `lifetime`, as the worker would be counted gone by then anyway.
+    public func announce(_ beat: WorkerHeartbeat, lifetime: Duration) async throws {
+        let milliseconds = lifetime.components.seconds * 1000 + lifetime.components.attoseconds / 1_000_000_000_000_000
+        try await connection.publish(exchange: topology.membershipExchange, routingKey: "", body: try Self.encode(beat),
+                                     properties: MessageProperties(contentType: "application/json", type: WorkerHeartbeat.type,
+                                                                   expiration: String(milliseconds), persistent: false),
+                                     mandatory: false)
+    }
+
+    /// A handover marker at the end of a shard queue.
+    public func putHandoverMarker(_ marker: HandoverMarker, on queue: String) async throws {
+        try await connection.publish(exchange: "", routingKey: queue, body: try Self.encode(marker),
+                                     properties: MessageProperties(contentType: "application/json", type: HandoverMarker.type))
+    }
+
+    /// A journal marker at the end of the journal stream.
+    public func putJournalMarker(_ marker: JournalMarker) async throws {
+        try await connection.publish(exchange: "", routingKey: topology.journalQueue, body: try Self.encode(marker),
+                                     properties: MessageProperties(contentType: "application/json", type: JournalMarker.type))
+    }
+
+    /// Monitor ticks, each to its cluster's shard (``CommandRouting``), confirmed as one lot.
+    public func send(_ ticks: [MonitorTick]) async throws {
+        guard !ticks.isEmpty else { return }
+        try await connection.publish(try ticks.map { tick in
+            OutgoingMessage(exchange: topology.commandsExchange, routingKey: CommandRouting.routingKey(cluster: tick.cluster),
+                            body: try Self.encode(tick),
+                            properties: MessageProperties(contentType: "application/json", type: MonitorTick.type), mandatory: false)
+        })
+    }
+
+    /// A control message read back from a delivery.
+    public static func decode<Message: Decodable>(_ type: Message.Type, from delivery: Delivery) throws -> Message {
+        try MessageCodec.decoder().decode(type, from: Data(delivery.body))
+    }
+
+    static func encode<Message: Encodable>(_ message: Message) throws -> [UInt8] { Array(try MessageCodec.encoder().encode(message)) }
 
     /// Moves a message that cannot be processed to the dead-letter queue, with why, then the
     /// caller acks the original. The body is kept as it came; the publisher's `user_id`, which

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The one thread that owns a librabbitmq connection (librabbitmq is not thread-safe).
 ///
@@ -6,17 +7,25 @@ import Foundation
 /// between, an idle step (polling for deliveries or servicing heartbeats). A pipe wakes it
 /// when a job arrives, so an ack or publish never waits for the idle step's timeout.
 /// Blocking happens here, never on Swift's cooperative thread pool.
-final class OwnerThread: @unchecked Sendable {
-    private let lock = NSLock()
-    private var jobs: [() -> Void] = []
-    private var stopped = false
-    /// True while the thread may be blocked in poll: only then does a new job need a wake-up.
-    private var sleeping = false
+final class OwnerThread: Sendable {
+    private struct State {
+        var jobs: [@Sendable () -> Void] = []
+        var stopped = false
+        /// True while the thread may be blocked in poll: only then does a new job need a wake-up.
+        var sleeping = false
+        /// Runs on the owner thread whenever no job is pending; gets the wake fd to poll beside its
+        /// socket. Set after the thread starts (the connection that owns it needs `self` first).
+        var idle: (@Sendable (_ wakeFD: Int32) -> Void)?
+    }
+
+    private let state = Mutex(State())
     private let wakeRead: Int32
     private let wakeWrite: Int32
-    private var thread: Thread?
-    /// Runs on the owner thread whenever no job is pending; gets the wake fd to poll beside its socket.
-    var idle: ((_ wakeFD: Int32) -> Void)?
+
+    var idle: (@Sendable (_ wakeFD: Int32) -> Void)? {
+        get { state.withLock { $0.idle } }
+        set { state.withLock { $0.idle = newValue } }
+    }
 
     init(name: String) {
         var fds: [Int32] = [0, 0]
@@ -27,7 +36,6 @@ final class OwnerThread: @unchecked Sendable {
         _ = fcntl(wakeWrite, F_SETFL, fcntl(wakeWrite, F_GETFL) | O_NONBLOCK)
         let thread = Thread { [unowned self] in self.loop() }
         thread.name = name
-        self.thread = thread
         thread.start()
     }
 
@@ -46,31 +54,31 @@ final class OwnerThread: @unchecked Sendable {
         return try result.get()
     }
 
-    func submit(_ job: @escaping () -> Void) {
-        let (accepted, needsWake) = lock.withLock { () -> (Bool, Bool) in
-            guard !stopped else { return (false, false) }
-            jobs.append(job)
-            return (true, sleeping)
+    func submit(_ job: @escaping @Sendable () -> Void) {
+        let (accepted, needsWake) = state.withLock { state -> (Bool, Bool) in
+            guard !state.stopped else { return (false, false) }
+            state.jobs.append(job)
+            return (true, state.sleeping)
         }
         if !accepted { job() } else if needsWake { wake() }
     }
 
     /// Ends the loop after the jobs already submitted.
     func stop() {
-        lock.withLock { stopped = true }
+        state.withLock { $0.stopped = true }
         wake()
     }
 
     /// Marks the thread as about to block; returns false when jobs arrived meanwhile.
     func prepareToSleep() -> Bool {
-        lock.withLock {
-            guard jobs.isEmpty && !stopped else { return false }
-            sleeping = true
+        state.withLock { state in
+            guard state.jobs.isEmpty && !state.stopped else { return false }
+            state.sleeping = true
             return true
         }
     }
 
-    func awake() { lock.withLock { sleeping = false } }
+    func awake() { state.withLock { $0.sleeping = false } }
 
     private func wake() {
         var byte: UInt8 = 1
@@ -84,10 +92,10 @@ final class OwnerThread: @unchecked Sendable {
 
     private func loop() {
         while true {
-            let (batch, done) = lock.withLock { () -> ([() -> Void], Bool) in
-                let b = jobs
-                jobs.removeAll()
-                return (b, stopped)
+            let (batch, done) = state.withLock { state -> ([@Sendable () -> Void], Bool) in
+                let b = state.jobs
+                state.jobs.removeAll()
+                return (b, state.stopped)
             }
             for job in batch { job() }
             if done && batch.isEmpty { break }

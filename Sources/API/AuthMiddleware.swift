@@ -5,10 +5,10 @@ import Hummingbird
 /// write or admin). Tokens are compared in constant time; a missing or unknown one is a 401.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
-    let tokens: [(token: [UInt8], role: Role)]
+    let tokens: BearerTokens<Role>
 
     init(tokens: [(token: String, role: Role)]) {
-        self.tokens = tokens.map { (Array($0.token.utf8), $0.role) }
+        self.tokens = BearerTokens(tokens.map { ($0.token, $0.role) })
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -21,14 +21,6 @@ struct AuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The role of the presented token; every configured token is compared, whatever matches.
-    func role(for header: String?) -> Role? {
-        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
-        let presented = Array(header.dropFirst(7).utf8)
-        var granted: Role?
-        for (token, role) in tokens where ConstantTime.equal(presented, token) {
-            granted = max(granted ?? role, role)
-        }
-        return granted
-    }
+    /// The role of the presented token (the highest, should one token be listed twice).
+    func role(for header: String?) -> Role? { tokens.grants(forHeader: header).max() }
 }

@@ -59,10 +59,10 @@ public enum OptionGrant {
     /// worker put back for a later try (republished under the worker's own user, which the broker
     /// then checks), the user the worker forwarded in a header. A publisher that shares the
     /// workers' AMQP user can therefore claim any user: give the workers a user of their own
-    /// (`ops/rabbitmq/users.sh`).
+    /// (`ops/rabbitmq/users.sh`). A forwarded empty value means the command came with no user.
     public static func publisher(userId: String?, ownUser: String, forwarded: String?) -> String? {
         guard let userId, !userId.isEmpty else { return nil }
-        if userId == ownUser, let forwarded, !forwarded.isEmpty { return forwarded }
+        if userId == ownUser, let forwarded { return forwarded.isEmpty ? nil : forwarded }
         return userId
     }
 

@@ -32,6 +32,8 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
     case launchFailed(String)
     /// A name or value failed validation; nothing was run.
     case invalidInput(ValidationError)
+    /// The caller's task was cancelled while it waited for its turn on the cluster; nothing was run.
+    case cancelled
 
     public var code: String {
         switch self {
@@ -53,6 +55,7 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownCluster: "unknown_cluster"
         case .launchFailed: "launch_failed"
         case .invalidInput: "invalid_input"
+        case .cancelled: "cancelled"
         }
     }
 
@@ -92,6 +95,7 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownCluster(let id): "cluster \"\(id)\" is not in the inventory; add it with its gluster hosts"
         case .launchFailed(let m): "could not run the command: \(m)"
         case .invalidInput(let e): e.description
+        case .cancelled: "cancelled before it ran (the worker is stopping or lost its connection); the command will be delivered again"
         }
     }
 

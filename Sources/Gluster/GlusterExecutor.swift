@@ -144,7 +144,7 @@ public struct GlusterExecutor: Sendable {
         let arguments: [String]
         do { arguments = try operation.arguments() } catch { throw .invalidInput(error) }
         let change = operation.changesCluster
-        await gate.enter(cluster, change: change)
+        guard await gate.enter(cluster, change: change) else { throw .cancelled }
         defer { gate.leave(cluster, change: change) }
         try checkAnswering(cluster, hosts: entry.hosts)
         var lastError = GlusterError.unknownCluster(cluster)

@@ -18,15 +18,20 @@ actor Batcher<Item: Sendable> {
     }
 
     /// The next batch; empty once the stream has finished and everything was taken.
+    /// A cancelled caller gets what is there now (perhaps nothing) at once.
     func next(maxSize: Int, maxDelay: Duration) async -> [Item] {
-        if items.isEmpty && !finished {
-            await withCheckedContinuation { waiter = $0 }
+        if items.isEmpty && !finished && !Task.isCancelled {
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { waiter = $0 }
+            } onCancel: {
+                Task { await self.wakeWaiter() }
+            }
         }
         if items.count < maxSize && !finished {
-            // Linger for the rest of the batch; a full batch or the deadline ends the wait.
+            // Linger for the rest of the batch; a full batch, the deadline or a cancel ends the wait.
             let deadline = ContinuousClock.now + maxDelay
             while items.count < maxSize && !finished && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: min(.milliseconds(2), deadline - ContinuousClock.now))
+                do { try await Task.sleep(for: min(.milliseconds(2), deadline - ContinuousClock.now)) } catch { break }
             }
         }
         let batch = Array(items.prefix(maxSize))

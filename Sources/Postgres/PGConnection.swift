@@ -4,6 +4,9 @@ import Logging
 
 /// One libpq connection, owned by a serial queue (libpq connections are not thread-safe and
 /// block): async callers hand it a closure that runs there with synchronous access.
+///
+/// `@unchecked Sendable` because it wraps libpq's `PGconn *`: `conn` is read and written only by
+/// blocks on `queue`, which runs one at a time; everything else is immutable.
 public final class PGConnection: @unchecked Sendable {
     public let url: String
     private let queue: DispatchQueue
@@ -63,6 +66,9 @@ public final class PGConnection: @unchecked Sendable {
 }
 
 /// Synchronous access to a connection, valid only inside ``PGConnection/run(_:)``.
+///
+/// `@unchecked Sendable` so that the closure given to `run` may take it; it carries the raw
+/// `PGconn *` and must never leave that closure (the queue's serial order is what protects it).
 public struct PGSession: @unchecked Sendable {
     let conn: OpaquePointer
 

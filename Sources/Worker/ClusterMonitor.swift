@@ -29,7 +29,7 @@ actor ClusterMonitor {
     nonisolated func handle(_ delivery: Delivery, consumer: AMQPConnection, bus: GeoRepBus) async throws {
         let tick: MonitorTick
         do {
-            tick = try MessageCodec.decoder().decode(MonitorTick.self, from: Data(delivery.body))
+            tick = try GeoRepBus.decode(MonitorTick.self, from: delivery)
         } catch {
             // Only workers send ticks: an unreadable one is a bug, never a reason to stop a lane.
             logger.error("dropping an unreadable monitor tick", metadata: ["error": "\(error)"])

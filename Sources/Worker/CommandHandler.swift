@@ -152,9 +152,7 @@ struct CommandHandler: Sendable {
         guard mayHaveRun else { return nil }
         let marker = JournalMarker(instance: instance)
         do {
-            try await bus.connection.publish(
-                exchange: "", routingKey: bus.topology.journalQueue, body: Array(try MessageCodec.encoder().encode(marker)),
-                properties: MessageProperties(contentType: "application/json", type: JournalMarker.type))
+            try await bus.putJournalMarker(marker)
         } catch {
             log.warning("cannot write a journal marker; the policy alone keeps the command from running twice", metadata: ["error": "\(error)"])
             return nil
@@ -171,7 +169,7 @@ struct CommandHandler: Sendable {
         var checkpointSince = false
         if command.action == .checkpoint && mayHaveRun && current != nil {
             // gluster keeps the checkpoint as epoch seconds in the session's config.
-            let epoch = (try? await gluster.config(command.session))?["checkpoint"].flatMap(Double.init) ?? 0
+            let epoch = await reader.options(of: command.session)?["checkpoint"].flatMap(Double.init) ?? 0
             checkpointSince = epoch > 0 && epoch >= command.issuedAt.timeIntervalSince1970.rounded(.down) - 1
         }
         switch CommandPolicy.decide(command.action, current: current, options: command.options, mayHaveRun: mayHaveRun,

@@ -2,6 +2,8 @@ import AMQP
 import Foundation
 import GeoRepCore
 import Logging
+import Synchronization
+import Observability
 import ServiceLifecycle
 
 /// Reads the journal stream from its beginning (it keeps `journalMaxAge`) and then follows it:
@@ -16,45 +18,48 @@ struct JournalFollower: Sendable {
     let logger: Logger
 
     func run() async {
-        var backoff = Backoff()
-        var nextOffset: Int? = nil
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let connection = AMQPConnection(configuration: configuration, name: "\(name) journal", logger: logger)
-            do {
-                try await connection.open()
-                try await connection.declare(topology.declarations)
-                let stream = try await connection.deliveries()
-                let offset: AMQPValue = nextOffset.map { .int($0) } ?? .string("first")
-                try await connection.addConsumer(queue: topology.journalQueue, prefetch: 1000, tag: "journal",
-                                                 arguments: [("x-stream-offset", offset)])
-                backoff.reset()
-                var unacked = 0
-                for try await delivery in stream.cancelOnGracefulShutdown() {
-                    await take(delivery)
-                    if let offset = delivery.properties.intHeader("x-stream-offset") { nextOffset = offset + 1 }
-                    unacked += 1
-                    // Streams need acks only for flow control: settle in bulk.
-                    if unacked >= 200 {
-                        try await connection.ackAll(upTo: delivery)
-                        unacked = 0
-                    }
+        // Where to go on after a reconnect: the stream keeps every entry, so the offset after the
+        // last one read is all it takes not to read any twice.
+        let next = Mutex<Int?>(nil)
+        let supervisor = ConnectionSupervisor(configuration: configuration, name: "\(name) journal", topology: topology.declarations,
+                                              publishes: false, logger: logger)
+        await supervisor.run(shouldStop: { Task.isCancelled || Task.isShuttingDownGracefully }) { connection, _ in
+            let stream = try await connection.deliveries()
+            let offset: AMQPValue = next.withLock { $0 }.map { .int($0) } ?? .string("first")
+            try await connection.addConsumer(queue: topology.journalQueue, prefetch: 1000, tag: "journal",
+                                             arguments: [("x-stream-offset", offset)])
+            var unacked = 0
+            for try await delivery in stream.cancelOnGracefulShutdown() {
+                await take(delivery)
+                if let offset = delivery.properties.intHeader("x-stream-offset") { next.withLock { $0 = offset + 1 } }
+                unacked += 1
+                // Streams need acks only for flow control: settle in bulk.
+                if unacked >= 200 {
+                    try await connection.ackAll(upTo: delivery)
+                    unacked = 0
                 }
-            } catch {
-                if !Task.isCancelled { logger.warning("journal reader interrupted; reconnecting", metadata: ["error": "\(error)"]) }
             }
-            await connection.close()
-            try? await Task.sleep(for: .seconds(backoff.next()))
         }
     }
 
     private func take(_ delivery: Delivery) async {
         if delivery.properties.type == JournalMarker.type {
-            if let marker = try? MessageCodec.decoder().decode(JournalMarker.self, from: Data(delivery.body)) {
-                await journal.markerSeen(marker.nonce)
+            do {
+                await journal.markerSeen(try GeoRepBus.decode(JournalMarker.self, from: delivery).nonce)
+            } catch {
+                logger.warning("skipping an unreadable journal marker", metadata: ["error": "\(error)"])
+                GeoRepMetrics.dropped(reason: "unreadable_journal_marker", role: "worker")
             }
             return
         }
-        guard let (_, event) = try? MessageCodec.decodeEvent(delivery.body) else { return }
+        let event: Event
+        do { event = try MessageCodec.decodeEvent(delivery.body).event } catch {
+            // The journal is what keeps a redelivered command from running twice: an entry it
+            // cannot read leaves only the command policy to do that for the entry's command.
+            logger.error("skipping an unreadable journal entry", metadata: ["error": "\(error)", "type": "\(delivery.properties.type ?? "-")"])
+            GeoRepMetrics.dropped(reason: "unreadable_journal_entry", role: "worker")
+            return
+        }
         if case .commandResult(let result) = event {
             await journal.record(result)
         } else {

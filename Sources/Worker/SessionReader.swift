@@ -1,6 +1,7 @@
 import GeoRepCore
 import Gluster
 import Logging
+import Observability
 
 /// Reads sessions back from gluster after a command or on a monitor round, and hands the
 /// observations to the tracker to turn into events.
@@ -30,7 +31,7 @@ struct SessionReader: Sendable {
             }
             let known = await tracker.knows(ref.sessionID)
             let wantOptions = readOptions || !known
-            let options = observed == nil || !wantOptions ? nil : try? await gluster.config(ref)
+            let options = observed == nil || !wantOptions ? nil : await options(of: ref)
             return await tracker.observe(ref, observed: observed, primaryVolumeId: volumeID, options: options,
                                          cause: cause, forceSnapshot: true)
         } catch .volumeNotFound {
@@ -38,6 +39,16 @@ struct SessionReader: Sendable {
         } catch {
             logger.warning("could not read the session back", metadata: ["session": "\(ref)", "error": "\(error)"])
             return []
+        }
+    }
+
+    /// The session's options, or nil when they cannot be read now (the snapshot then keeps the
+    /// options last stored; the next full snapshot reads them again).
+    func options(of ref: SessionRef) async -> [String: String]? {
+        do { return try await gluster.config(ref) } catch {
+            logger.warning("cannot read the session's options", metadata: ["session": "\(ref)", "error": "\(error)"])
+            GeoRepMetrics.dropped(reason: "config_read_failed", role: "worker")
+            return nil
         }
     }
 
@@ -86,7 +97,7 @@ struct SessionReader: Sendable {
             }
             seen.insert(ref)
             let isNew = await !tracker.knows(ref.sessionID)
-            let options = isNew || forceSnapshot ? try? await gluster.config(ref) : nil
+            let options = isNew || forceSnapshot ? await options(of: ref) : nil
             events += await tracker.observe(ref, observed: session, primaryVolumeId: ids[session.primaryVolume], options: options,
                                             cause: .monitor, forceSnapshot: forceSnapshot || isNew)
         }

@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import GeoRepCore
 import Logging
+import Observability
 import Synchronization
 
 /// The command shards this worker consumes: one lane (a serial task) per shard, so that one
@@ -68,10 +69,20 @@ actor ShardSet {
     func route(_ delivery: Delivery) async {
         guard let shard = bus.topology.shardQueues.firstIndex(of: delivery.consumerTag), let lane = lanes[shard] else {
             // A delivery for a consumer already cancelled: never looked at, so it goes back in place.
-            try? await consumer.reject(delivery, requeue: true)
+            await putBack(delivery)
             return
         }
         lane.send(.delivery(delivery))
+    }
+
+    /// Returns a delivery nobody looked at to its queue. If the connection is gone the broker
+    /// requeues it anyway; either way nothing is lost, but say so.
+    private nonisolated func putBack(_ delivery: Delivery) async {
+        do { try await consumer.reject(delivery, requeue: true) } catch {
+            logger.info("could not put a delivery back; the broker requeues it when the connection closes",
+                        metadata: ["queue": "\(delivery.queue)", "error": "\(error)"])
+            GeoRepMetrics.dropped(reason: "requeue_failed", role: "worker")
+        }
     }
 
     /// Lets every lane finish what it holds, then stops them.
@@ -117,7 +128,12 @@ actor ShardSet {
                 switch input {
                 case .delivery(let delivery):
                     if delivery.properties.type == HandoverMarker.type {
-                        let marker = try? MessageCodec.decoder().decode(HandoverMarker.self, from: Data(delivery.body))
+                        let marker: HandoverMarker?
+                        do { marker = try GeoRepBus.decode(HandoverMarker.self, from: delivery) } catch {
+                            logger.warning("acking an unreadable handover marker", metadata: ["error": "\(error)"])
+                            GeoRepMetrics.dropped(reason: "unreadable_handover_marker", role: "worker")
+                            marker = nil
+                        }
                         if let handover, marker?.nonce == handover {
                             // Cancel while the marker is still unsettled (prefetch 1): nothing
                             // after it can reach this worker, so the next owner starts there.
@@ -135,9 +151,7 @@ actor ShardSet {
                     guard handover == nil else { continue }
                     let marker = HandoverMarker(instance: instance)
                     handover = marker.nonce
-                    try await bus.connection.publish(
-                        exchange: "", routingKey: lane.queue, body: Array(try MessageCodec.encoder().encode(marker)),
-                        properties: MessageProperties(contentType: "application/json", type: HandoverMarker.type))
+                    try await bus.putHandoverMarker(marker, on: lane.queue)
                     arm()
                 case .handoverTimeout:
                     guard handover != nil else { continue }
@@ -160,7 +174,7 @@ actor ShardSet {
     private nonisolated func end(_ lane: Lane, _ iterator: inout AsyncStream<Lane.Input>.Iterator) async {
         lane.finish()
         while let input = await iterator.next() {
-            if case .delivery(let delivery) = input { try? await consumer.reject(delivery, requeue: true) }
+            if case .delivery(let delivery) = input { await putBack(delivery) }
         }
         await laneEnded(lane.shard)
     }

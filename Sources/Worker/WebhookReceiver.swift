@@ -6,20 +6,35 @@ import Logging
 
 /// Turns glustereventsd webhook requests (`gluster-eventsapi webhook-add URL -t TOKEN`) into
 /// immediate refreshes: a `GEOREP_*` event becomes a `refresh` command for the session it names,
-/// which goes to the session's shard like any command, so its owner reads it back and publishes
+/// which goes to the cluster's shard like any command, so its owner reads it back and publishes
 /// what changed, without waiting for the next monitor round.
 ///
 /// Register one URL per cluster, `…/webhooks/glusterfs/{cluster}`: the body names volumes and
 /// hosts but not the cluster. Repeats (gluster sends GEOREP_FAULTY once per brick and again on
 /// every retry) within `debounce` of each other become one refresh.
 public struct WebhookReceiver: Sendable {
-    /// What the HTTP side answers.
+    /// What became of a request; the HTTP side turns it into a status code.
+    public enum Outcome: Sendable, Equatable {
+        /// A refresh command was sent (its id).
+        case refreshSent(String)
+        /// A refresh for the same session is already on its way (a burst of events).
+        case alreadyOnItsWay
+        /// Nothing to do: `webhook-test`'s empty body, or an event that is not about geo-replication.
+        case noted
+        case unauthorized
+        case unknownCluster
+        case badRequest
+        /// The broker could not take the refresh; the next monitor round sees the change.
+        case brokerUnavailable
+    }
+
+    /// What the HTTP side answers: the outcome and a line for the caller.
     public struct Reply: Sendable, Equatable {
-        public var status: Int
+        public var outcome: Outcome
         public var message: String
     }
 
-    let tokens: [[UInt8]]
+    let tokens: BearerTokens<Void>
     let inventory: Inventory
     let publisher: ReconnectingPublisher
     let debounce: Duration
@@ -27,7 +42,7 @@ public struct WebhookReceiver: Sendable {
     let logger: Logger
 
     public init(tokens: [String], inventory: Inventory, publisher: ReconnectingPublisher, debounce: Duration = .seconds(2), logger: Logger) {
-        self.tokens = tokens.filter { !$0.isEmpty }.map { Array($0.utf8) }
+        self.tokens = BearerTokens(tokens.map { ($0, ()) })
         self.inventory = inventory
         self.publisher = publisher
         self.debounce = debounce
@@ -36,23 +51,23 @@ public struct WebhookReceiver: Sendable {
 
     /// Handles one request: `authorization` is the header's value, `cluster` the path's.
     public func receive(authorization: String?, cluster: String?, body: [UInt8]) async -> Reply {
-        guard authorized(authorization) else { return Reply(status: 401, message: "a valid bearer token is required") }
+        guard authorized(authorization) else { return Reply(outcome: .unauthorized, message: "a valid bearer token is required") }
         guard let cluster = cluster ?? (inventory.clusters.count == 1 ? inventory.clusters[0].id : nil) else {
-            return Reply(status: 400, message: "register the webhook as /webhooks/glusterfs/{cluster}: the event does not name its cluster")
+            return Reply(outcome: .badRequest, message: "register the webhook as /webhooks/glusterfs/{cluster}: the event does not name its cluster")
         }
-        guard inventory.cluster(cluster) != nil else { return Reply(status: 404, message: "cluster \"\(ValidationError.printable(cluster))\" is not in the inventory") }
+        guard inventory.cluster(cluster) != nil else { return Reply(outcome: .unknownCluster, message: "cluster \"\(ValidationError.printable(cluster))\" is not in the inventory") }
         // `gluster-eventsapi webhook-test` posts an empty body.
-        guard !body.isEmpty else { return Reply(status: 200, message: "webhook reachable") }
+        guard !body.isEmpty else { return Reply(outcome: .noted, message: "webhook reachable") }
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any], let name = object["event"] as? String else {
-            return Reply(status: 400, message: "the body is not a glustereventsd event ({\"event\": …, \"message\": {…}})")
+            return Reply(outcome: .badRequest, message: "the body is not a glustereventsd event ({\"event\": …, \"message\": {…}})")
         }
-        guard name.hasPrefix("GEOREP_") else { return Reply(status: 200, message: "\(name): not a geo-replication event; ignored") }
+        guard name.hasPrefix("GEOREP_") else { return Reply(outcome: .noted, message: "\(name): not a geo-replication event; ignored") }
         guard let ref = Self.session(of: object["message"] as? [String: Any] ?? [:], cluster: cluster) else {
-            return Reply(status: 400, message: "\(name) does not name a primary volume and a secondary")
+            return Reply(outcome: .badRequest, message: "\(name) does not name a primary volume and a secondary")
         }
-        do { try ref.validate() } catch { return Reply(status: 400, message: error.description) }
+        do { try ref.validate() } catch { return Reply(outcome: .badRequest, message: error.description) }
         guard await recent.admit(ref.key, window: debounce) else {
-            return Reply(status: 200, message: "\(name) for \(ref): a refresh is already on its way")
+            return Reply(outcome: .alreadyOnItsWay, message: "\(name) for \(ref): a refresh is already on its way")
         }
         let command = Command(action: .refresh, session: ref, sender: "glustereventsd")
         do {
@@ -60,12 +75,12 @@ public struct WebhookReceiver: Sendable {
         } catch {
             await recent.forget(ref.key)
             logger.warning("cannot publish a refresh for a webhook event", metadata: ["event": "\(name)", "error": "\(error)"])
-            return Reply(status: 503, message: "the broker is unavailable; the next monitor round will see the change")
+            return Reply(outcome: .brokerUnavailable, message: "the broker is unavailable; the next monitor round will see the change")
         }
         logger.info("webhook event: refresh requested", metadata: [
             "event": "\(name)", "session": "\(ref.key)", "command_id": "\(command.commandId.uuidString.lowercased())",
         ])
-        return Reply(status: 202, message: "\(name) for \(ref): refresh \(command.commandId.uuidString.lowercased()) sent")
+        return Reply(outcome: .refreshSent(command.commandId.uuidString.lowercased()), message: "\(name) for \(ref): refresh \(command.commandId.uuidString.lowercased()) sent")
     }
 
     /// The session an event's message names, in either generation's words
@@ -87,14 +102,8 @@ public struct WebhookReceiver: Sendable {
         return SessionRef(cluster: cluster, primaryVolume: primary, secondaryHost: hostName, secondaryVolume: volume, secondaryUser: user)
     }
 
-    /// `Bearer TOKEN` against every configured token, in time independent of where they differ.
-    func authorized(_ header: String?) -> Bool {
-        guard !tokens.isEmpty, let header, header.lowercased().hasPrefix("bearer ") else { return false }
-        let presented = Array(header.dropFirst("bearer ".count).utf8)
-        var match = false
-        for token in tokens { match = ConstantTime.equal(presented, token) || match }
-        return match
-    }
+    /// `Bearer TOKEN` against every configured token (``BearerTokens``).
+    func authorized(_ header: String?) -> Bool { !tokens.grants(forHeader: header).isEmpty }
 }
 
 /// Sessions refreshed lately, to fold a burst of events into one refresh.

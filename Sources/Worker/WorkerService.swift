@@ -59,14 +59,14 @@ public struct WorkerService: Service {
                     let membershipQueue = try await consumer.declareTemporaryQueue(bindings: [(topology.membershipExchange, "")])
                     try await consumer.addConsumer(queue: membershipQueue, prefetch: 100, tag: "membership")
                     let shards = ShardSet(consumer: consumer, bus: bus, instance: instance, logger: logger) { delivery in
-                        await gate.acquire()
-                        defer { Task { await gate.release() } }
-                        if delivery.properties.type == MonitorTick.type {
-                            try await monitor.handle(delivery, consumer: consumer, bus: bus)
-                        } else {
-                            try await handler.handle(delivery, consumer: consumer, bus: bus)
+                        try await gate.withPermit {
+                            if delivery.properties.type == MonitorTick.type {
+                                try await monitor.handle(delivery, consumer: consumer, bus: bus)
+                            } else {
+                                try await handler.handle(delivery, consumer: consumer, bus: bus)
+                            }
+                            try await announceAvailability(clusterHealth, bus: bus)
                         }
-                        try await announceAvailability(clusterHealth, bus: bus)
                     }
                     do {
                         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -74,8 +74,12 @@ public struct WorkerService: Service {
                             group.addTask {
                                 for try await delivery in deliveries.cancelOnGracefulShutdown() {
                                     if delivery.consumerTag == "membership" {
-                                        if let beat = try? MessageCodec.decoder().decode(WorkerHeartbeat.self, from: Data(delivery.body)) {
+                                        do {
+                                            let beat = try GeoRepBus.decode(WorkerHeartbeat.self, from: delivery)
                                             await membership.heard(beat, leaving: beat.leaving == true)
+                                        } catch {
+                                            logger.warning("ignoring an unreadable heartbeat", metadata: ["error": "\(error)"])
+                                            GeoRepMetrics.dropped(reason: "unreadable_heartbeat", role: "worker")
                                         }
                                         try await consumer.ack(delivery)
                                     } else {
@@ -95,10 +99,13 @@ public struct WorkerService: Service {
                     }
                     // Graceful: finish what the lanes hold, then tell the others to take over now.
                     await shards.drain()
-                    let leaving = WorkerHeartbeat(instance: instance, shards: [], leaving: true)
-                    try? await publisher.publish(exchange: topology.membershipExchange, routingKey: "",
-                                                 body: Array(try MessageCodec.encoder().encode(leaving)),
-                                                 properties: heartbeatProperties, mandatory: false)
+                    do {
+                        try await bus.announce(WorkerHeartbeat(instance: instance, shards: [], leaving: true), lifetime: heartbeatLifetime)
+                    } catch {
+                        // The others count this worker gone after three missed heartbeats instead.
+                        logger.warning("could not say goodbye to the other workers", metadata: ["error": "\(error)"])
+                        GeoRepMetrics.dropped(reason: "leaving_heartbeat", role: "worker")
+                    }
                 }
             }
             await outer.next()
@@ -107,10 +114,8 @@ public struct WorkerService: Service {
         logger.info("worker stopped")
     }
 
-    var heartbeatProperties: MessageProperties {
-        MessageProperties(contentType: "application/json", type: WorkerHeartbeat.type,
-                          expiration: String(Int(seconds(configuration.heartbeatInterval * 3) * 1000)), persistent: false)
-    }
+    /// A heartbeat unheard for three intervals is stale: the worker counts as gone by then.
+    var heartbeatLifetime: Duration { configuration.heartbeatInterval * 3 }
 
     /// Says this worker is alive, and after each beat takes the shards the live workers assign
     /// to it. The first assignment waits a little to hear the others first.
@@ -119,9 +124,7 @@ public struct WorkerService: Service {
         var first = true
         while !Task.isCancelled {
             let beat = WorkerHeartbeat(instance: configuration.instance, shards: await shards.held.sorted())
-            try await bus.connection.publish(exchange: bus.topology.membershipExchange, routingKey: "",
-                                             body: Array(try MessageCodec.encoder().encode(beat)), properties: heartbeatProperties,
-                                             mandatory: false)
+            try await bus.announce(beat, lifetime: heartbeatLifetime)
             if first {
                 try await Task.sleep(for: interval + interval / 4)
                 first = false
@@ -146,13 +149,7 @@ public struct WorkerService: Service {
                 ShardAssignment.owner(of: ShardAssignment.tickerShard(ofCluster: cluster, count: bus.topology.shards),
                                       members: members) == configuration.instance
             }
-            if !mine.isEmpty {
-                try await bus.connection.publish(try mine.map { cluster in
-                    OutgoingMessage(exchange: bus.topology.commandsExchange, routingKey: CommandRouting.routingKey(cluster: cluster),
-                                    body: Array(try MessageCodec.encoder().encode(MonitorTick(cluster: cluster, instance: configuration.instance))),
-                                    properties: MessageProperties(contentType: "application/json", type: MonitorTick.type), mandatory: false)
-                })
-            }
+            try await bus.send(mine.map { MonitorTick(cluster: $0, instance: configuration.instance) })
             try await Task.sleep(for: .seconds(configuration.monitorInterval))
         }
     }

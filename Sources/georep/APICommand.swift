@@ -15,8 +15,9 @@ struct APICommand: AsyncParsableCommand {
     @OptionGroup var settings: Settings
 
     func run() async throws {
+        let settings = try self.settings.resolve()
         let logger = settings.logger("georep.api")
-        let tokens = try APIConfiguration.parseTokens(settings.value(.apiTokens) ?? "")
+        let tokens = try APIConfiguration.parseTokens(settings.string(.apiTokens))
         guard !tokens.isEmpty else {
             throw ValidationError("no API tokens: set GEOREP_API_TOKENS to TOKEN:write,TOKEN:read (every request must carry one)")
         }
@@ -32,7 +33,7 @@ struct APICommand: AsyncParsableCommand {
         router.add(middleware: RequestLogMiddleware(logger: logger))
         OpsRoutes.add(to: router, health: health)
         api.addRoutes(to: router)
-        let listener = try settings.listener(default: "127.0.0.1:8080")
+        let listener = try settings.listener(for: .api)
         let probe = DependencyProbe(health: health, database: database, publisher: publisher)
         let app = Application(router: router, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-api"),
                               services: [probe], logger: logger)

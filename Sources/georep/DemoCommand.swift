@@ -18,6 +18,7 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Do not delete an existing session first.") var keepExisting = false
 
     func run() async throws {
+        let settings = try self.settings.resolve()
         let logger = settings.logger("georep.demo")
         let ref = try session.ref()
         let database = PGConnection(url: try settings.postgres(), name: "demo", logger: logger)

@@ -52,6 +52,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Send this file's bytes as the command, unchecked.") var raw: String?
 
     func run() async throws {
+        let settings = try self.settings.resolve()
         let logger = settings.logger("georep.publish")
         let client = try await CommandClient.connect(url: try settings.amqp(), source: "georep/cli/\(ProcessIdentity.name)",
                                                      topology: settings.topology, watchEvents: false, logger: logger)

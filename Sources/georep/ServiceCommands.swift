@@ -34,28 +34,29 @@ struct WorkerCommand: AsyncParsableCommand {
     var heartbeatInterval: Double?
 
     func run() async throws {
+        let settings = try self.settings.resolve()
         let logger = settings.logger("georep.worker")
         guard let path = inventory ?? settings.value(.inventory) else {
             throw ValidationError("no inventory: pass --inventory or set GEOREP_INVENTORY")
         }
         let inventory = try Inventory.load(path: path)
         let amqpURL = try settings.amqp()
-        let interval = try monitorInterval ?? settings.number(.monitorInterval) ?? 15
-        let snapshotEvery = try settings.number(.snapshotEvery) ?? 20
-        let timeout = try settings.number(.glusterTimeout) ?? 120
-        let suspectAfter = try settings.number(.glusterSuspectAfter) ?? 20
-        let workers = try concurrency.map(Double.init) ?? settings.number(.workerConcurrency) ?? 4
-        let heartbeat = try heartbeatInterval ?? settings.number(.heartbeatInterval) ?? 2
+        let interval = monitorInterval ?? settings.number(.monitorInterval)
+        let snapshotEvery = settings.integer(.snapshotEvery)
+        let timeout = settings.number(.glusterTimeout)
+        let suspectAfter = settings.number(.glusterSuspectAfter)
+        let workers = concurrency ?? settings.integer(.workerConcurrency)
+        let heartbeat = heartbeatInterval ?? settings.number(.heartbeatInterval)
         let configuration = WorkerConfiguration(
             amqpURL: amqpURL, inventory: inventory, topology: settings.topology, monitorInterval: interval,
-            snapshotEvery: Int(snapshotEvery), glusterTimeout: timeout, glusterProgram: gluster ?? settings.value(.gluster) ?? "gluster",
-            glusterSuspectAfter: suspectAfter, concurrency: Int(workers), heartbeatInterval: .milliseconds(Int(heartbeat * 1000)),
-            adminPublishers: try settings.adminPublishers())
+            snapshotEvery: snapshotEvery, glusterTimeout: timeout, glusterProgram: gluster ?? settings.string(.gluster),
+            glusterSuspectAfter: suspectAfter, concurrency: workers, heartbeatInterval: .milliseconds(Int(heartbeat * 1000)),
+            adminPublishers: settings.adminPublishers)
         let worker = WorkerService(configuration: configuration, logger: logger)
         let publisher = ReconnectingPublisher(configuration: try AMQPConfiguration(url: amqpURL), topology: settings.topology,
                                               source: "georep/webhooks/\(configuration.instance)",
                                               name: "georep worker \(configuration.instance) webhooks", logger: logger)
-        let tokens = (settings.value(.webhookTokens) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let tokens = settings.list(.webhookTokens)
         let receiver = WebhookReceiver(tokens: tokens, inventory: inventory, publisher: publisher, logger: logger)
         if tokens.isEmpty { logger.notice("GEOREP_WEBHOOK_TOKENS is not set: webhook requests are refused (401)") }
         logger.notice(configuration.adminPublishers.isEmpty
@@ -66,7 +67,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let router = Router()
         OpsRoutes.add(to: router, health: worker.health)
         WebhookRoutes.add(to: router, receiver: receiver)
-        let listener = try settings.listener(default: "127.0.0.1:9810")
+        let listener = try settings.listener(for: .worker)
         let app = Application(router: router, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-worker"),
                               services: [worker], logger: logger)
         logger.info("worker starting", metadata: ["http": "\(listener)", "instance": "\(configuration.instance)"])
@@ -82,15 +83,16 @@ struct PersisterCommand: AsyncParsableCommand {
     @OptionGroup var settings: Settings
 
     func run() async throws {
+        let settings = try self.settings.resolve()
         let logger = settings.logger("georep.persister")
-        let batch = try settings.number(.persisterBatch) ?? 500
-        let delay = try settings.number(.persisterBatchDelay) ?? 20
+        let batch = settings.number(.persisterBatch)
+        let delay = settings.number(.persisterBatchDelay)
         let configuration = PersisterConfiguration(amqpURL: try settings.amqp(), postgresURL: try settings.postgres(), topology: settings.topology,
                                                    maxBatch: Int(batch), maxBatchDelay: .milliseconds(Int(delay)))
         let persister = PersisterService(configuration: configuration, logger: logger)
         let router = Router()
         OpsRoutes.add(to: router, health: persister.health)
-        let listener = try settings.listener(default: "127.0.0.1:9820")
+        let listener = try settings.listener(for: .persister)
         let app = Application(router: router, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-persister"),
                               services: [persister], logger: logger)
         logger.info("persister starting", metadata: ["http": "\(listener)"])
@@ -108,8 +110,9 @@ struct MigrateCommand: AsyncParsableCommand {
     var schemas: String?
 
     func run() async throws {
+        let settings = try self.settings.resolve()
         let logger = settings.logger("georep.migrate")
-        let directory = schemas ?? settings.value(.schemas) ?? "Schemas/sql"
+        let directory = schemas ?? settings.string(.schemas)
         let database = PGConnection(url: try settings.postgres(), name: "migrate", logger: logger)
         let applied = try await Migrator(directory: directory, logger: logger).migrate(database)
         await database.close()

@@ -36,6 +36,19 @@ enum Setting: String, CaseIterable, Sendable {
     case schemas = "GEOREP_SCHEMAS"
     case apiTokens = "GEOREP_API_TOKENS"
 
+    /// The processes with an HTTP side, each with its own default port.
+    enum Role: String, CaseIterable, Sendable {
+        case worker, persister, api
+
+        var defaultListener: String {
+            switch self {
+            case .worker: "127.0.0.1:9810"
+            case .persister: "127.0.0.1:9820"
+            case .api: "127.0.0.1:8080"
+            }
+        }
+    }
+
     /// Which processes read it.
     var usedBy: String {
         switch self {
@@ -58,7 +71,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .declareTopology: "true"
         case .logLevel: "info"
         case .logFormat: "text"
-        case .http: "worker 127.0.0.1:9810, persister 127.0.0.1:9820, api 127.0.0.1:8080"
+        case .http: Role.allCases.map { "\($0.rawValue) \($0.defaultListener)" }.joined(separator: ", ")
         case .monitorInterval: "15"
         case .snapshotEvery: "20"
         case .gluster: "gluster"
@@ -102,6 +115,39 @@ enum Setting: String, CaseIterable, Sendable {
     }
 
     var isSecret: Bool { self == .amqpURL || self == .postgresURL || self == .webhookTokens || self == .apiTokens }
+
+    /// What is wrong with `value` for this setting, or nil when it is good.
+    func problem(with value: String) -> String? {
+        func number(_ least: Double, strictly: Bool = false, whole: Bool = false) -> String? {
+            guard let n = Double(value), n.isFinite, strictly ? n > least : n >= least, !whole || n == n.rounded() else {
+                let what = whole ? "a whole number" : "a number"
+                return "must be \(what) \(strictly ? "above" : "of at least") \(whole ? String(Int(least)) : String(least))"
+            }
+            return nil
+        }
+        switch self {
+        case .shards, .snapshotEvery, .workerConcurrency, .persisterBatch: return number(1, whole: true)
+        case .monitorInterval, .persisterBatchDelay: return number(0)
+        case .glusterTimeout, .glusterSuspectAfter, .heartbeatInterval: return number(0, strictly: true)
+        case .declareTopology:
+            return ["true", "false"].contains(value.lowercased()) ? nil : "must be true or false"
+        case .logLevel:
+            return Logger.Level(rawValue: value.lowercased()) == nil ? "must be one of trace, debug, info, notice, warning, error, critical" : nil
+        case .logFormat:
+            return ["text", "json"].contains(value.lowercased()) ? nil : "must be text or json"
+        case .http:
+            return HTTPListener(value) == nil ? "must be host:port" : nil
+        case .amqpAdminUsers:
+            let names = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let bad = names.first { $0.unicodeScalars.contains { $0.value <= 0x20 || $0.value == 0x7F } || $0.count > 255 }
+            return bad.map { "\"\($0.prefix(40))\" is not a RabbitMQ user name (comma-separated names, no spaces)" }
+        case .topologyPrefix:
+            return value.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) } && value.count <= 64
+                ? nil : "must be letters, digits, - _ . (at most 64)"
+        case .config, .amqpURL, .postgresURL, .inventory, .gluster, .webhookTokens, .schemas, .apiTokens:
+            return nil
+        }
+    }
 }
 
 /// Options shared by every subcommand; each falls back to its setting (environment, config file).
@@ -130,14 +176,38 @@ struct Settings: ParsableArguments {
     @Option(help: "host:port of this process's HTTP server (env GEOREP_HTTP).")
     var http: String?
 
-    var env: [String: String] { ProcessInfo.processInfo.environment }
+    /// Reads every setting once — the options above, the environment, the config file, the
+    /// defaults — and checks each value. An unreadable config file or a bad value stops the
+    /// process here, with a message that names the setting; nothing later looks anything up.
+    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ResolvedSettings {
+        var explicit: [Setting: String] = [:]
+        let file = try fileValues(path: config ?? environment[Setting.config.rawValue])
+        for setting in Setting.allCases {
+            if let v = environment[setting.rawValue], !v.isEmpty {
+                explicit[setting] = v
+            } else if let v = file[setting.rawValue], !v.isEmpty {
+                explicit[setting] = v
+            }
+        }
+        let options: [(Setting, String?)] = [
+            (.amqpURL, amqpURL), (.postgresURL, postgresURL), (.shards, shards.map(String.init)), (.topologyPrefix, topologyPrefix),
+            (.logLevel, logLevel), (.logFormat, logFormat), (.http, http),
+        ]
+        for (setting, value) in options { if let value { explicit[setting] = value } }
+        for (setting, value) in explicit {
+            if let problem = setting.problem(with: value) {
+                throw ValidationError("\(setting.rawValue)=\(setting.isSecret ? "(hidden)" : value): \(problem)")
+            }
+        }
+        return ResolvedSettings(explicit: explicit)
+    }
 
-    /// The config file's values (empty without one). A file that cannot be read is an error.
-    func fileValues() throws -> [String: String] {
-        guard let path = config ?? env[Setting.config.rawValue], !path.isEmpty else { return [:] }
+    /// The config file's `NAME=value` lines (none without a file). A file that cannot be read is an error.
+    func fileValues(path: String?) throws -> [String: String] {
+        guard let path, !path.isEmpty else { return [:] }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ValidationError("cannot read the config file \(path): \(error.localizedDescription)")
+            throw ValidationError("cannot read the config file \(path) (GEOREP_CONFIG): \(error.localizedDescription)")
         }
         var values: [String: String] = [:]
         for raw in text.split(separator: "\n") {
@@ -148,70 +218,5 @@ struct Settings: ParsableArguments {
             values[line[..<eq].trimmingCharacters(in: .whitespaces)] = value
         }
         return values
-    }
-
-    /// A setting's value from the environment or the config file; nil when neither has it.
-    func value(_ setting: Setting) -> String? {
-        if let v = env[setting.rawValue], !v.isEmpty { return v }
-        if let v = (try? fileValues())?[setting.rawValue], !v.isEmpty { return v }
-        return nil
-    }
-
-    func number(_ setting: Setting) throws -> Double? {
-        guard let text = value(setting) else { return nil }
-        guard let n = Double(text), n >= 0 else { throw ValidationError("\(setting.rawValue) must be a non-negative number, not \(text)") }
-        return n
-    }
-
-    func amqp() throws -> String {
-        _ = try fileValues()
-        guard let url = amqpURL ?? value(.amqpURL) else {
-            throw ValidationError("no RabbitMQ URL: pass --amqp-url or set GEOREP_AMQP_URL (source /var/lib/georep/stack.env after ops/stack-up.sh)")
-        }
-        return url
-    }
-
-    func postgres() throws -> String {
-        guard let url = postgresURL ?? value(.postgresURL) else {
-            throw ValidationError("no PostgreSQL URL: pass --pg-url or set GEOREP_PG_URL (source /var/lib/georep/stack.env after ops/stack-up.sh)")
-        }
-        return url
-    }
-
-    var topology: GeoRepTopology {
-        var topology = GeoRepTopology(shards: shards ?? value(.shards).flatMap { Int($0) } ?? 4,
-                                      prefix: topologyPrefix ?? value(.topologyPrefix) ?? "georep")
-        topology.declares = (value(.declareTopology) ?? "true").lowercased() != "false"
-        return topology
-    }
-
-    /// `GEOREP_AMQP_ADMIN_USERS`: the RabbitMQ users a worker grants the options that run
-    /// programs or move state to. A name with spaces or control characters is a typo, not a user.
-    func adminPublishers() throws -> Set<String> {
-        let names = (value(.amqpAdminUsers) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        for name in names where name.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) || name.count > 255 {
-            throw ValidationError("GEOREP_AMQP_ADMIN_USERS: \"\(name.prefix(40))\" is not a RabbitMQ user name (comma-separated names, no spaces)")
-        }
-        return Set(names)
-    }
-
-    /// The HTTP listener, or `fallback` (each process has its own default port).
-    func listener(default fallback: String) throws -> HTTPListener {
-        let text = http ?? value(.http) ?? fallback
-        guard let listener = HTTPListener(text) else { throw ValidationError("GEOREP_HTTP must be host:port, not \(text)") }
-        return listener
-    }
-
-    func logger(_ label: String) -> Logger {
-        let level = Logger.Level(rawValue: (logLevel ?? value(.logLevel) ?? "info").lowercased()) ?? .info
-        let json = (logFormat ?? value(.logFormat) ?? "text").lowercased() == "json"
-        // LogContext: a command's id and session on every line of its work, whoever logs it.
-        LoggingSystem.bootstrap({ label, provider in
-            json ? JSONLogHandler(label: label, metadataProvider: provider) as any LogHandler
-                : StreamLogHandler.standardError(label: label, metadataProvider: provider)
-        }, metadataProvider: LogContext.provider)
-        var logger = Logger(label: label)
-        logger.logLevel = level
-        return logger
     }
 }

@@ -8,7 +8,7 @@ struct SettingsCommand: AsyncParsableCommand {
     @OptionGroup var settings: Settings
 
     func run() async throws {
-        _ = try settings.fileValues()
+        let settings = try self.settings.resolve()
         for setting in Setting.allCases {
             let current = settings.value(setting).map { setting.isSecret ? "(set, hidden)" : $0 } ?? "(default)"
             let fallback = setting.defaultValue.isEmpty ? "none" : setting.defaultValue

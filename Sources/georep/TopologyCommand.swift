@@ -10,6 +10,7 @@ struct TopologyCommand: AsyncParsableCommand {
     @Option(help: "The vhost the definitions are for.") var vhost = "georep"
 
     func run() async throws {
+        let settings = try self.settings.resolve()
         print(try settings.topology.topology.definitionsJSON(vhost: vhost), terminator: "")
     }
 }

@@ -9,7 +9,7 @@ enum WebhookRoutes {
             let body = try await request.body.collect(upTo: 256 * 1024)
             let reply = await receiver.receive(authorization: request.headers[.authorization], cluster: cluster,
                                                body: Array(buffer: body))
-            return Response(status: .init(code: reply.status), headers: [.contentType: "text/plain; charset=utf-8"],
+            return Response(status: status(reply.outcome), headers: [.contentType: "text/plain; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: reply.message + "\n")))
         }
         router.post("/webhooks/glusterfs/:cluster") { request, context in
@@ -17,6 +17,18 @@ enum WebhookRoutes {
         }
         router.post("/webhooks/glusterfs") { request, context in
             try await handle(request, context, cluster: nil)
+        }
+    }
+
+    /// HTTP's words for what the receiver did.
+    static func status(_ outcome: WebhookReceiver.Outcome) -> HTTPResponse.Status {
+        switch outcome {
+        case .refreshSent: .accepted
+        case .alreadyOnItsWay, .noted: .ok
+        case .unauthorized: .unauthorized
+        case .unknownCluster: .notFound
+        case .badRequest: .badRequest
+        case .brokerUnavailable: .serviceUnavailable
         }
     }
 }

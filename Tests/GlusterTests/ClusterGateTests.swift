@@ -112,3 +112,33 @@ import Testing
         #expect(GlusterOperation.lifecycle(.stop, ref, force: false).doneMessage == "session stopped")
     }
 }
+
+/// A task cancelled while it waits for its turn leaves at once, takes no turn, and does not
+/// hold up the ones behind it.
+@Suite struct ClusterGateCancellationTests {
+    @Test func aCancelledWaiterLeavesAndTheNextGoesIn() async throws {
+        let gate = ClusterGate()
+        #expect(await gate.enter("lab", change: true))
+        let cancelled = Task { await gate.enter("lab", change: true) }
+        let read = Task { await gate.enter("lab", change: false) }
+        try await Task.sleep(for: .milliseconds(50))
+        cancelled.cancel()
+        #expect(await cancelled.value == false, "a cancelled waiter got in")
+        gate.leave("lab", change: true)
+        #expect(await read.value, "the read behind the cancelled change never got in")
+        gate.leave("lab", change: false)
+        #expect(await gate.enter("lab", change: true), "the cluster was left locked")
+        gate.leave("lab", change: true)
+    }
+
+    @Test func cancelledBeforeWaitingNeverEnters() async {
+        let gate = ClusterGate()
+        await gate.enter("lab", change: true)
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await gate.enter("lab", change: false)
+        }
+        #expect(await task.value == false)
+        gate.leave("lab", change: true)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// Settings are read once at start and checked: a bad value or an unreadable config file stops
+/// the process with a message naming the setting, before it connects anywhere.
+@Suite struct SettingsTests {
+    static var binary: String {
+        URL(fileURLWithPath: TestEnvironment.schemasDirectory).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/georep").path
+    }
+
+    /// Runs `georep ARGS` with only `environment` (no GEOREP_* from the caller).
+    func georep(_ arguments: [String], _ environment: [String: String]) -> (status: Int32, output: String) {
+        var clean = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GEOREP_") }
+        clean.merge(environment) { $1 }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.environment = clean
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch { return (-1, "\(error)") }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    @Test(arguments: [
+        ("GEOREP_SHARDS", "four", "GEOREP_SHARDS=four: must be a whole number of at least 1"),
+        ("GEOREP_SHARDS", "0", "GEOREP_SHARDS=0: must be a whole number of at least 1"),
+        ("GEOREP_MONITOR_INTERVAL", "-1", "GEOREP_MONITOR_INTERVAL=-1: must be a number of at least 0"),
+        ("GEOREP_GLUSTER_TIMEOUT", "0", "GEOREP_GLUSTER_TIMEOUT=0: must be a number above 0"),
+        ("GEOREP_DECLARE_TOPOLOGY", "yes", "GEOREP_DECLARE_TOPOLOGY=yes: must be true or false"),
+        ("GEOREP_LOG_LEVEL", "loud", "GEOREP_LOG_LEVEL=loud: must be one of"),
+        ("GEOREP_HTTP", "8080", "GEOREP_HTTP=8080: must be host:port"),
+    ])
+    func aBadValueStopsTheProcess(setting: String, value: String, message: String) {
+        for command in [["settings"], ["worker", "--inventory", "/nonexistent"], ["persister"]] {
+            let (status, output) = georep(command, [setting: value, "GEOREP_AMQP_URL": "amqp://u:p@127.0.0.1:1/v"])
+            #expect(status != 0, "georep \(command[0]) accepted \(setting)=\(value)")
+            #expect(output.contains(message), "georep \(command[0]): \(output)")
+        }
+    }
+
+    @Test func anUnreadableConfigFileStopsTheProcess() {
+        let (status, output) = georep(["settings"], ["GEOREP_CONFIG": "/nonexistent/georep.env"])
+        #expect(status != 0)
+        #expect(output.contains("cannot read the config file /nonexistent/georep.env"), "\(output)")
+    }
+
+    @Test func aConfigFileAndTheEnvironmentAreReadAndSecretsHidden() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("georep-settings-\(UUID().uuidString).env")
+        try "# a comment\nGEOREP_SHARDS=8\nGEOREP_AMQP_URL='amqp://u:secret@h/v'\nGEOREP_LOG_LEVEL=debug\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (status, output) = georep(["settings"], ["GEOREP_CONFIG": file.path, "GEOREP_LOG_LEVEL": "notice"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("GEOREP_SHARDS=8"))
+        #expect(output.contains("GEOREP_LOG_LEVEL=notice"), "the environment wins over the file")
+        #expect(output.contains("GEOREP_AMQP_URL=(set, hidden)") && !output.contains("secret"))
+        #expect(output.contains("GEOREP_MONITOR_INTERVAL=(default)"))
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+@testable import Persister
+import Testing
+
+/// The persister's batches: bounded by size and by time, everything taken once, and a
+/// cancelled reader stops waiting.
+@Suite struct BatcherTests {
+    @Test func fullBatchesAtOnceAndAPartialOneAfterTheDelay() async {
+        let batcher = Batcher<Int>()
+        for i in 0..<7 { await batcher.append(i) }
+        #expect(await batcher.next(maxSize: 3, maxDelay: .seconds(5)) == [0, 1, 2])
+        #expect(await batcher.next(maxSize: 3, maxDelay: .seconds(5)) == [3, 4, 5])
+        let started = ContinuousClock.now
+        #expect(await batcher.next(maxSize: 3, maxDelay: .milliseconds(50)) == [6])
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(40) && waited < .seconds(2), "\(waited)")
+    }
+
+    @Test func aFinishedStreamHandsOverWhatIsLeftThenNothing() async {
+        let batcher = Batcher<Int>()
+        await batcher.append(1)
+        await batcher.finish(nil)
+        #expect(await batcher.next(maxSize: 10, maxDelay: .seconds(5)) == [1])
+        #expect(await batcher.next(maxSize: 10, maxDelay: .seconds(5)) == [])
+    }
+
+    @Test func aCancelledReaderStopsWaiting() async {
+        let batcher = Batcher<Int>()
+        let reader = Task { await batcher.next(maxSize: 10, maxDelay: .seconds(5)) }
+        try? await Task.sleep(for: .milliseconds(50))
+        let started = ContinuousClock.now
+        reader.cancel()
+        #expect(await reader.value == [])
+        #expect(ContinuousClock.now - started < .seconds(1))
+        await batcher.append(9)
+        #expect(await batcher.next(maxSize: 10, maxDelay: .milliseconds(10)) == [9], "an item after the cancel is still handed over")
+    }
+}
