@@ -59,20 +59,18 @@ struct WedgeRun: AsyncParsableCommand {
         print("wedge: \(workers) workers (1 s monitor), \(cycles) create/delete cycles of \(ref), outside loops: \(outside)")
 
         // The outside loops: `volume info` and `status detail`, back to back, until told to stop.
-        let slowest = Mutex<(Double, String)>((0, ""))
-        let calls = Atomic<Int>(0)
-        let stop = Atomic<Bool>(false)
+        let tally = OutsideTally()
         let lock = "/run/lock/georep/gluster-\(host).lock"
         let loops = outside == "none" ? [] : [["volume", "info"], ["volume", "geo-replication", "status", "detail"]].map { words in
             Task.detached {
                 let runner = ProcessRunner()
-                while !stop.load(ordering: .relaxed) {
+                while !tally.stop.load(ordering: .relaxed) {
                     let argv = (outside == "turns" ? ["flock", "-s", lock] : []) + ["gluster", "--mode=script", "--xml"] + words
                     let started = ContinuousClock.now
                     do { _ = try await runner.run(argv, timeout: 600) } catch { print("  outside loop: \(error)") }
                     let took = BenchSupport.seconds(ContinuousClock.now - started)
-                    calls.add(1, ordering: .relaxed)
-                    slowest.withLock { if took > $0.0 { $0 = (took, words.joined(separator: " ")) } }
+                    tally.calls.add(1, ordering: .relaxed)
+                    tally.slowest.withLock { if took > $0.0 { $0 = (took, words.joined(separator: " ")) } }
                 }
             }
         }
@@ -95,17 +93,17 @@ struct WedgeRun: AsyncParsableCommand {
                 rows.append((action.rawValue, BenchSupport.seconds(ContinuousClock.now - started), outcome))
             }
         }
-        stop.store(true, ordering: .relaxed)
+        tally.stop.store(true, ordering: .relaxed)
         for loop in loops { await loop.value }
         for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() }
         await client.bus.connection.remove(topology.topology)
         await client.close()
 
         for (action, seconds, outcome) in rows { print(String(format: "  %-7@ %7.1f s  %@", action, seconds, outcome)) }
-        let worst = slowest.withLock { $0 }
+        let worst = tally.slowest.withLock { $0 }
         let commandsWorst = rows.map(\.1).max() ?? 0
         let stalled = worst.0 > stall || commandsWorst > stall
-        print(String(format: "  outside calls: %d, slowest %.1f s (%@); slowest command %.1f s; wedge events %d", calls.load(ordering: .relaxed),
+        print(String(format: "  outside calls: %d, slowest %.1f s (%@); slowest command %.1f s; wedge events %d", tally.calls.load(ordering: .relaxed),
                      worst.0, worst.1, commandsWorst, wedges))
         print("wedge: \(stalled ? "STALLED" : "no stall") (a call over \(Int(stall)) s is a stall)")
         try await freeTheLab()
@@ -125,4 +123,11 @@ struct WedgeRun: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// What the outside loops share with the run: their calls, the slowest, and when to stop.
+final class OutsideTally: Sendable {
+    let slowest = Mutex<(Double, String)>((0, ""))
+    let calls = Atomic<Int>(0)
+    let stop = Atomic<Bool>(false)
 }

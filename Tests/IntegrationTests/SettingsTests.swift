@@ -33,7 +33,7 @@ import Testing
         ("GEOREP_GLUSTER_TIMEOUT", "0", "GEOREP_GLUSTER_TIMEOUT=0: must be a number above 0"),
         ("GEOREP_DECLARE_TOPOLOGY", "yes", "GEOREP_DECLARE_TOPOLOGY=yes: must be true or false"),
         ("GEOREP_LOG_LEVEL", "loud", "GEOREP_LOG_LEVEL=loud: must be one of"),
-        ("GEOREP_HTTP", "8080", "GEOREP_HTTP=8080: must be host:port"),
+        ("GEOREP_HTTP", "localhost:http", "GEOREP_HTTP=localhost:http: must be host:port"),
     ])
     func aBadValueStopsTheProcess(setting: String, value: String, message: String) {
         for command in [["settings"], ["worker", "--inventory", "/nonexistent"], ["persister"]] {

@@ -28,7 +28,8 @@ import Testing
         let ids = (0..<5).map { _ in UUID() }
         for id in ids { await journal.record(result(id, .succeeded)) }
         #expect(await journal.count == 3)
-        #expect(await journal.result(of: ids[0]) == nil && journal.result(of: ids[1]) == nil)
+        #expect(await journal.result(of: ids[0]) == nil)
+        #expect(await journal.result(of: ids[1]) == nil)
         #expect(await journal.result(of: ids[4]) != nil)
     }
 
