@@ -50,6 +50,16 @@ actor ShardSet {
     /// Starts consuming the shards in `desired` that are not consumed yet and hands over the
     /// ones that are no longer wanted.
     func reconcile(desired: Set<Int>) async throws {
+        for shard in desired.sorted() where releasing.contains(shard) {
+            // Wanted again before its marker came back: the worker it was going to (or the
+            // worker that held it while this one was a standby) is gone. Keep it: the marker,
+            // when it comes, is acked as an earlier one. (A standby lane that became active
+            // again would otherwise wait for a marker another worker already took, for as long
+            // as monitor ticks keep the shard busy.)
+            releasing.remove(shard)
+            lanes[shard]?.send(.keep)
+            logger.info("keeping a shard after all", metadata: ["shard": "\(shard)"])
+        }
         for shard in desired.sorted() where lanes[shard] == nil {
             let queue = bus.topology.shardQueues[shard]
             let lane = Lane(shard: shard, queue: queue)
@@ -153,6 +163,8 @@ actor ShardSet {
                     handover = marker.nonce
                     try await bus.putHandoverMarker(marker, on: lane.queue)
                     arm()
+                case .keep:
+                    handover = nil
                 case .handoverTimeout:
                     guard handover != nil else { continue }
                     if handledSinceArmed > 0 {
@@ -185,6 +197,8 @@ final class Lane: Sendable {
     enum Input: Sendable {
         case delivery(Delivery)
         case release
+        /// The shard is wanted again while its handover is under way: stay its owner.
+        case keep
         case handoverTimeout
     }
 

@@ -59,6 +59,8 @@ struct StandinLab {
             "GEOREP_TOPOLOGY_PREFIX": topology.prefix, "GEOREP_SHARDS": String(topology.shards),
             "GEOREP_MONITOR_INTERVAL": String(monitorInterval), "GEOREP_HEARTBEAT_INTERVAL": "0.5",
             "GEOREP_WORKER_CONCURRENCY": String(concurrency),
+            // GEOREP_TEST_WORKER_LOG_LEVEL=info shows what the workers did, when a test needs explaining.
+            "GEOREP_LOG_LEVEL": ProcessInfo.processInfo.environment["GEOREP_TEST_WORKER_LOG_LEVEL"] ?? "warning",
         ].merging(extra) { $1 })
     }
 
