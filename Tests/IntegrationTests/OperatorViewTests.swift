@@ -33,6 +33,7 @@ extension Integration {
         lab.touchVolumes(["pvol1", "svol1"])
         var pids: [pid_t] = []
         var subscriber: Process?
+        var watch: Process?
         var failure: Error?
         do {
             let apiPort = try freePort(), workerPort = try freePort()
@@ -103,10 +104,20 @@ extension Integration {
             #expect(linked == "/api/clusters/\(cluster)/glustervolumes/\(volumeID)/georeplication-sessions/\(id)", "\(String(describing: done))")
             #expect(get("\(base)\(linked ?? "/none")").status == 200)
 
+            // georep status --watch (piped: plain views one after another) redraws on the changes.
+            let watchOutput = lab.root.appendingPathComponent("status-watch.txt")
+            _ = FileManager.default.createFile(atPath: watchOutput.path, contents: nil)
+            watch = try spawnGeorepProcess(["status", "--watch", "--cluster", cluster], environment: [:], output: watchOutput)
+
             let start = curl(["-X", "POST", "-H", "Authorization: Bearer \(writer)", "\(sessions)/\(id)/start"])
             #expect(start.status == 202, "\(start.body)")
             let active = try await eventually(40) { json(get("\(sessions)/\(id)").body)["status"] as? String == "ACTIVE" ? true : nil }
             #expect(active == true)
+            let redrawn = try await eventually(20) { () -> String? in
+                let text = (try? String(contentsOf: watchOutput, encoding: .utf8)) ?? ""
+                return text.contains("NOTSTARTED") && text.contains("pvol1 → root@standin::svol1  ACTIVE") ? text : nil
+            }
+            #expect(redrawn != nil, "georep status --watch did not redraw from NOTSTARTED to ACTIVE")
 
             // One spelling of every id: the subscriber's event, the row and the API agree byte for byte.
             let events = try await eventually(30) { () -> [[String: Any]]? in
@@ -175,6 +186,7 @@ extension Integration {
         } catch {
             failure = error
         }
+        if let watch, watch.isRunning { watch.terminate(); kill(watch.processIdentifier, SIGKILL); watch.waitUntilExit() }
         if let subscriber, subscriber.isRunning {
             // SIGTERM ends the example (it handles it); SIGKILL if it has not gone within 10 s.
             subscriber.terminate()
