@@ -166,6 +166,13 @@ extension Integration {
             let optionIDs = options.compactMap { $0.child("id")?.text }
             #expect(Set(optionIDs).count == options.count && !optionIDs.contains(id), "options keyed by id stay apart: \(optionIDs)")
 
+            // A result sent to reply_to names the session by its id (the pika example, a client not ours).
+            let replied = runCommandCapturing(["python3", StandinLab.repository.appendingPathComponent("examples/publish_and_wait.py").path,
+                                               "refresh", cluster, "pvol1", "standin", "svol1"],
+                                              environment: ["GEOREP_AMQP_URL": env.amqpURL, "GEOREP_WAIT": "60",
+                                                            "GEOREP_COMMANDS_EXCHANGE": "\(lab.topology.prefix).commands"])
+            #expect(replied.status == 0 && replied.output.contains(#""session_id": "\#(id)""#), "\(replied.output)")
+
             // georep status --json against the rows.
             let status = runCommandCapturing([StandinLab.repository.appendingPathComponent(".build/debug/georep").path,
                                               "status", "--json", "--cluster", cluster])
@@ -179,7 +186,7 @@ extension Integration {
             #expect(listed?["secondary"] as? String == "root@standin::svol1")
             let bricks = listed?["bricks"] as? [String: Int] ?? [:]
             #expect(bricks.values.reduce(0, +) == 2, "\(status.output)")
-            #expect((listed?["last_command"] as? [String: Any])?["action"] as? String == "start", "\(status.output)")
+            #expect((listed?["last_command"] as? [String: Any])?["action"] as? String == "refresh", "the refresh just sent: \(status.output)")
             let plain = runCommandCapturing([StandinLab.repository.appendingPathComponent(".build/debug/georep").path, "status", "--cluster", cluster])
             #expect(plain.output.contains("pvol1 → root@standin::svol1") && plain.output.contains("ACTIVE") && !plain.output.contains("\u{1B}["),
                     "piped output is plain: \(plain.output)")
