@@ -49,6 +49,13 @@ import Testing
                 == "fa8a1487-0000-4000-8000-0000000000ab")
     }
 
+    @Test func commandsCarryLowerCaseIds() throws {
+        let bytes = try MessageCodec.encode(Command(commandId: command, action: .start, session: ref, sender: "test"), source: "test")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect(json["id"] as? String == "fa8a1487-0000-4000-8000-0000000000ab")
+        #expect((json["data"] as? [String: Any])?["command_id"] as? String == "fa8a1487-0000-4000-8000-0000000000ab")
+    }
+
     @Test func upperCaseIdsFromOtherSendersStillDecode() throws {
         let bytes = try MessageCodec.encode(.commandResult(CommandResult(commandId: command, action: "start", session: ref, outcome: .succeeded,
                                                                           message: "ok")), source: "test")
