@@ -9,6 +9,8 @@ through one shard and one worker: see Schemas/README.md). It asks for a direct r
     GEOREP_AMQP_URL=amqp://georep:georep@127.0.0.1:5672/georep \\
         python3 examples/publish_and_wait.py start lab mvol vm svol
 
+GEOREP_COMMANDS_EXCHANGE names another commands exchange (<GEOREP_TOPOLOGY_PREFIX>.commands).
+
 Exit status: 0 when the command succeeded, 2 when it failed or was rejected, 1 on no answer.
 """
 import datetime
@@ -45,7 +47,7 @@ def main() -> int:
         "data": {"command_id": command_id, "action": action, "session": session, "sender": "pika-example"},
     }
     channel.basic_publish(
-        exchange="georep.commands",
+        exchange=os.environ.get("GEOREP_COMMANDS_EXCHANGE", "georep.commands"),
         routing_key=f"cluster:{cluster}",
         body=json.dumps(envelope).encode(),
         properties=pika.BasicProperties(
@@ -69,7 +71,9 @@ def main() -> int:
             continue
         result = json.loads(body)
         data = result["data"]
-        print(json.dumps({"type": result["type"], "outcome": data["outcome"], "message": data["message"]}))
+        # The result names the session by id (lower case, as in PostgreSQL and the API).
+        print(json.dumps({"type": result["type"], "outcome": data["outcome"], "message": data["message"],
+                          "session_id": data.get("session_id")}))
         connection.close()
         return 0 if data["outcome"] == "succeeded" else 2
     print(f"no result within {timeout:.0f} s", file=sys.stderr)

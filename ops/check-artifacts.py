@@ -18,7 +18,7 @@ NAMESPACE = "georep"
 BINARY = "/usr/local/bin/georep"
 ENV_FILE = "/etc/georep/georep.env"
 
-SUBCOMMANDS = {"worker", "persister", "api", "migrate", "publish", "topology", "demo", "settings"}
+SUBCOMMANDS = {"worker", "persister", "api", "migrate", "publish", "topology", "demo", "settings", "status"}
 
 # Every setting the env example must list, True for secrets (never in a ConfigMap or a plain
 # env value). GEOREP_CONFIG names a file of these lines; it is not one of them.
@@ -508,6 +508,77 @@ def check_prometheus():
         problem(directory, "no rule file")
 
 
+# --- Grafana -------------------------------------------------------------------------------------
+
+# What the dashboard must show, each by at least one of these series.
+DASHBOARD_COVERS = {
+    "sessions by status": {"georep_sessions"},
+    "commands by action and outcome": {"georep_commands_total"},
+    "gluster call latency": {"georep_gluster_cli_seconds_bucket"},
+    "worker overhead": {"georep_command_overhead_seconds_bucket"},
+    "persister lag": {"georep_persister_lag_seconds"},
+    "persister batch size": {"georep_persister_batch_size_sum", "georep_persister_batch_size_count",
+                             "georep_persister_batch_size_bucket"},
+    "dead letters": {"georep_dead_lettered_total"},
+    "reconnects": {"georep_reconnects_total"},
+    "wedged glusterd": {"georep_cluster_wedged"},
+}
+
+
+def check_grafana():
+    directory = OPS / "grafana"
+    dashboards = sorted((directory / "dashboards").glob("*.json"))
+    if not dashboards:
+        problem(directory, "no dashboards/*.json")
+    used = set()
+    for path in dashboards:
+        try:
+            doc = json.loads(read(path))
+        except json.JSONDecodeError as error:
+            problem(path, f"does not parse as JSON: {error}")
+            continue
+        for key in ("uid", "title", "panels"):
+            if not doc.get(key):
+                problem(path, f"no {key}")
+        ids = [p.get("id") for p in doc.get("panels") or []]
+        if len(ids) != len(set(ids)):
+            problem(path, "a panel id appears twice")
+        for panel in doc.get("panels") or []:
+            title = panel.get("title") or f"panel {panel.get('id')}"
+            targets = panel.get("targets") or []
+            if not targets:
+                problem(path, f"{title}: no targets")
+            for target in targets:
+                expr = target.get("expr")
+                if not isinstance(expr, str) or not expr.strip():
+                    problem(path, f"{title}: a target without expr")
+                    continue
+                # Grafana's variables are not PromQL; $__rate_interval stands for a duration.
+                check_expr(path, title, re.sub(r"\$__\w+", "5m", expr))
+                used |= {m for m in IDENT.findall(STRING.sub('""', expr)) if m.startswith("georep_")}
+    if dashboards:
+        for what, series in DASHBOARD_COVERS.items():
+            if not used & series:
+                problem(directory / "dashboards", f"no panel shows {what} ({' or '.join(sorted(series))})")
+    for path in sorted((directory / "provisioning").rglob("*.yaml")):
+        loaded = load_yaml(path)
+        if not loaded or not isinstance(loaded[0], dict):
+            problem(path, "not a provisioning file")
+            continue
+        doc = loaded[0]
+        if doc.get("apiVersion") != 1:
+            problem(path, "apiVersion is not 1")
+        if "providers" in doc:
+            for provider in doc["providers"] or []:
+                if provider.get("type") != "file" or not dig(provider, "options", "path"):
+                    problem(path, f"provider {provider.get('name')}: not a file provider with options.path")
+        elif "datasources" in doc:
+            if not any(d.get("type") == "prometheus" for d in doc["datasources"] or []):
+                problem(path, "no prometheus data source")
+        else:
+            problem(path, "neither dashboard providers nor datasources")
+
+
 # --- systemd -------------------------------------------------------------------------------------
 
 def parse_unit(path):
@@ -670,6 +741,7 @@ def main():
     shard_queues = check_definitions()
     check_k8s(shard_queues)
     check_prometheus()
+    check_grafana()
     check_systemd()
     check_sources()
     for line in problems:

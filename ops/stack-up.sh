@@ -26,6 +26,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 mkdir -p "$GEOREP_STATE"
 
+# --- Python tools (ops/requirements.txt, exact versions) -------------------------------------
+# The README's examples (pika) run right after the demo, and the tests use the same versions.
+if ! python3 "$here/check-requirements.py" "$here/requirements.txt" 2>/dev/null; then
+    log "installing the Python tools of ops/requirements.txt"
+    python3 -m pip install -q -r "$here/requirements.txt"
+fi
+
 # --- TLS material for amqps (a CA of the stack's own; the tests verify against it) -------------
 tls=$GEOREP_STATE/tls
 if [ ! -s "$tls/client.pem" ]; then

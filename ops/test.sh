@@ -10,10 +10,10 @@ set -a
 . /var/lib/georep/stack.env
 set +a
 
-# Clients that are not ours, from PyPI: the pika example, the jsonschema validator, schemathesis
-# (the API against its OpenAPI document), the OpenAPI and YAML validators for the ops artifacts.
-python3 -c 'import pika, jsonschema, schemathesis, openapi_spec_validator, yaml' 2>/dev/null \
-    || python3 -m pip install -q pika jsonschema schemathesis openapi-spec-validator pyyaml
+# Clients that are not ours, from PyPI, at the versions of ops/requirements.txt (stack-up
+# installs them): the pika examples, the jsonschema validator, schemathesis (the API against its
+# OpenAPI document), the OpenAPI and YAML validators for the ops artifacts.
+python3 ops/check-requirements.py ops/requirements.txt || python3 -m pip install -q -r ops/requirements.txt
 
 echo "[test] building"
 swift build --build-tests

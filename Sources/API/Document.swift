@@ -37,6 +37,10 @@ struct Document: Sendable {
         text.map { Document(name, value: .bool($0 == "t" || $0 == "true")) }
     }
 
+    /// An element the design always shows: empty (`<name/>`, JSON null) when `text` is nil.
+    static func element(_ name: String, _ text: String?) -> Document { leaf(name, text) ?? Document(name) }
+    static func element(_ name: String, int text: String?) -> Document { leaf(name, int: text) ?? Document(name) }
+
     // MARK: XML
 
     func xml() -> String {

@@ -93,7 +93,13 @@ public struct GeoRepAPI: Sendable {
         let row = try await store.command(id)
         let issuedHere = await recent.knows(id)
         guard row != nil || issuedHere else { throw APIError.notFound("no command \(id.uuidString.lowercased())") }
-        return format.response(Representation.command(id: id, row: row, base: configuration.basePath))
+        var session: String?
+        if row?["outcome"] == "succeeded", let sessionID = row?["session_id"].flatMap(UUID.init(uuidString:)),
+           let stored = try await store.session(sessionID), let cluster = stored["cluster_id"],
+           let volume = stored["master_volume_id"] ?? stored["master_volume_name"] {
+            session = "\(configuration.basePath)/clusters/\(cluster)/glustervolumes/\(volume)/georeplication-sessions/\(sessionID.uuidString.lowercased())"
+        }
+        return format.response(Representation.command(id: id, row: row, session: session, base: configuration.basePath))
     }
 
     func createSession(_ request: Request, _ context: APIRequestContext, _ format: Format) async throws -> Response {

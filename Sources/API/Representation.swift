@@ -13,13 +13,24 @@ enum Representation {
     }
 
     /// One session; `details` (the per-brick rows) only in the single-session view.
+    ///
+    /// The design's elements come first, in the design's order, and are always present (empty
+    /// when unknown) so that a client written from the design finds each by its name; what the
+    /// tables know beyond the design follows. `<id>` repeats the `id` attribute as the design's
+    /// first child.
     static func session(_ row: Row, details: [Row]?, base: String) -> Document {
         let id = row["session_id"] ?? ""
         let href = "\(base)/\(id)"
-        var children: [Document?] = [
-            .leaf("host", row["slave_host_name"]),
-            .leaf("slavevolume", row["slave_volume_name"]),
-            .leaf("status", row["status"]),
+        var children: [Document] = [
+            .element("id", id),
+            .element("host", row["slave_host_name"]),
+            .element("slavevolume", row["slave_volume_name"]),
+            .element("status", row["status"]),
+        ]
+        if let details {
+            children.append(Document("session_details", children: details.map(detail), isCollection: true, itemName: "session_detail"))
+        }
+        let beyond: [Document?] = [
             .leaf("cluster_id", row["cluster_id"]),
             .leaf("master_volume_id", row["master_volume_id"]),
             .leaf("master_volume_name", row["master_volume_name"]),
@@ -32,26 +43,33 @@ enum Representation {
             .leaf("observed_at", row["observed_at"].map(isoTime)),
             Document("link", attributes: [("rel", "options"), ("href", "\(href)/options")]),
         ]
+        children += beyond.compactMap { $0 }
         for action in ["start", "stop", "pause", "resume", "delete", "setoption", "resetoption", "checkpoint"] {
             children.append(Document("link", attributes: [("rel", action), ("href", "\(href)/\(action)")]))
         }
-        if let details {
-            children.append(Document("session_details", children: details.map(detail), isCollection: true, itemName: "session_detail"))
-        }
-        return Document("georeplication-session", attributes: [("href", href), ("id", id)], children: children.compactMap { $0 })
+        return Document("georeplication-session", attributes: [("href", href), ("id", id)], children: children)
     }
 
+    /// One brick's row. Its `<id>` is derived (``detailID(session:brick:)``): the design gives a
+    /// detail an id, the table keys it by session and brick.
     static func detail(_ row: Row) -> Document {
         let brick = [row["master_node"], row["master_brick_dir"]].compactMap { $0 }.joined(separator: ":")
+        let brickID = row["master_brick_id"] ?? ""
+        let id = UUID(uuidString: row["session_id"] ?? "").flatMap { session in
+            UUID(uuidString: brickID).map { detailID(session: session, brick: $0).uuidString.lowercased() }
+        }
         let children: [Document?] = [
-            Document("brick", attributes: [("id", row["master_brick_id"] ?? "")], value: .string(brick)),
-            .leaf("slaveNode", row["slave_host_name"]),
-            .leaf("status", row["status"]),
-            .leaf("checkpoint_status", row["checkpoint_status"]),
-            .leaf("crawl_status", row["crawl_status"]),
-            .leaf("filesSkipped", int: row["files_skipped"]),
-            .leaf("filesPending", int: row["files_pending"]),
-            .leaf("filesSynced", int: row["files_synced"]),
+            .element("id", id),
+            Document("brick", attributes: [("id", brickID)], value: .string(brick)),
+            .element("slaveNode", row["slave_host_name"]),
+            .element("status", row["status"]),
+            .element("checkpoint_status", row["checkpoint_status"]),
+            .element("crawl_status", row["crawl_status"]),
+            .element("filesSkipped", int: row["files_skipped"]),
+            .element("filesPending", int: row["files_pending"]),
+            .element("filesSynced", int: row["files_synced"]),
+            .leaf("bytes_pending", int: row["bytes_pending"]),
+            .leaf("deletes_pending", int: row["deletes_pending"]),
             .leaf("data_pending", int: row["data_pending"]),
             .leaf("meta_pending", int: row["meta_pending"]),
             .leaf("entry_pending", int: row["entry_pending"]),
@@ -67,18 +85,33 @@ enum Representation {
         return Document("session_detail", children: children.compactMap { $0 })
     }
 
+    /// Each option has its own stable id, so that a client keying options by `<id>` keeps them
+    /// apart (the session's id on every option collapsed them into one).
     static func options(_ rows: [Row], session: UUID) -> Document {
         Document("georeplication_options", children: rows.map { row in
-            Document("option", children: [
-                Document("id", value: .string(session.uuidString.lowercased())),
-                Document("key", value: .string(row["config_key"] ?? "")),
+            let key = row["config_key"] ?? ""
+            return Document("option", attributes: [("id", optionID(session: session, key: key).uuidString.lowercased())], children: [
+                Document("id", value: .string(optionID(session: session, key: key).uuidString.lowercased())),
+                Document("key", value: .string(key)),
                 Document("value", value: .string(row["config_value"] ?? "")),
             ])
         }, isCollection: true, itemName: "option")
     }
 
-    /// A command's state: `pending` until its result is stored, then its outcome.
-    static func command(id: UUID, row: Row?, base: String) -> Document {
+    /// An option's id: UUIDv5 of the session id and the option's key.
+    static func optionID(session: UUID, key: String) -> UUID {
+        StableID.uuid(name: "option:\(session.uuidString.lowercased()):\(key)")
+    }
+
+    /// A session detail's id: UUIDv5 of the session id and the brick id.
+    static func detailID(session: UUID, brick: UUID) -> UUID {
+        StableID.uuid(name: "session-detail:\(session.uuidString.lowercased()):\(brick.uuidString.lowercased())")
+    }
+
+    /// A command's state: `pending` until its result is stored, then its outcome. `session`
+    /// (the session's resource path) is given once the command succeeded and the session exists,
+    /// so that the answer to a create names the session it made, not only its key.
+    static func command(id: UUID, row: Row?, session: String?, base: String) -> Document {
         let children: [Document?] = [
             .leaf("action", row?["action"]),
             .leaf("status", row?["outcome"] ?? "pending"),
@@ -88,17 +121,23 @@ enum Representation {
             .leaf("session", row?["session_ref"]),
             .leaf("accepted_at", row?["accepted_at"].map(isoTime)),
             .leaf("finished_at", row?["finished_at"].map(isoTime)),
+            session.map { href in
+                Document("georeplication-session", attributes: [("href", href), ("id", row?["session_id"] ?? "")])
+            },
+            session.map { Document("link", attributes: [("rel", "session"), ("href", $0)]) },
         ]
         return Document("command", attributes: [("href", "\(base)/commands/\(id.uuidString.lowercased())"), ("id", id.uuidString.lowercased())],
                         children: children.compactMap { $0 })
     }
 
-    /// The answer to an action: accepted, and where to follow it.
+    /// The answer to an action: accepted, where to follow it, and the id of the session it is
+    /// about (derived from its names, so known before the session exists).
     static func accepted(_ command: Command, base: String) -> Document {
         let id = command.commandId.uuidString.lowercased()
         return Document("action", children: [
             Document("status", value: .string("pending")),
             Document("command", attributes: [("href", "\(base)/commands/\(id)"), ("id", id)]),
+            Document("session_id", value: .string(command.session.sessionID.uuidString.lowercased())),
         ])
     }
 

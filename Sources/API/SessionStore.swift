@@ -48,6 +48,11 @@ struct SessionStore: Sendable {
                       [id.uuidString, cluster, volume])
     }
 
+    /// A session by its id alone (a command's result names only the id).
+    func session(_ id: UUID) async throws -> Row? {
+        try await one("SELECT * FROM gluster_georep_session WHERE session_id = $1", [id.uuidString])
+    }
+
     func details(of session: UUID) async throws -> [Row] {
         try await rows("SELECT * FROM gluster_georep_session_details WHERE session_id = $1 ORDER BY master_node, master_brick_dir",
                        [session.uuidString])

@@ -25,6 +25,13 @@ public struct BrickDetail: Codable, Hashable, Sendable {
     public var checkpointCompleted: Bool?
     public var checkpointCompletionTime: String?
     public var lastSynced: String?
+    /// The design's own counters, which only GlusterFS before 3.7 reports (`files_syncd`,
+    /// `files_pending`, `bytes_pending`, `deletes_pending`, `files_skipped`); nil on newer ones.
+    public var filesSynced: Int64?
+    public var filesPending: Int64?
+    public var bytesPending: Int64?
+    public var deletesPending: Int64?
+    public var filesSkipped: Int64?
 
     public init(
         brickId: UUID? = nil, primaryNode: String, primaryNodeUuid: String? = nil, primaryBrick: String,
@@ -32,7 +39,9 @@ public struct BrickDetail: Codable, Hashable, Sendable {
         status: GeoRepStatus, rawStatus: String, crawlStatus: String? = nil,
         entry: Int64? = nil, data: Int64? = nil, meta: Int64? = nil, failures: Int64? = nil,
         checkpointTime: String? = nil, checkpointCompleted: Bool? = nil,
-        checkpointCompletionTime: String? = nil, lastSynced: String? = nil
+        checkpointCompletionTime: String? = nil, lastSynced: String? = nil,
+        filesSynced: Int64? = nil, filesPending: Int64? = nil, bytesPending: Int64? = nil, deletesPending: Int64? = nil,
+        filesSkipped: Int64? = nil
     ) {
         self.brickId = brickId
         self.primaryNode = primaryNode
@@ -52,6 +61,11 @@ public struct BrickDetail: Codable, Hashable, Sendable {
         self.checkpointCompleted = checkpointCompleted
         self.checkpointCompletionTime = checkpointCompletionTime
         self.lastSynced = lastSynced
+        self.filesSynced = filesSynced
+        self.filesPending = filesPending
+        self.bytesPending = bytesPending
+        self.deletesPending = deletesPending
+        self.filesSkipped = filesSkipped
     }
 
     /// `host:path`, how gluster names a brick.

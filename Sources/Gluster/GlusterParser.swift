@@ -73,7 +73,13 @@ public enum GlusterParser {
             checkpointTime: pair.known("checkpoint_time"),
             checkpointCompleted: completed,
             checkpointCompletionTime: pair.known("checkpoint_completion_time"),
-            lastSynced: pair.known("last_synced"))
+            lastSynced: pair.known("last_synced"),
+            // GlusterFS before 3.7 only (the design's counters).
+            filesSynced: pair.known("files_syncd", "files_synced").flatMap { Int64($0) },
+            filesPending: pair.known("files_pending").flatMap { Int64($0) },
+            bytesPending: pair.known("bytes_pending").flatMap { Int64($0) },
+            deletesPending: pair.known("deletes_pending").flatMap { Int64($0) },
+            filesSkipped: pair.known("files_skipped").flatMap { Int64($0) })
     }
 
     /// `volume geo-replication … config`: option name → value (empty elements are empty strings).

@@ -107,6 +107,31 @@ public struct EventStore: Sendable {
         if !s.bricks.isEmpty {
             let bricks = s.bricks
             func column(_ f: (BrickDetail) -> String?) -> String { PGArray.literal(bricks.map(f)) }
+            // Built in typed pieces: one literal of 24 closures is too much for the type checker.
+            var parameters: [String?] = [id, seq, timestamp(s.observation.at)]
+            parameters.append(column { brickID($0, s).uuidString })
+            parameters.append(column { $0.secondaryNode ?? $0.secondaryHost ?? s.session.secondaryHost })
+            parameters.append(column { $0.status.rawValue })
+            parameters.append(column { $0.checkpointStatus })
+            parameters.append(column { $0.crawlStatus.map { String($0.prefix(32)) } })
+            parameters.append(column { $0.data.map(String.init) })
+            parameters.append(column { $0.failures.map(String.init) })
+            parameters.append(column { glusterTime($0.lastSynced) })
+            parameters.append(column { glusterTime($0.checkpointTime) })
+            parameters.append(column { glusterTime($0.checkpointCompletionTime) })
+            parameters.append(column { $0.checkpointCompleted.map { $0 ? "true" : "false" } })
+            parameters.append(column { $0.meta.map(String.init) })
+            parameters.append(column { $0.entry.map(String.init) })
+            parameters.append(column { $0.primaryNode })
+            parameters.append(column { uuidOrNil($0.primaryNodeUuid) })
+            parameters.append(column { $0.primaryBrick })
+            // The design's counters: GlusterFS before 3.7 reports them; on newer ones
+            // files_pending takes the data operations pending and files_skipped the failures.
+            parameters.append(column { $0.filesSynced.map(String.init) })
+            parameters.append(column { $0.filesPending.map(String.init) })
+            parameters.append(column { $0.bytesPending.map(String.init) })
+            parameters.append(column { $0.deletesPending.map(String.init) })
+            parameters.append(column { $0.filesSkipped.map(String.init) })
             try db.execute("""
                 INSERT INTO gluster_georep_session_details
                     (session_id, master_brick_id, slave_host_uuid, slave_host_name, status, checkpoint_status, crawl_status,
@@ -115,35 +140,18 @@ public struct EventStore: Sendable {
                      data_pending, meta_pending, entry_pending, failures,
                      master_node, master_node_uuid, master_brick_dir, observed_seq, observed_at, _update_date)
                 SELECT $1, b.id, NULL, b.slave_host, b.status, b.checkpoint_status, b.crawl_status,
-                       NULL, b.data, NULL, NULL, b.failures,
+                       b.files_synced, coalesce(b.files_pending, b.data), b.bytes_pending, b.deletes_pending, coalesce(b.files_skipped, b.failures),
                        b.last_synced, b.checkpoint_time, b.checkpoint_done_time, b.checkpoint_done,
                        b.data, b.meta, b.entry, b.failures,
                        b.node, b.node_uuid, b.dir, $2, $3, now()
                 FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],
                             $11::timestamp[], $12::timestamp[], $13::timestamp[], $14::boolean[], $15::bigint[], $16::bigint[],
-                            $17::text[], $18::uuid[], $19::text[])
+                            $17::text[], $18::uuid[], $19::text[], $20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[])
                     AS b(id, slave_host, status, checkpoint_status, crawl_status, data, failures,
-                         last_synced, checkpoint_time, checkpoint_done_time, checkpoint_done, meta, entry, node, node_uuid, dir)
+                         last_synced, checkpoint_time, checkpoint_done_time, checkpoint_done, meta, entry, node, node_uuid, dir,
+                         files_synced, files_pending, bytes_pending, deletes_pending, files_skipped)
                 ON CONFLICT (session_id, master_brick_id) DO NOTHING
-                """, [
-                    id, seq, timestamp(s.observation.at),
-                    column { brickID($0, s).uuidString },
-                    column { $0.secondaryNode ?? $0.secondaryHost ?? s.session.secondaryHost },
-                    column { $0.status.rawValue },
-                    column { $0.checkpointStatus },
-                    column { $0.crawlStatus.map { String($0.prefix(32)) } },
-                    column { $0.data.map(String.init) },
-                    column { $0.failures.map(String.init) },
-                    column { glusterTime($0.lastSynced) },
-                    column { glusterTime($0.checkpointTime) },
-                    column { glusterTime($0.checkpointCompletionTime) },
-                    column { $0.checkpointCompleted.map { $0 ? "true" : "false" } },
-                    column { $0.meta.map(String.init) },
-                    column { $0.entry.map(String.init) },
-                    column { $0.primaryNode },
-                    column { uuidOrNil($0.primaryNodeUuid) },
-                    column { $0.primaryBrick },
-                ])
+                """, parameters)
         }
         if let options = s.options {
             try db.execute("DELETE FROM gluster_georep_config WHERE session_id = $1", [id])

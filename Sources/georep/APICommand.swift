@@ -35,7 +35,7 @@ struct APICommand: AsyncParsableCommand {
         api.addRoutes(to: router)
         let listener = try settings.listener(for: .api)
         let probe = DependencyProbe(health: health, database: database, publisher: publisher)
-        let app = Application(router: router, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-api"),
+        let app = Application(router: router, server: GeoRepHTTPServer.builder, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-api"),
                               services: [probe], logger: logger)
         logger.info("api starting", metadata: ["http": "\(listener)"])
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

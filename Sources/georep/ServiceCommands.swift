@@ -68,7 +68,7 @@ struct WorkerCommand: AsyncParsableCommand {
         OpsRoutes.add(to: router, health: worker.health)
         WebhookRoutes.add(to: router, receiver: receiver)
         let listener = try settings.listener(for: .worker)
-        let app = Application(router: router, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-worker"),
+        let app = Application(router: router, server: GeoRepHTTPServer.builder, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-worker"),
                               services: [worker], logger: logger)
         logger.info("worker starting", metadata: ["http": "\(listener)", "instance": "\(configuration.instance)"])
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
@@ -93,7 +93,7 @@ struct PersisterCommand: AsyncParsableCommand {
         let router = Router()
         OpsRoutes.add(to: router, health: persister.health)
         let listener = try settings.listener(for: .persister)
-        let app = Application(router: router, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-persister"),
+        let app = Application(router: router, server: GeoRepHTTPServer.builder, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-persister"),
                               services: [persister], logger: logger)
         logger.info("persister starting", metadata: ["http": "\(listener)"])
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])

@@ -53,7 +53,7 @@ enum Setting: String, CaseIterable, Sendable {
     var usedBy: String {
         switch self {
         case .config, .amqpURL, .shards, .topologyPrefix, .declareTopology, .logLevel, .logFormat, .http: "all"
-        case .postgresURL: "persister, api, migrate"
+        case .postgresURL: "persister, api, migrate, status"
         case .inventory, .monitorInterval, .snapshotEvery, .gluster, .glusterTimeout, .glusterSuspectAfter, .workerConcurrency,
              .heartbeatInterval, .webhookTokens, .amqpAdminUsers:
             "worker"
