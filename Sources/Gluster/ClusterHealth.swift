@@ -21,6 +21,8 @@ public final class ClusterHealth: Sendable {
     }
 
     private let wedges = Mutex<[String: Wedge]>([:])
+    /// Host locks kept by changes whose outcome is unknown, until their cluster answers again.
+    private let parked = Mutex<[String: [HostLock.Held]]>([:])
     private let pending = Mutex<[ClusterAvailability]>([])
 
     public init() {}
@@ -54,8 +56,17 @@ public final class ClusterHealth: Sendable {
         if let announce { pending.withLock { $0.append(announce) } }
     }
 
+    /// Keeps a host lock until `cluster` answers again.
+    func park(_ held: HostLock.Held, cluster: String) {
+        parked.withLock { $0[cluster, default: []].append(held) }
+    }
+
+    /// Whether a change left `cluster`'s host lock held (then a probe must not take it again).
+    func parkedLock(_ cluster: String) -> Bool { parked.withLock { !($0[cluster] ?? []).isEmpty } }
+
     /// glusterd answered: a wedge ends, and is announced.
     func markAnswered(_ cluster: String, host: String) {
+        for held in parked.withLock({ $0.removeValue(forKey: cluster) ?? [] }) { held.release() }
         let announce = wedges.withLock { all -> ClusterAvailability? in
             guard let wedge = all.removeValue(forKey: cluster) else { return nil }
             return ClusterAvailability(cluster: cluster, available: true, host: host, since: wedge.since, recoveredAt: Date(),

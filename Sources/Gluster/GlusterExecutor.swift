@@ -150,9 +150,13 @@ public struct GlusterExecutor: Sendable {
         var lastError = GlusterError.unknownCluster(cluster)
         var unanswered: (host: String, stuck: [StuckProcess])?
         for host in entry.hosts {
+            // A change holds its host's lock itself, so that it can keep it when its outcome is
+            // unknown (see below); a read takes it inside `run(on:)`.
+            let held = change ? try await HostLock(directory: lockDirectory).acquire(host: host.name, exclusive: true, timeout: commandTimeout) : nil
             do {
                 let out = try await run(on: host, operation, arguments, environment: environment,
-                                        timeout: commandTimeout, watch: true)
+                                        timeout: commandTimeout, watch: true, locked: change)
+                held?.release()
                 health.markAnswered(cluster, host: host.name)
                 return out
             } catch where error.tryAnotherHost {
@@ -164,11 +168,16 @@ public struct GlusterExecutor: Sendable {
                     let stuck = await stuckProcesses(on: host)
                     let cause = StuckProcessScan.cause(stuck, host: host.name, seconds: commandTimeout)
                     health.markWedged(cluster, host: host.name, cause: cause, stuck: stuck)
+                    // glusterd's transaction goes on without our CLI (a create mounting volumes
+                    // through it): nothing of ours on this machine may call it meanwhile, or that
+                    // call is what wedges it. The lock stays held until a probe finds it free.
+                    if let held { health.park(held, cluster: cluster) }
                     logger.error("gluster management plane wedged during a change; its outcome is unknown", metadata: [
                         "cluster": "\(cluster)", "host": "\(host.name)", "operation": "\(operation.name)", "cause": "\(cause)",
                     ])
                     throw .managementPlaneWedged(cluster: cluster, host: host.name, cause: cause)
                 }
+                held?.release()
                 logger.warning("gluster host unavailable, trying the next one", metadata: [
                     "cluster": "\(cluster)", "host": "\(host.name)", "error": "\(error)",
                 ])
@@ -178,6 +187,9 @@ public struct GlusterExecutor: Sendable {
                 default: break
                 }
                 lastError = error
+            } catch {
+                held?.release()
+                throw error
             }
         }
         if let unanswered {
@@ -202,12 +214,22 @@ public struct GlusterExecutor: Sendable {
         throw .managementPlaneWedged(cluster: cluster, host: wedge.host, cause: wedge.cause)
     }
 
-    /// Asks each host whether glusterd answers again.
+    /// Asks each host whether glusterd answers again — but only once no helper of glusterd
+    /// (gverify.sh, its mount clients, a hook) runs there: a CLI call that arrives while a mount
+    /// waits for its volfile is how glusterd gets wedged in the first place.
     func probe(_ cluster: String, hosts: [Inventory.Host]) async {
         let probe = GlusterOperation.volumeInfo(volume: nil)
+        let parked = health.parkedLock(cluster)
         for host in hosts {
+            let helpers = await stuckProcesses(on: host, minimumSeconds: 0)
+            if !helpers.isEmpty {
+                logger.info("glusterd's helpers still run; not asking it yet", metadata: [
+                    "cluster": "\(cluster)", "host": "\(host.name)", "helpers": "\(helpers.map { "\($0.kind.rawValue) \($0.pid)" })",
+                ])
+                continue
+            }
             do {
-                _ = try await run(on: host, probe, try probe.arguments(), timeout: probeTimeout, watch: false)
+                _ = try await run(on: host, probe, try probe.arguments(), timeout: probeTimeout, watch: false, locked: parked)
                 health.markAnswered(cluster, host: host.name)
                 logger.notice("gluster management plane answers again", metadata: ["cluster": "\(cluster)", "host": "\(host.name)"])
                 return
@@ -219,14 +241,14 @@ public struct GlusterExecutor: Sendable {
     }
 
     /// glusterd's helpers that have run for long on `host` (empty when `ps` cannot tell).
-    func stuckProcesses(on host: Inventory.Host) async -> [StuckProcess] {
+    func stuckProcesses(on host: Inventory.Host, minimumSeconds: Int? = nil) async -> [StuckProcess] {
         let argv: [String] = switch host.transport {
         case .local: StuckProcessScan.arguments
         case .ssh: SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: StuckProcessScan.arguments)
         }
         do {
             let out = try await runner.run(argv, timeout: 15)
-            return StuckProcessScan.parse(out.stdout, minimumSeconds: Int(min(suspectAfter, commandTimeout)))
+            return StuckProcessScan.parse(out.stdout, minimumSeconds: minimumSeconds ?? Int(min(suspectAfter, commandTimeout)))
         } catch {
             logger.warning("cannot read the process table of a gluster host", metadata: ["host": "\(host.name)", "error": "\(error)"])
             return []
@@ -239,14 +261,17 @@ public struct GlusterExecutor: Sendable {
     /// timeout. Ending the CLI does not end glusterd's transaction: a change ended so has an
     /// unknown outcome, which its caller reports (and a redelivery's policy handles).
     func run(on host: Inventory.Host, _ operation: GlusterOperation, _ arguments: [String], environment: [String: String] = [:],
-             timeout: Double, watch: Bool) async throws(GlusterError) -> Output {
+             timeout: Double, watch: Bool, locked: Bool = false) async throws(GlusterError) -> Output {
         let argv: [String]
         switch host.transport {
         case .local: argv = [host.gluster ?? glusterProgram] + arguments
         case .ssh: argv = SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: [host.gluster ?? glusterProgram] + arguments)
         }
-        let held = try await HostLock(directory: lockDirectory).acquire(host: host.name, exclusive: operation.changesCluster, timeout: timeout)
-        defer { held.release() }
+        // `locked`: the caller holds the host's lock already (a change, or a probe of a wedge a
+        // change left).
+        let held = locked ? nil : try await HostLock(directory: lockDirectory).acquire(host: host.name, exclusive: operation.changesCluster,
+                                                                                          timeout: timeout)
+        defer { held?.release() }
         let abort = AbortSignal()
         let suspect = suspectAfter
         let executor = self
