@@ -36,7 +36,9 @@ enum BenchSupport {
     /// Clusters of the stand-in, each with a state directory under `root`, and their inventory file.
     static func standinInventory(root: URL, clusters: [String], latency: Int) throws -> String {
         let inventory = Inventory(clusters: clusters.map { id in
-            Inventory.Cluster(id: id, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
+            // Each stand-in cluster is its own "glusterd": its own host name, so that the per-host turns
+            // (HostLock) do not serialise clusters that real life would keep on different hosts.
+            Inventory.Cluster(id: id, hosts: [Inventory.Host(name: "standin-\(id)", transport: .local, environment: [
                 "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(id).path)", "GEOREP_STANDIN_CLUSTER=\(id)", "GEOREP_STANDIN_LATENCY_MS=\(latency)",
                 "GEOREP_STANDIN_INIT_SECONDS=0",
             ])])

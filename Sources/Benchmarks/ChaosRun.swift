@@ -341,7 +341,9 @@ final class ChaosWorld {
         self.clusterIDs = clusterIDs
         let standin = repository.appendingPathComponent("ops/standin/gluster").path
         var list = clusterIDs.map { id in
-            Inventory.Cluster(id: id, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
+            // Each stand-in cluster is its own "glusterd": its own host name, so that the per-host turns
+            // (HostLock) do not serialise clusters that real life would keep on different hosts.
+            Inventory.Cluster(id: id, hosts: [Inventory.Host(name: "standin-\(id)", transport: .local, environment: [
                 "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(id).path)", "GEOREP_STANDIN_CLUSTER=\(id)", "GEOREP_STANDIN_INIT_SECONDS=1",
             ], gluster: standin)])
         }

@@ -38,7 +38,7 @@ struct WedgeRun: AsyncParsableCommand {
         }
         var logger = Logger(label: "georep.bench")
         logger.logLevel = .warning
-        let topology = GeoRepTopology(shards: 4, prefix: "wedge\(UUID().uuidString.prefix(6).lowercased())")
+        let topology = GeoRepTopology(shards: 12, prefix: "wedge\(UUID().uuidString.prefix(6).lowercased())")
         let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: host, secondaryVolume: secondary)
         let gluster = GlusterExecutor(inventory: try Inventory.load(path: inventoryPath), commandTimeout: 30, logger: logger)
         for operation in [GlusterOperation.lifecycle(.stop, ref, force: true), .delete(ref, resetSyncTime: true)] {
@@ -50,8 +50,8 @@ struct WedgeRun: AsyncParsableCommand {
         var processes: [Process] = []
         for _ in 0..<workers {
             processes.append(try BenchSupport.spawn(georep, ["worker"], [
-                "GEOREP_AMQP_URL": url, "GEOREP_INVENTORY": inventoryPath, "GEOREP_TOPOLOGY_PREFIX": topology.prefix, "GEOREP_SHARDS": "4",
-                "GEOREP_MONITOR_INTERVAL": "1", "GEOREP_HEARTBEAT_INTERVAL": "0.5", "GEOREP_LOG_LEVEL": "error",
+                "GEOREP_AMQP_URL": url, "GEOREP_INVENTORY": inventoryPath, "GEOREP_TOPOLOGY_PREFIX": topology.prefix, "GEOREP_SHARDS": "12",
+                "GEOREP_MONITOR_INTERVAL": "1", "GEOREP_HEARTBEAT_INTERVAL": "0.5", "GEOREP_LOG_LEVEL": "error", "GEOREP_HTTP": "127.0.0.1:0",
             ], quiet: true))
         }
         defer { for p in processes where p.isRunning { p.terminate(); p.waitUntilExit() } }

@@ -28,7 +28,8 @@ struct StandinLab {
         clusters = (0..<count).map { "sa\(tag)-\($0)" }
         topology = GeoRepTopology(shards: shards, prefix: "w\(tag)")
         let inventory = Inventory(clusters: clusters.map { cluster in
-            Inventory.Cluster(id: cluster, hosts: [Inventory.Host(name: "standin", transport: .local, environment: [
+            // Each stand-in cluster its own host name: the per-host turns (HostLock) must not serialise clusters.
+            Inventory.Cluster(id: cluster, hosts: [Inventory.Host(name: "standin-\(cluster)", transport: .local, environment: [
                 "GEOREP_STANDIN_STATE=\(root.appendingPathComponent(cluster).path)", "GEOREP_STANDIN_CLUSTER=\(cluster)",
                 "GEOREP_STANDIN_LATENCY_MS=\(latencyMilliseconds)",
                 "GEOREP_STANDIN_INIT_SECONDS=1",
