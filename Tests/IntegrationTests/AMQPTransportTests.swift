@@ -378,11 +378,13 @@ final class StopFlag: @unchecked Sendable {
 
 func runCommand(_ argv: [String]) -> Int32 { runCommandCapturing(argv).status }
 
-func runCommandCapturing(_ argv: [String], environment: [String: String] = [:]) -> (status: Int32, output: String) {
+/// Runs `argv` (looked up in PATH) with `environment` on top of `inheriting`; stdout and stderr together.
+func runCommandCapturing(_ argv: [String], environment: [String: String] = [:],
+                         inheriting: [String: String] = ProcessInfo.processInfo.environment) -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = argv
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.environment = inheriting.merging(environment) { $1 }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

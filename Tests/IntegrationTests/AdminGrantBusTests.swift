@@ -42,7 +42,7 @@ extension Integration {
         let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep grant tests", logger: logger)
         try await admin.open()
         try await admin.declare(topology.topology)
-        let passwords = try makeUsers(topology)
+        let passwords = try makeServiceUsers(topology)
         func url(_ role: String) throws -> String {
             let name = "\(topology.prefix)-\(role)"
             return "amqp://\(name):\(try #require(passwords[name]))@127.0.0.1:5672/georep"
@@ -171,29 +171,13 @@ extension Integration {
         _ = await running.result
         pump?.cancel()
         await watcher.close()
-        removeUsers(topology)
+        removeServiceUsers(topology)
         await admin.remove(topology.topology)
         await admin.close()
         try? FileManager.default.removeItem(at: root)
         if let failure { throw failure }
     }
 
-    /// Users of the test's own topology, made by the same script as the stack's: NAME → password.
-    func makeUsers(_ topology: GeoRepTopology) throws -> [String: String] {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("georep-users-\(topology.prefix)")
-        let made = runCommandCapturing([StandinLab.repository.appendingPathComponent("ops/rabbitmq/users.sh").path, topology.prefix, file.path, "georep"])
-        #expect(made.status == 0, "users.sh: \(made.output)")
-        let text = try String(contentsOf: file, encoding: .utf8)
-        return Dictionary(uniqueKeysWithValues: text.split(separator: "\n").compactMap { line -> (String, String)? in
-            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-            return parts.count == 2 ? (parts[0], parts[1]) : nil
-        })
-    }
-
-    func removeUsers(_ topology: GeoRepTopology) {
-        for role in ["worker", "persister", "api", "publisher"] { _ = runCommand(["rabbitmqctl", "-q", "delete_user", "\(topology.prefix)-\(role)"]) }
-        try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("georep-users-\(topology.prefix)"))
-    }
 }
 }
 

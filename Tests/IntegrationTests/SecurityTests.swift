@@ -85,21 +85,6 @@ extension Integration {
         await refused(persister, "TRUNCATE georep_status_history")
     }
 
-    /// Users of the test's own topology, made by the same script as the stack's.
-    func users(_ topology: GeoRepTopology) throws -> [String: String] {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("georep-users-\(topology.prefix)")
-        #expect(runCommand([StandinLab.repository.appendingPathComponent("ops/rabbitmq/users.sh").path, topology.prefix, file.path, "georep"]) == 0)
-        let text = try String(contentsOf: file, encoding: .utf8)
-        return Dictionary(uniqueKeysWithValues: text.split(separator: "\n").compactMap { line -> (String, String)? in
-            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
-            return parts.count == 2 ? (parts[0], parts[1]) : nil
-        })
-    }
-
-    func removeUsers(_ topology: GeoRepTopology) {
-        for role in ["worker", "persister", "api", "publisher"] { _ = runCommand(["rabbitmqctl", "-q", "delete_user", "\(topology.prefix)-\(role)"]) }
-        try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent("georep-users-\(topology.prefix)"))
-    }
 
     /// amqps:// as `user`, verified against the stack's CA.
     func amqps(_ user: String, _ password: String) throws -> String {
@@ -112,7 +97,7 @@ extension Integration {
         let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep security admin", logger: logger)
         try await admin.open()
         try await admin.declare(topology.topology)
-        let passwords = try users(topology)
+        let passwords = try makeServiceUsers(topology)
         var failure: Error?
         do {
             func connect(_ role: String) async throws -> AMQPConnection {
@@ -156,7 +141,7 @@ extension Integration {
         } catch {
             failure = error
         }
-        removeUsers(topology)
+        removeServiceUsers(topology)
         await admin.remove(topology.topology)
         await admin.close()
         if let failure { throw failure }
@@ -169,7 +154,7 @@ extension Integration {
         let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep security admin", logger: logger)
         try await admin.open()
         try await admin.declare(lab.topology.topology)
-        let passwords = try users(lab.topology)
+        let passwords = try makeServiceUsers(lab.topology)
         let pgPersister = try setting("GEOREP_PG_PERSISTER_URL")
         let pgAPI = try setting("GEOREP_PG_API_URL")
         let token = "sec-\(UUID().uuidString)"
@@ -226,7 +211,7 @@ extension Integration {
         let glusterDuringCommand = objects.compactMap { $0 }.filter { $0["message"] as? String == "gluster ran" && $0["command_id"] != nil }
         #expect(glusterDuringCommand.contains { ($0["session"] as? String)?.contains("pvol1") == true },
                 "no gluster call of the create carried its command id and session")
-        removeUsers(lab.topology)
+        removeServiceUsers(lab.topology)
         await lab.tearDown(admin)
         await admin.close()
         if let failure { throw failure }

@@ -11,19 +11,8 @@ import Testing
 
     /// Runs `georep ARGS` with only `environment` (no GEOREP_* from the caller).
     func georep(_ arguments: [String], _ environment: [String: String]) -> (status: Int32, output: String) {
-        var clean = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GEOREP_") }
-        clean.merge(environment) { $1 }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        process.environment = clean
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        runCommandCapturing([Self.binary] + arguments, environment: environment,
+                            inheriting: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GEOREP_") })
     }
 
     @Test(arguments: [
