@@ -19,6 +19,9 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
     /// ssh could not reach the host, or glusterd there does not answer; try another host of the cluster.
     case hostUnreachable(host: String, message: String)
     case timeout(host: String, seconds: Double)
+    /// Other processes of ours on this machine kept their turn on the host that long (a change
+    /// whose outcome is unknown keeps it until glusterd answers again); nothing was run.
+    case hostBusy(host: String, seconds: Double)
     /// glusterd on the cluster does not answer at all, typically waiting for a helper it started
     /// (gverify.sh's mount client, a hook): calls fail at once until a probe is answered again.
     case managementPlaneWedged(cluster: String, host: String, cause: String)
@@ -49,6 +52,7 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
         case .transactionInProgress: "transaction_in_progress"
         case .hostUnreachable: "host_unreachable"
         case .timeout: "timeout"
+        case .hostBusy: "host_busy"
         case .managementPlaneWedged: "management_plane_wedged"
         case .unparseable: "unparseable_output"
         case .failed: "gluster_failed"
@@ -62,7 +66,7 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Worth trying again (later, or on another host of the same cluster).
     public var retryable: Bool {
         switch self {
-        case .transactionInProgress, .hostUnreachable, .timeout, .managementPlaneWedged: true
+        case .transactionInProgress, .hostUnreachable, .timeout, .hostBusy, .managementPlaneWedged: true
         default: false
         }
     }
@@ -70,7 +74,7 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Whether another host of the same cluster may succeed where this one failed.
     public var tryAnotherHost: Bool {
         switch self {
-        case .hostUnreachable, .timeout, .launchFailed, .managementPlaneWedged: true
+        case .hostUnreachable, .timeout, .hostBusy, .launchFailed, .managementPlaneWedged: true
         default: false
         }
     }
@@ -87,6 +91,9 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
         case .transactionInProgress(let m): "\(m) Another gluster operation holds the cluster lock; retry shortly."
         case .hostUnreachable(let host, let m): "host \(host) is unreachable or glusterd is down: \(m)"
         case .timeout(let host, let s): "gluster on \(host) did not answer within \(Int(s)) s"
+        case .hostBusy(let host, let s):
+            "gluster on \(host) was not asked: other processes of this machine kept their turn on it for \(Int(s)) s "
+                + "(a change whose outcome is unknown keeps it until glusterd answers again); retry later"
         case .managementPlaneWedged(let cluster, let host, let cause):
             "the management plane (glusterd) of cluster \(cluster) is wedged: \(cause). Commands for this cluster fail "
                 + "until glusterd on \(host) answers again; other clusters are not affected (docs/reliability.md, \"A wedged glusterd\")"

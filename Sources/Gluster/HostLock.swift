@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Every process of ours on one machine takes turns on a gluster host: shared for a read,
-/// exclusive for a change, with `flock(2)` on a file per host.
+/// exclusive for a change, with `flock(2)` on files per host.
 ///
 /// The routing keeps one worker per cluster (``GeoRepCore/CommandRouting``), but not everything
 /// that runs gluster here is that worker: a second deployment on another topology (the demo's
@@ -12,9 +12,17 @@ import Glibc
 /// reading while another's `create push-pem` mounted volumes through glusterd could wedge it,
 /// which is how the lab froze for 13 minutes with the demo's workers polling during the tests.
 /// The lock is advisory and local: processes on other machines are kept apart by the routing.
+///
+/// The turns are fair to changes. A bare `flock` is not: reads from two deployments overlapped
+/// without a gap, and a `create` of the test suite waited 120 s for a turn it never got (CI,
+/// stop 23). So everyone first passes a turnstile (`gluster-HOST.turn`, exclusive, held for a
+/// moment); a change keeps it until the reads already in have finished, so reads that arrive
+/// after it wait behind it.
 struct HostLock: Sendable {
     /// Where the lock files live; nil turns the lock off.
     var directory: String?
+    /// How often a waiter tries again.
+    var poll: Duration = .milliseconds(20)
 
     /// A held lock; give it back with ``release()``.
     struct Held: Sendable {
@@ -27,33 +35,47 @@ struct HostLock: Sendable {
         }
     }
 
-    /// Waits for the host's lock up to `timeout` seconds; throws ``GlusterError/timeout(host:seconds:)``
-    /// when another process of ours kept it that long. Without a usable directory, runs unlocked.
+    /// Waits for the host's lock up to `timeout` seconds; throws ``GlusterError/hostBusy(host:seconds:)``
+    /// when other processes of ours kept it that long (nothing was run). Without a usable
+    /// directory, runs unlocked.
     func acquire(host: String, exclusive: Bool, timeout: Double) async throws(GlusterError) -> Held {
-        guard let directory, let path = Self.path(directory: directory, host: host) else { return Held(fd: -1) }
-        mkdir(directory, 0o1777)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { return Held(fd: -1) }
+        guard let directory, let base = Self.path(directory: directory, host: host) else { return Held(fd: -1) }
+        if access(directory, W_OK) != 0 { mkdir(directory, 0o1777) }
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
-        let operation = (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB
-        while flock(fd, operation) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR, ContinuousClock.now < deadline else {
-                close(fd)
-                throw .timeout(host: host, seconds: timeout)
-            }
-            do { try await Task.sleep(for: .milliseconds(25)) } catch {
-                close(fd)
-                throw .timeout(host: host, seconds: timeout)
-            }
+        guard let turnstile = open(base: base, suffix: ".turn") else { return Held(fd: -1) }
+        defer { turnstile.release() }
+        try await wait(turnstile.fd, LOCK_EX, until: deadline, host: host, timeout: timeout)
+        guard let lock = open(base: base, suffix: ".lock") else { return Held(fd: -1) }
+        do {
+            try await wait(lock.fd, exclusive ? LOCK_EX : LOCK_SH, until: deadline, host: host, timeout: timeout)
+        } catch {
+            close(lock.fd)
+            throw error
         }
-        return Held(fd: fd)
+        return lock
     }
 
-    /// `DIR/gluster-HOST.lock`, the host name kept to the characters of a DNS name.
+    private func open(base: String, suffix: String) -> Held? {
+        let fd = Glibc.open(base + suffix, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
+        return fd >= 0 ? Held(fd: fd) : nil
+    }
+
+    private func wait(_ fd: Int32, _ operation: Int32, until deadline: ContinuousClock.Instant, host: String,
+                      timeout: Double) async throws(GlusterError) {
+        while flock(fd, operation | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, ContinuousClock.now < deadline else {
+                throw .hostBusy(host: host, seconds: timeout)
+            }
+            do { try await Task.sleep(for: poll) } catch { throw .cancelled }
+        }
+    }
+
+    /// `DIR/gluster-HOST`, to which `.lock` and `.turn` are added; the host name kept to the
+    /// characters of a DNS name.
     static func path(directory: String, host: String) -> String? {
         let safe = String(host.lowercased().unicodeScalars.filter { CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz0123456789.-_").contains($0) }
             .map(Character.init))
         guard !safe.isEmpty, safe == host.lowercased() else { return nil }
-        return "\(directory)/gluster-\(safe).lock"
+        return "\(directory)/gluster-\(safe)"
     }
 }
