@@ -12,9 +12,11 @@ set -a
 . /var/lib/georep/stack.env
 set +a
 
-echo "[demo] building (release)"
-swift build -c release 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | tail -3
-bin=.build/release/georep
+# GEOREP_BUILD=debug: the debug build, which ops/test.sh builds anyway (CI saves a release build).
+export GEOREP_BUILD=${GEOREP_BUILD:-release}
+echo "[demo] building ($GEOREP_BUILD)"
+swift build -c "$GEOREP_BUILD" 2>&1 | grep -E "error|warning: unre|Compiling|Build complete" | tail -3
+bin=.build/$GEOREP_BUILD/georep
 
 echo "[demo] starting two workers, a persister and the API"
 # A short monitor interval, so that the demo shows the bricks' Initializing too.

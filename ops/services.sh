@@ -16,7 +16,9 @@ logs=$GEOREP_STATE/logs
 [ -f "$env_file" ] || die "no $env_file: run ops/stack-up.sh first"
 mkdir -p "$run_dir" "$logs"
 
-bin="$root/.build/release/georep"
+# GEOREP_BUILD=debug runs the debug build (CI, which builds it for the tests anyway).
+build=${GEOREP_BUILD:-release}
+bin="$root/.build/$build/georep"
 use_systemd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null; }
 
 start_one() { # NAME HTTP ARGS...
@@ -39,7 +41,7 @@ start_one() { # NAME HTTP ARGS...
 case "${1:-}" in
 start)
     workers=${2:-2}
-    [ -x "$bin" ] || { log "building (release)"; (cd "$root" && swift build -c release >/dev/null); }
+    [ -x "$bin" ] || { log "building ($build)"; (cd "$root" && swift build -c "$build" >/dev/null); }
     ( set -a; . "$env_file"; set +a; cd "$root"; "$bin" migrate --schemas "$root/Schemas/sql" )
     if use_systemd; then
         install -m 0755 "$bin" /usr/local/bin/georep
