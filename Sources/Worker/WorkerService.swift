@@ -159,6 +159,9 @@ public struct WorkerService: Service {
     private func announceAvailability(_ health: ClusterHealth, bus: GeoRepBus) async throws {
         let changes = health.takeChanges()
         guard !changes.isEmpty else { return }
+        // The gauge says what the worker knows, announced or not (a reader of the event may look
+        // at the metric right after it).
+        for change in changes { GeoRepMetrics.clusterWedged(cluster: change.cluster, !change.available) }
         do {
             try await bus.publish(changes.map { Event.clusterAvailability($0) })
         } catch {
@@ -166,7 +169,6 @@ public struct WorkerService: Service {
             throw error
         }
         for change in changes {
-            GeoRepMetrics.clusterWedged(cluster: change.cluster, !change.available)
             logger.notice(change.available ? "cluster management plane available" : "cluster management plane unavailable",
                           metadata: ["cluster": "\(change.cluster)", "host": "\(change.host)", "cause": "\(change.cause)"])
         }
