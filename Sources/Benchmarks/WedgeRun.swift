@@ -10,8 +10,7 @@ import Synchronization
 /// `georep worker` processes with a 1 s monitor interval create and delete a session again and
 /// again while two loops outside the service ask glusterd for `volume info` and `status detail`
 /// back to back. With `--outside turns` the loops take the same per-host turns as our processes
-/// (`flock` on the host's turnstile, then `flock -s` on its lock file, the files `HostLock`
-/// uses), as the docs tell operators' scripts to; with
+/// (`georep turn --host HOST -- gluster …`), as the docs tell operators' scripts to; with
 /// `--outside plain` they do not, which is the recipe that froze the lab.
 ///
 /// Prints each create's and delete's time, the loops' slowest call, and whether anything stalled
@@ -26,7 +25,7 @@ struct WedgeRun: AsyncParsableCommand {
     @Option(help: "The lab's inventory (env GEOREP_INVENTORY).") var inventory: String?
     @Option(help: "georep worker processes.") var workers = 3
     @Option(help: "Create + delete cycles.") var cycles = 6
-    @Option(help: "Outside loops: none, plain (no turns) or turns (flock on the host's turnstile and lock file).") var outside = "turns"
+    @Option(help: "Outside loops: none, plain (no turns) or turns (georep turn).") var outside = "turns"
     @Option(help: "A call slower than this many seconds counts as a stall.") var stall = 20.0
     @Option(help: "The secondary volume of the session made and deleted.") var secondary = "svol2"
 
@@ -61,7 +60,7 @@ struct WedgeRun: AsyncParsableCommand {
 
         // The outside loops: `volume info` and `status detail`, back to back, until told to stop.
         let tally = OutsideTally()
-        let turns = ["flock", "/run/lock/georep/gluster-\(host).turn", "flock", "-s", "/run/lock/georep/gluster-\(host).lock"]
+        let turns = [georep, "turn", "--host", host, "--"]
         let loops = outside == "none" ? [] : [["volume", "info"], ["volume", "geo-replication", "status", "detail"]].map { words in
             Task.detached {
                 let runner = ProcessRunner()

@@ -26,7 +26,7 @@ public struct GlusterExecutor: Sendable {
     public var probeTimeout: Double = 10
     public var probeInterval: Double = 10
     /// Where the processes of this machine take turns on each gluster host (``HostLock``); nil: no turns.
-    public var lockDirectory: String? = "/run/lock/georep"
+    public var lockDirectory: String? = HostLock.defaultDirectory
 
     public init(inventory: Inventory, commandTimeout: Double = 120, glusterProgram: String = "gluster", logger: Logger) {
         self.inventory = inventory

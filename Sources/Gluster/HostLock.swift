@@ -17,18 +17,27 @@ import Glibc
 /// without a gap, and a `create` of the test suite waited 120 s for a turn it never got (CI,
 /// stop 23). So everyone first passes a turnstile (`gluster-HOST.turn`, exclusive, held for a
 /// moment); a change keeps it until the reads already in have finished, so reads that arrive
-/// after it wait behind it.
-struct HostLock: Sendable {
+/// after it wait behind it. Holding the turnstile for a whole call (`flock TURN flock -s LOCK
+/// gluster …`) is not enough for others: blocking `flock` waiters are woken the instant it is
+/// free and beat a poller every time, so two such loops kept a change out for minutes in the
+/// wedge bench. Scripts take their turns with `georep turn` instead.
+public struct HostLock: Sendable {
+    /// Where every process of ours takes its turns.
+    public static let defaultDirectory = "/run/lock/georep"
     /// Where the lock files live; nil turns the lock off.
-    var directory: String?
+    public var directory: String?
     /// How often a waiter tries again.
     var poll: Duration = .milliseconds(20)
 
+    public init(directory: String? = HostLock.defaultDirectory) {
+        self.directory = directory
+    }
+
     /// A held lock; give it back with ``release()``.
-    struct Held: Sendable {
+    public struct Held: Sendable {
         fileprivate let fd: Int32
 
-        func release() {
+        public func release() {
             guard fd >= 0 else { return }
             flock(fd, LOCK_UN)
             close(fd)
@@ -38,7 +47,7 @@ struct HostLock: Sendable {
     /// Waits for the host's lock up to `timeout` seconds; throws ``GlusterError/hostBusy(host:seconds:)``
     /// when other processes of ours kept it that long (nothing was run). Without a usable
     /// directory, runs unlocked.
-    func acquire(host: String, exclusive: Bool, timeout: Double) async throws(GlusterError) -> Held {
+    public func acquire(host: String, exclusive: Bool, timeout: Double) async throws(GlusterError) -> Held {
         guard let directory, let base = Self.path(directory: directory, host: host) else { return Held(fd: -1) }
         if access(directory, W_OK) != 0 { mkdir(directory, 0o1777) }
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))

@@ -11,6 +11,6 @@ struct GeoRep: AsyncParsableCommand {
             `ops/stack-up.sh` writes them for the local stack to /var/lib/georep/stack.env.
             """,
         subcommands: [WorkerCommand.self, PersisterCommand.self, APICommand.self, MigrateCommand.self, PublishCommand.self, DemoCommand.self,
-                      TopologyCommand.self, SettingsCommand.self, StatusCommand.self]
+                      TopologyCommand.self, SettingsCommand.self, StatusCommand.self, TurnCommand.self]
     )
 }

@@ -83,6 +83,7 @@ import Testing
         let inventory = Inventory(clusters: [Inventory.Cluster(id: "lab", hosts: [Inventory.Host(name: "vm", transport: .local)])])
         var gluster = GlusterExecutor(inventory: inventory, commandTimeout: 2, glusterProgram: hanging.path, logger: .init(label: "test"))
         gluster.probeInterval = 60
+        gluster.lockDirectory = dir.path  // not the real lab's turns: a bench or a service may hold host vm's
 
         let started = ContinuousClock.now
         await #expect(throws: GlusterError.self) { try await gluster.volumes(cluster: "lab") }
