@@ -47,6 +47,7 @@ public final class AMQPConnection: @unchecked Sendable {
 
     /// Closes politely; safe to call twice. Pending consumers' streams finish.
     public func close() async {
+        // `teardown` throws nothing: the `try?` only meets `run`'s signature.
         _ = try? await owner.run { [self] () throws(AMQPError) in self.teardown(error: nil, polite: true) }
         owner.stop()
     }
@@ -201,6 +202,7 @@ public final class AMQPConnection: @unchecked Sendable {
     /// Drops the socket without closing the channel or connection, as a killed process would:
     /// the broker requeues what was delivered and not acked.
     public func abort() async {
+        // `teardown` throws nothing: the `try?` only meets `run`'s signature.
         _ = try? await owner.run { [self] () throws(AMQPError) in self.teardown(error: .notConnected, polite: false) }
         owner.stop()
     }

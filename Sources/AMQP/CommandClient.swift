@@ -72,6 +72,7 @@ public final class CommandClient: Sendable {
         while Date() < deadline {
             if let next = await inbox.take() { return next }
             if await inbox.isClosed { return nil }
+            // Polling; a cancelled sleep only makes the loop look again before the deadline.
             try? await Task.sleep(for: .milliseconds(20))
         }
         return nil

@@ -108,6 +108,7 @@ struct Document: Sendable {
     }
 
     func json() -> String {
+        // Cannot fail: the object holds only strings, numbers, booleans, NSNull, arrays and dictionaries.
         let data = (try? JSONSerialization.data(withJSONObject: jsonObject(), options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]))
             ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"

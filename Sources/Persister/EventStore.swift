@@ -269,6 +269,7 @@ public struct EventStore: Sendable {
     /// One row per cluster; an older observation (a late redelivery) changes nothing.
     private func applyAvailability(_ rows: [ClusterAvailability], _ db: PGSession) throws(PGError) {
         for a in rows {
+            // Cannot fail: process ids, kinds, seconds and command lines encode always.
             let stuck = (try? MessageCodec.encoder().encode(a.stuckProcesses)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
             try db.execute("""
                 INSERT INTO georep_cluster_availability (cluster_id, available, host, since, recovered_at, cause, stuck_processes, observed_at)
