@@ -38,6 +38,29 @@ import Testing
         #expect(output.contains("cannot read the config file /nonexistent/georep.env"), "\(output)")
     }
 
+    /// Every service stops on it before connecting anywhere (the URLs point at nothing that
+    /// answers, so a service that went on would hang or fail differently), also when the path
+    /// names a directory.
+    @Test(arguments: ["/nonexistent/georep.env", "/tmp"])
+    func everyServiceStopsOnAnUnreadableConfigFile(path: String) {
+        for command in [["worker", "--inventory", "/nonexistent"], ["persister"], ["api"]] {
+            let (status, output) = georep(command, ["GEOREP_CONFIG": path, "GEOREP_AMQP_URL": "amqp://u:p@127.0.0.1:1/v",
+                                                    "GEOREP_PG_URL": "postgresql://u:p@127.0.0.1:1/db"])
+            #expect(status != 0, "georep \(command[0]) went on with GEOREP_CONFIG=\(path)")
+            #expect(output.contains("cannot read the config file \(path) (GEOREP_CONFIG)"), "georep \(command[0]): \(output)")
+        }
+    }
+
+    /// A bad value in the file is named like one in the environment.
+    @Test func aBadValueInTheConfigFileStopsTheProcess() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("georep-settings-\(UUID().uuidString).env")
+        try "GEOREP_SHARDS=four\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (status, output) = georep(["persister"], ["GEOREP_CONFIG": file.path, "GEOREP_AMQP_URL": "amqp://u:p@127.0.0.1:1/v"])
+        #expect(status != 0)
+        #expect(output.contains("GEOREP_SHARDS=four: must be a whole number of at least 1"), "\(output)")
+    }
+
     @Test func aConfigFileAndTheEnvironmentAreReadAndSecretsHidden() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("georep-settings-\(UUID().uuidString).env")
         try "# a comment\nGEOREP_SHARDS=8\nGEOREP_AMQP_URL='amqp://u:secret@h/v'\nGEOREP_LOG_LEVEL=debug\n".write(to: file, atomically: true, encoding: .utf8)
