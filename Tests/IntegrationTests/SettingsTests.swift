@@ -51,6 +51,20 @@ import Testing
         }
     }
 
+    /// A line that sets nothing stops the process with its line number; `export NAME=value`
+    /// (a file the shell sources too) is read as NAME=value.
+    @Test func aConfigLineThatSetsNothingStopsTheProcessAndExportIsRead() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("georep-settings-\(UUID().uuidString).env")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "# shards\nexport GEOREP_SHARDS=8\n".write(to: file, atomically: true, encoding: .utf8)
+        let read = georep(["settings"], ["GEOREP_CONFIG": file.path])
+        #expect(read.status == 0 && read.output.contains("GEOREP_SHARDS=8"), "\(read.output)")
+        try "GEOREP_SHARDS=8\n\nGEOREP_LOG_LEVEL debug\n".write(to: file, atomically: true, encoding: .utf8)
+        let typo = georep(["settings"], ["GEOREP_CONFIG": file.path])
+        #expect(typo.status != 0)
+        #expect(typo.output.contains("line 3: expected NAME=value, not \"GEOREP_LOG_LEVEL debug\""), "\(typo.output)")
+    }
+
     /// A bad value in the file is named like one in the environment.
     @Test func aBadValueInTheConfigFileStopsTheProcess() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("georep-settings-\(UUID().uuidString).env")
