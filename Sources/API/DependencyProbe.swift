@@ -23,24 +23,27 @@ public struct DependencyProbe: Service {
     }
 
     public func run() async throws {
+        // What was last said of each dependency: nil until its first probe (health starts all
+        // down, so it cannot tell a first failure from a known one).
+        var known: [String: Bool] = [:]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await check("postgres") { () async throws -> Void in
+            known["postgres"] = await check("postgres", wasUp: known["postgres"]) { () async throws -> Void in
                 try await database.run { (db) throws(PGError) -> Void in try db.execute("SELECT 1") }
             }
-            await check("amqp") { try await publisher.connect() }
+            known["amqp"] = await check("amqp", wasUp: known["amqp"]) { try await publisher.connect() }
             // Only cancellation ends the sleep: the loop's condition then ends the probe.
             try? await Task.sleep(for: interval)
         }
     }
 
-    /// Sets the dependency's readiness; says why when it goes down (not every round while it stays
-    /// down) and when it is back, and counts every failed probe.
-    func check(_ dependency: String, _ probe: () async throws -> Void) async {
-        let wasUp = health.snapshot[dependency]
+    /// Sets the dependency's readiness and returns it; says why when it goes down (not every
+    /// round while it stays down) and when it is back, and counts every failed probe.
+    func check(_ dependency: String, wasUp: Bool?, _ probe: () async throws -> Void) async -> Bool {
         do {
             try await probe()
             if wasUp == false { logger.notice("\(dependency) is reachable again") }
             health.set(dependency, up: true)
+            return true
         } catch {
             GeoRepMetrics.dropped(reason: "\(dependency)_probe_failed", role: "api")
             if wasUp != false {
@@ -48,6 +51,7 @@ public struct DependencyProbe: Service {
                                metadata: ["dependency": "\(dependency)", "error": "\(error)"])
             }
             health.set(dependency, up: false)
+            return false
         }
     }
 }
