@@ -128,13 +128,7 @@ import Testing
 
     /// GlusterFS 7-style `status detail` with master_/slave_ names, two volumes' worth of
     /// sessions and lower-case statuses, written from the element names of that generation.
-    static let gluster7Detail = """
-        <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-        <cliOutput>
-          <opRet>0</opRet>
-          <opErrno>0</opErrno>
-          <opErrstr/>
-          <geoRep>
+    static let gluster7Detail = StatusAnswer.xml(volumes: """
             <volume>
               <name>mastervol</name>
               <sessions>
@@ -205,7 +199,5 @@ import Testing
                 </session>
               </sessions>
             </volume>
-          </geoRep>
-        </cliOutput>
-        """
+        """)
 }
