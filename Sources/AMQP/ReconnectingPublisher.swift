@@ -63,23 +63,24 @@ public actor ReconnectingPublisher {
             return GeoRepBus(connection: connection, source: source, topology: topology)
         }
         // Requests that arrive while a connection is being opened wait for that one: each
-        // opening its own would leave all but the last unclosed.
+        // opening its own would leave all but the last unclosed. The task runs on this actor
+        // (it is created here), so it alone installs the connection it opened.
         let task: Task<AMQPConnection, Error>
         if let opening {
             task = opening
         } else {
             let stale = connection
             connection = nil
-            task = Task { [supervisor] in
+            task = Task {
+                defer { self.opening = nil }
                 await stale?.close()
-                return try await supervisor.open()
+                let fresh = try await self.supervisor.open()
+                self.connection = fresh
+                return fresh
             }
             opening = task
         }
-        defer { if opening == task { opening = nil } }
-        let fresh = try await task.value
-        connection = fresh
-        return GeoRepBus(connection: fresh, source: source, topology: topology)
+        return GeoRepBus(connection: try await task.value, source: source, topology: topology)
     }
 
     private func withRetry(_ body: (GeoRepBus) async throws -> Void) async throws {
