@@ -138,8 +138,9 @@ let package = Package(
 
         .testTarget(name: "GeoRepCoreTests", dependencies: ["GeoRepCore"]),
         .testTarget(name: "GlusterTests", dependencies: ["Gluster", "GeoRepCore"]),
-        // The services' actors and decisions, with no RabbitMQ, PostgreSQL or gluster.
-        .testTarget(name: "ServiceUnitTests", dependencies: ["Worker", "Persister", "Gluster", "GeoRepCore"]),
+        // The services' actors and decisions, and the API's rows and documents, with no RabbitMQ,
+        // PostgreSQL or gluster.
+        .testTarget(name: "ServiceUnitTests", dependencies: ["Worker", "Persister", "API", "Postgres", "Gluster", "GeoRepCore"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

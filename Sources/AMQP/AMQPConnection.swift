@@ -47,6 +47,7 @@ public final class AMQPConnection: @unchecked Sendable {
 
     /// Closes politely; safe to call twice. Pending consumers' streams finish.
     public func close() async {
+        // `teardown` throws nothing: the `try?` only meets `run`'s signature.
         _ = try? await owner.run { [self] () throws(AMQPError) in self.teardown(error: nil, polite: true) }
         owner.stop()
     }
@@ -201,6 +202,7 @@ public final class AMQPConnection: @unchecked Sendable {
     /// Drops the socket without closing the channel or connection, as a killed process would:
     /// the broker requeues what was delivered and not acked.
     public func abort() async {
+        // `teardown` throws nothing: the `try?` only meets `run`'s signature.
         _ = try? await owner.run { [self] () throws(AMQPError) in self.teardown(error: .notConnected, polite: false) }
         owner.stop()
     }
@@ -356,22 +358,20 @@ public final class AMQPConnection: @unchecked Sendable {
     /// returns at once; if the connection is lost first, the broker redelivers the message and
     /// the consumer's stream ends with the error.
     public func ack(_ delivery: Delivery) async throws(AMQPError) {
-        guard isOpen else { throw .notConnected }
-        let tag = delivery.deliveryTag
-        owner.submit { [self] in
-            guard let conn = state else { return }
-            let rc = amqp_basic_ack(conn, channel, tag, 0)
-            if rc != AMQP_STATUS_OK.rawValue { _ = fail(.library(operation: "basic.ack", reason: String(cString: amqp_error_string2(rc)))) }
-        }
+        try submitAck(delivery, multiple: false)
     }
 
     /// Acks every unsettled delivery up to and including `delivery` in one frame (`multiple`).
     public func ackAll(upTo delivery: Delivery) async throws(AMQPError) {
+        try submitAck(delivery, multiple: true)
+    }
+
+    private func submitAck(_ delivery: Delivery, multiple: Bool) throws(AMQPError) {
         guard isOpen else { throw .notConnected }
         let tag = delivery.deliveryTag
         owner.submit { [self] in
             guard let conn = state else { return }
-            let rc = amqp_basic_ack(conn, channel, tag, 1)
+            let rc = amqp_basic_ack(conn, channel, tag, multiple ? 1 : 0)
             if rc != AMQP_STATUS_OK.rawValue { _ = fail(.library(operation: "basic.ack", reason: String(cString: amqp_error_string2(rc)))) }
         }
     }

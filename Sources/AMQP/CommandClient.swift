@@ -17,12 +17,14 @@ public final class CommandClient: Sendable {
 
     public static func connect(url: String, source: String, topology: GeoRepTopology, watchEvents: Bool,
                                logger: Logger) async throws -> CommandClient {
-        let configuration = try AMQPConfiguration(url: url)
-        let publisher = AMQPConnection(configuration: configuration, name: "\(source) publish", logger: logger)
-        let consumer = AMQPConnection(configuration: configuration, name: "\(source) replies", logger: logger)
-        try await publisher.open()
-        try await consumer.open()
-        try await consumer.declare(topology.declarations)
+        let connections = ConnectionSupervisor(configuration: try AMQPConfiguration(url: url), name: source,
+                                               topology: topology.declarations, logger: logger)
+        let publisher = try await connections.open(role: "publish", declaring: false)
+        let consumer: AMQPConnection
+        do { consumer = try await connections.open(role: "replies") } catch {
+            await publisher.close()
+            throw error
+        }
         let queue = try await consumer.declareTemporaryQueue(
             bindings: watchEvents ? [(topology.eventsExchange, GeoRepTopology.allEventsKey)] : [])
         let stream = try await consumer.consume(queues: [queue], prefetch: 256)
@@ -72,6 +74,7 @@ public final class CommandClient: Sendable {
         while Date() < deadline {
             if let next = await inbox.take() { return next }
             if await inbox.isClosed { return nil }
+            // Polling; a cancelled sleep only makes the loop look again before the deadline.
             try? await Task.sleep(for: .milliseconds(20))
         }
         return nil

@@ -32,23 +32,39 @@ public struct ConnectionSupervisor: Sendable {
                     _ body: @Sendable (_ consumer: AMQPConnection, _ publisher: AMQPConnection) async throws -> Void) async {
         var backoff = Backoff()
         while !shouldStop() {
-            let consumer = AMQPConnection(configuration: configuration, name: publishes ? "\(name) consume" : name, logger: logger)
-            let publisher = publishes ? AMQPConnection(configuration: configuration, name: "\(name) publish", logger: logger) : consumer
+            var opened: [AMQPConnection] = []
             do {
-                if publishes { try await publisher.open() }
-                try await consumer.open()
-                try await consumer.declare(topology)
+                // The publisher first, undeclared: the consumer's declaration covers both.
+                let publisher = publishes ? try await open(role: "publish", declaring: false) : nil
+                if let publisher { opened.append(publisher) }
+                let consumer = try await open(role: publishes ? "consume" : nil)
+                opened.append(consumer)
                 backoff.reset()
                 onConnection(true)
-                try await body(consumer, publisher)
+                try await body(consumer, publisher ?? consumer)
             } catch {
                 if !shouldStop() { logger.warning("\(name) interrupted; reconnecting", metadata: ["error": "\(error)"]) }
             }
             onConnection(false)
-            await consumer.close()
-            if publishes { await publisher.close() }
+            for connection in opened { await connection.close() }
             if shouldStop() { break }
             do { try await Task.sleep(for: .seconds(backoff.next())) } catch { break }
         }
+    }
+
+    /// One connection of this process, open and (unless `declaring` is false) with the topology
+    /// declared: how every round starts, and what ``ReconnectingPublisher`` opens on demand.
+    /// `role` is added to the connection's name (`georep worker vm/1234 publish`). A connection
+    /// that fails half-way is closed before the error is thrown.
+    public func open(role: String? = nil, declaring: Bool = true) async throws(AMQPError) -> AMQPConnection {
+        let connection = AMQPConnection(configuration: configuration, name: role.map { "\(name) \($0)" } ?? name, logger: logger)
+        do {
+            try await connection.open()
+            if declaring { try await connection.declare(topology) }
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
     }
 }

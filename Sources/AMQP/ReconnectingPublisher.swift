@@ -4,19 +4,28 @@ import Logging
 /// A publish-only connection that opens itself on first use and again after it was lost:
 /// for processes that publish now and then (the HTTP API, the webhook receiver) rather than in a
 /// supervised loop. A publish that meets a dead connection is tried once more on a new one.
+///
+/// Connections are opened by a ``ConnectionSupervisor`` (the same naming, opening and topology
+/// declaration as every other connection), but not in its loop, on purpose: a request is waiting
+/// here. The loop's backoff would keep a publish after a broker restart failing (503) until
+/// its next round although the broker is back, and a publish-only connection only notices
+/// that it was lost when it publishes, so a supervised body would have nothing to wait on.
+/// Reconnecting when a request needs the connection is this type's whole policy.
 public actor ReconnectingPublisher {
     public let configuration: AMQPConfiguration
     public let topology: GeoRepTopology
     public let source: String
-    let name: String
+    let supervisor: ConnectionSupervisor
     let logger: Logger
     private var connection: AMQPConnection?
+    private var opening: Task<AMQPConnection, Error>?
 
     public init(configuration: AMQPConfiguration, topology: GeoRepTopology, source: String, name: String, logger: Logger) {
         self.configuration = configuration
         self.topology = topology
         self.source = source
-        self.name = name
+        self.supervisor = ConnectionSupervisor(configuration: configuration, name: name, topology: topology.declarations,
+                                               publishes: false, logger: logger)
         self.logger = logger
     }
 
@@ -42,6 +51,9 @@ public actor ReconnectingPublisher {
     }
 
     public func close() async {
+        // One still being opened is closed once open; its error, if it fails, went to the request
+        // that waits for it, so nothing is dropped here.
+        if let opening, let pending = try? await opening.value { await pending.close() }
         await connection?.close()
         connection = nil
     }
@@ -50,12 +62,25 @@ public actor ReconnectingPublisher {
         if let connection, connection.isOpen {
             return GeoRepBus(connection: connection, source: source, topology: topology)
         }
-        await connection?.close()
-        let fresh = AMQPConnection(configuration: configuration, name: name, logger: logger)
-        connection = fresh
-        try await fresh.open()
-        try await fresh.declare(topology.declarations)
-        return GeoRepBus(connection: fresh, source: source, topology: topology)
+        // Requests that arrive while a connection is being opened wait for that one: each
+        // opening its own would leave all but the last unclosed. The task runs on this actor
+        // (it is created here), so it alone installs the connection it opened.
+        let task: Task<AMQPConnection, Error>
+        if let opening {
+            task = opening
+        } else {
+            let stale = connection
+            connection = nil
+            task = Task {
+                defer { self.opening = nil }
+                await stale?.close()
+                let fresh = try await self.supervisor.open()
+                self.connection = fresh
+                return fresh
+            }
+            opening = task
+        }
+        return GeoRepBus(connection: try await task.value, source: source, topology: topology)
     }
 
     private func withRetry(_ body: (GeoRepBus) async throws -> Void) async throws {

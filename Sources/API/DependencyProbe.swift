@@ -1,4 +1,5 @@
 import AMQP
+import Logging
 import Observability
 import Postgres
 import ServiceLifecycle
@@ -10,21 +11,47 @@ public struct DependencyProbe: Service {
     let database: PGConnectionPool
     let publisher: ReconnectingPublisher
     let interval: Duration
+    let logger: Logger
 
-    public init(health: ServiceHealth, database: PGConnectionPool, publisher: ReconnectingPublisher, interval: Duration = .seconds(3)) {
+    public init(health: ServiceHealth, database: PGConnectionPool, publisher: ReconnectingPublisher, interval: Duration = .seconds(3),
+                logger: Logger) {
         self.health = health
         self.database = database
         self.publisher = publisher
         self.interval = interval
+        self.logger = logger
     }
 
     public func run() async throws {
+        // What was last said of each dependency: nil until its first probe (health starts all
+        // down, so it cannot tell a first failure from a known one).
+        var known: [String: Bool] = [:]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let pg = (try? await database.run { (db) throws(PGError) in try db.execute("SELECT 1") }) != nil
-            health.set("postgres", up: pg)
-            let amqp = (try? await publisher.connect()) != nil
-            health.set("amqp", up: amqp)
+            known["postgres"] = await check("postgres", wasUp: known["postgres"]) { () async throws -> Void in
+                try await database.run { (db) throws(PGError) -> Void in try db.execute("SELECT 1") }
+            }
+            known["amqp"] = await check("amqp", wasUp: known["amqp"]) { try await publisher.connect() }
+            // Only cancellation ends the sleep: the loop's condition then ends the probe.
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Sets the dependency's readiness and returns it; says why when it goes down (not every
+    /// round while it stays down) and when it is back, and counts every failed probe.
+    func check(_ dependency: String, wasUp: Bool?, _ probe: () async throws -> Void) async -> Bool {
+        do {
+            try await probe()
+            if wasUp == false { logger.notice("\(dependency) is reachable again") }
+            health.set(dependency, up: true)
+            return true
+        } catch {
+            GeoRepMetrics.dropped(reason: "\(dependency)_probe_failed", role: "api")
+            if wasUp != false {
+                logger.warning("\(dependency) is unreachable; the API is not ready and answers 503 where it needs it",
+                               metadata: ["dependency": "\(dependency)", "error": "\(error)"])
+            }
+            health.set(dependency, up: false)
+            return false
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GeoRepCore
 
 /// A response document, rendered as XML (the original design's element names) or as JSON (the
 /// same names; repeated elements become arrays, a collection's items always do).
@@ -28,18 +29,16 @@ struct Document: Sendable {
         self.itemName = itemName
     }
 
-    /// A leaf element, or nothing when `text` is nil (a NULL column is left out).
+    /// A leaf element, or nothing when the value is nil (a NULL column is left out).
     static func leaf(_ name: String, _ text: String?) -> Document? { text.map { Document(name, value: .string($0)) } }
-    static func leaf(_ name: String, int text: String?) -> Document? {
-        text.map { Document(name, value: Int64($0).map(Value.int) ?? .string($0)) }
-    }
-    static func leaf(_ name: String, bool text: String?) -> Document? {
-        text.map { Document(name, value: .bool($0 == "t" || $0 == "true")) }
-    }
+    static func leaf(_ name: String, _ number: Int64?) -> Document? { number.map { Document(name, value: .int($0)) } }
+    static func leaf(_ name: String, _ flag: Bool?) -> Document? { flag.map { Document(name, value: .bool($0)) } }
+    /// An id, lower case as everywhere (``UUID/lowercasedString``).
+    static func leaf(_ name: String, _ id: UUID?) -> Document? { leaf(name, id?.lowercasedString) }
 
-    /// An element the design always shows: empty (`<name/>`, JSON null) when `text` is nil.
+    /// An element the design always shows: empty (`<name/>`, JSON null) when the value is nil.
     static func element(_ name: String, _ text: String?) -> Document { leaf(name, text) ?? Document(name) }
-    static func element(_ name: String, int text: String?) -> Document { leaf(name, int: text) ?? Document(name) }
+    static func element(_ name: String, _ number: Int64?) -> Document { leaf(name, number) ?? Document(name) }
 
     // MARK: XML
 
@@ -109,6 +108,7 @@ struct Document: Sendable {
     }
 
     func json() -> String {
+        // Cannot fail: the object holds only strings, numbers, booleans, NSNull, arrays and dictionaries.
         let data = (try? JSONSerialization.data(withJSONObject: jsonObject(), options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]))
             ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"

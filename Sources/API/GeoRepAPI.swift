@@ -94,10 +94,9 @@ public struct GeoRepAPI: Sendable {
         let issuedHere = await recent.knows(id)
         guard row != nil || issuedHere else { throw APIError.notFound("no command \(id.uuidString.lowercased())") }
         var session: String?
-        if row?["outcome"] == "succeeded", let sessionID = row?["session_id"].flatMap(UUID.init(uuidString:)),
-           let stored = try await store.session(sessionID), let cluster = stored["cluster_id"],
-           let volume = stored["master_volume_id"] ?? stored["master_volume_name"] {
-            session = "\(configuration.basePath)/clusters/\(cluster)/glustervolumes/\(volume)/georeplication-sessions/\(sessionID.uuidString.lowercased())"
+        if row?.outcome == "succeeded", let sessionID = row?.session, let stored = try await store.session(sessionID) {
+            let volume = stored.primaryVolumeID?.lowercasedString ?? stored.primaryVolume
+            session = "\(configuration.basePath)/clusters/\(stored.cluster)/glustervolumes/\(volume)/georeplication-sessions/\(sessionID.lowercasedString)"
         }
         return format.response(Representation.command(id: id, row: row, session: session, base: configuration.basePath))
     }
@@ -130,12 +129,11 @@ public struct GeoRepAPI: Sendable {
         let (_, _, _, row) = try await resolveSession(context)
         var fields = try await body(request)
         for (key, value) in request.uri.queryParameters { fields.values[String(key)] = String(value) }
-        guard let host = row["slave_host_name"], let secondaryVolume = row["slave_volume_name"], let cluster = row["cluster_id"],
-              let primary = row["master_volume_name"] else {
+        guard let host = row.secondaryHost, let secondaryVolume = row.secondaryVolume else {
             throw APIError(.conflict, code: "incomplete_session", "the stored session lacks its names; wait for the next snapshot")
         }
-        let ref = SessionRef(cluster: cluster, primaryVolume: primary, secondaryHost: host, secondaryVolume: secondaryVolume,
-                             secondaryUser: row["user_name"])
+        let ref = SessionRef(cluster: row.cluster, primaryVolume: row.primaryVolume, secondaryHost: host, secondaryVolume: secondaryVolume,
+                             secondaryUser: row.secondaryUser)
         var options = CommandOptions(force: try fields.bool("force"))
         let commandAction: CommandAction
         switch action {
@@ -165,7 +163,7 @@ public struct GeoRepAPI: Sendable {
         default:
             throw APIError.notFound("no action \(action)")
         }
-        let current = row["status"].flatMap(GeoRepStatus.init(rawValue:))
+        let current = row.geoRepStatus
         return try await submit(Command(action: commandAction, session: ref, options: options, sender: sender(context)), context,
                                 current: current, exists: true, format)
     }
@@ -230,7 +228,7 @@ public struct GeoRepAPI: Sendable {
         return (cluster, found)
     }
 
-    func resolveSession(_ context: APIRequestContext) async throws -> (String, SessionStore.Volume, UUID, SessionStore.Row) {
+    func resolveSession(_ context: APIRequestContext) async throws -> (String, SessionStore.Volume, UUID, SessionStore.Session) {
         let (cluster, volume) = try await resolveVolume(context)
         let text = parameter(context, "session") ?? ""
         guard let id = UUID(uuidString: text) else {

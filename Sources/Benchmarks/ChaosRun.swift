@@ -304,7 +304,11 @@ actor ResultCollector {
 
     nonisolated func run() async {
         while !Task.isCancelled {
-            guard let configuration = try? AMQPConfiguration(url: amqpURL) else { return }
+            let configuration: AMQPConfiguration
+            do { configuration = try AMQPConfiguration(url: amqpURL) } catch {
+                logger.error("the results reader cannot start: no result will be counted", metadata: ["error": "\(error)"])
+                return
+            }
             let connection = AMQPConnection(configuration: configuration, name: "georep chaos results", logger: logger)
             do {
                 try await connection.open()
@@ -317,7 +321,10 @@ actor ResultCollector {
                     if pending >= 100 { try await connection.ackAll(upTo: delivery); pending = 0 }
                     if Task.isCancelled { try await connection.ackAll(upTo: delivery); break }
                 }
-            } catch {}
+            } catch {
+                // Expected while the run restarts the broker: unacked results come again.
+                logger.info("results reader reconnecting", metadata: ["error": "\(error)"])
+            }
             await connection.close()
             try? await Task.sleep(for: .milliseconds(500))
         }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import GeoRepCore
 import Logging
+import Synchronization
 
 /// The CPU cost of monitoring: `georep worker` processes watch many running sessions on stand-in
 /// clusters (one `status detail` and one `volume info` per cluster per round). Measured from
@@ -165,9 +166,8 @@ actor Tally {
 }
 
 /// A count several threads add to.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }

@@ -2,8 +2,8 @@ import Foundation
 
 /// One primary brick's view of a session, as `status detail` reports it.
 ///
-/// Counters and times are `nil` where gluster says `N/A` or prints nothing. Times are the
-/// gluster host's local `YYYY-MM-DD HH:MM:SS`, kept as text because gluster gives no zone.
+/// Counters and times are `nil` where gluster says `N/A` or prints nothing. Times are instants
+/// (the Gluster parser reads gluster's spelling of them), on the wire RFC 3339 like every time.
 public struct BrickDetail: Codable, Hashable, Sendable {
     /// Stable id: ``StableID/brick(volumeID:host:path:)`` (`master_brick_id`).
     public var brickId: UUID?
@@ -21,10 +21,10 @@ public struct BrickDetail: Codable, Hashable, Sendable {
     public var data: Int64?
     public var meta: Int64?
     public var failures: Int64?
-    public var checkpointTime: String?
+    public var checkpointTime: Date?
     public var checkpointCompleted: Bool?
-    public var checkpointCompletionTime: String?
-    public var lastSynced: String?
+    public var checkpointCompletionTime: Date?
+    public var lastSynced: Date?
     /// The design's own counters, which only GlusterFS before 3.7 reports (`files_syncd`,
     /// `files_pending`, `bytes_pending`, `deletes_pending`, `files_skipped`); nil on newer ones.
     public var filesSynced: Int64?
@@ -38,8 +38,8 @@ public struct BrickDetail: Codable, Hashable, Sendable {
         secondaryUser: String? = nil, secondaryHost: String? = nil, secondaryNode: String? = nil,
         status: GeoRepStatus, rawStatus: String, crawlStatus: String? = nil,
         entry: Int64? = nil, data: Int64? = nil, meta: Int64? = nil, failures: Int64? = nil,
-        checkpointTime: String? = nil, checkpointCompleted: Bool? = nil,
-        checkpointCompletionTime: String? = nil, lastSynced: String? = nil,
+        checkpointTime: Date? = nil, checkpointCompleted: Bool? = nil,
+        checkpointCompletionTime: Date? = nil, lastSynced: Date? = nil,
         filesSynced: Int64? = nil, filesPending: Int64? = nil, bytesPending: Int64? = nil, deletesPending: Int64? = nil,
         filesSkipped: Int64? = nil
     ) {
@@ -67,6 +67,11 @@ public struct BrickDetail: Codable, Hashable, Sendable {
         self.deletesPending = deletesPending
         self.filesSkipped = filesSkipped
     }
+
+    /// The times workers before RFC 3339 ones sent as gluster spells them (`2026-11-23 03:58:02`,
+    /// UTC): the decoder still reads them under these keys, and only under these.
+    static let glusterTimeKeys: Set<String> = ["lastSynced", "checkpointTime", "checkpointCompletionTime",
+                                               "last_synced", "checkpoint_time", "checkpoint_completion_time"]
 
     /// `host:path`, how gluster names a brick.
     public var name: String { "\(primaryNode):\(primaryBrick)" }

@@ -27,6 +27,11 @@ public enum MessageCodec {
             let c = try decoder.singleValueContainer()
             let text = try c.decode(String.self)
             if let date = Timestamp.parse(text) { return date }
+            // Workers before times were normalised sent a brick's times as gluster spells them.
+            if let key = decoder.codingPath.last?.stringValue, BrickDetail.glusterTimeKeys.contains(key),
+               let date = Timestamp.parseUTCWallClock(text) {
+                return date
+            }
             throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an RFC 3339 time: \(text)")
         }
         return d

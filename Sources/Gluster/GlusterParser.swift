@@ -70,16 +70,24 @@ public enum GlusterParser {
             data: pair.known("data").flatMap { Int64($0) },
             meta: pair.known("meta").flatMap { Int64($0) },
             failures: pair.known("failures").flatMap { Int64($0) },
-            checkpointTime: pair.known("checkpoint_time"),
+            checkpointTime: time(pair.known("checkpoint_time")),
             checkpointCompleted: completed,
-            checkpointCompletionTime: pair.known("checkpoint_completion_time"),
-            lastSynced: pair.known("last_synced"),
+            checkpointCompletionTime: time(pair.known("checkpoint_completion_time")),
+            lastSynced: time(pair.known("last_synced")),
             // GlusterFS before 3.7 only (the design's counters).
             filesSynced: pair.known("files_syncd", "files_synced").flatMap { Int64($0) },
             filesPending: pair.known("files_pending").flatMap { Int64($0) },
             bytesPending: pair.known("bytes_pending").flatMap { Int64($0) },
             deletesPending: pair.known("deletes_pending").flatMap { Int64($0) },
             filesSkipped: pair.known("files_skipped").flatMap { Int64($0) })
+    }
+
+    /// A time of `status detail`: `YYYY-MM-DD HH:MM:SS` in UTC. The XML carries gsyncd's `*_utc`
+    /// values under the plain names (`last_synced` is `last_synced_utc`, cli-xml-output.c since
+    /// GlusterFS 3.7); the table output shows the host's local time instead. Anything else is
+    /// not a time gluster prints: nil, as for `N/A`.
+    static func time(_ text: String?) -> Date? {
+        text.flatMap(Timestamp.parseUTCWallClock)
     }
 
     /// `volume geo-replication … config`: option name → value (empty elements are empty strings).

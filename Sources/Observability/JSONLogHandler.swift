@@ -31,6 +31,7 @@ public struct JSONLogHandler: LogHandler {
         object["logger"] = label
         object["message"] = event.message.description
         object["source"] = event.source
+        // Cannot fail: `plain` turns every metadata value into strings, arrays and dictionaries.
         guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         data.append(0x0A)
         Self.lock.withLock { FileHandle.standardError.write(data) }

@@ -116,9 +116,10 @@ public struct EventStore: Sendable {
             parameters.append(column { $0.crawlStatus.map { String($0.prefix(32)) } })
             parameters.append(column { $0.data.map(String.init) })
             parameters.append(column { $0.failures.map(String.init) })
-            parameters.append(column { glusterTime($0.lastSynced) })
-            parameters.append(column { glusterTime($0.checkpointTime) })
-            parameters.append(column { glusterTime($0.checkpointCompletionTime) })
+            // UTC instants into `timestamp` columns: PostgreSQL ignores the zone of such a literal.
+            parameters.append(column { $0.lastSynced.map(timestamp) })
+            parameters.append(column { $0.checkpointTime.map(timestamp) })
+            parameters.append(column { $0.checkpointCompletionTime.map(timestamp) })
             parameters.append(column { $0.checkpointCompleted.map { $0 ? "true" : "false" } })
             parameters.append(column { $0.meta.map(String.init) })
             parameters.append(column { $0.entry.map(String.init) })
@@ -268,6 +269,7 @@ public struct EventStore: Sendable {
     /// One row per cluster; an older observation (a late redelivery) changes nothing.
     private func applyAvailability(_ rows: [ClusterAvailability], _ db: PGSession) throws(PGError) {
         for a in rows {
+            // Cannot fail: process ids, kinds, seconds and command lines encode always.
             let stuck = (try? MessageCodec.encoder().encode(a.stuckProcesses)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
             try db.execute("""
                 INSERT INTO georep_cluster_availability (cluster_id, available, host, since, recovered_at, cause, stuck_processes, observed_at)
@@ -403,18 +405,4 @@ public struct EventStore: Sendable {
     private func uuidOrNil(_ text: String?) -> String? { text.flatMap { UUID(uuidString: $0) }?.uuidString }
 
     private func timestamp(_ date: Date) -> String { Timestamp.format(date) }
-
-    /// gluster's `YYYY-MM-DD HH:MM:SS` (host local time), or nil for anything else.
-    private func glusterTime(_ text: String?) -> String? {
-        guard let text, text.count == 19 else { return nil }
-        let ok = text.enumerated().allSatisfy { i, c in
-            switch i {
-            case 4, 7: c == "-"
-            case 10: c == " "
-            case 13, 16: c == ":"
-            default: c.isASCII && c.isNumber
-            }
-        }
-        return ok ? text : nil
-    }
 }

@@ -67,9 +67,16 @@ public struct PersisterService: Service {
         }
         // PostgreSQL's readiness, also while no events come.
         let probe = Task {
+            var wasUp: Bool?  // nil before the first probe: its failure is said too
             while !Task.isCancelled {
-                let up = await attempt(database) { (db) throws(PGError) in try db.execute("SELECT 1") } == nil
-                health.set("postgres", up: up)
+                let error = await attempt(database) { (db) throws(PGError) in try db.execute("SELECT 1") }
+                if let error, wasUp != false {
+                    logger.warning("PostgreSQL is unreachable; not ready", metadata: ["error": "\(error)"])
+                }
+                if error != nil { GeoRepMetrics.dropped(reason: "postgres_probe_failed", role: "persister") }
+                wasUp = error == nil
+                health.set("postgres", up: error == nil)
+                // Only cancellation ends the sleep, and with it the loop.
                 try? await Task.sleep(for: .seconds(5))
             }
         }
@@ -204,6 +211,7 @@ extension PersisterService: CustomStringConvertible {
 
 extension PersisterConfiguration: CustomStringConvertible {
     public var description: String {
+        // A description only: the URL was checked at start, `(unreadable URL)` cannot hide a fault.
         "PersisterConfiguration(amqp: \((try? AMQPConfiguration(url: amqpURL).redacted) ?? "(unreadable URL)"), max_batch: \(maxBatch))"
     }
 }

@@ -150,6 +150,8 @@ public struct PGSession: @unchecked Sendable {
             try execute("COMMIT")
             return value
         } catch {
+            // The body's error is the one to report. A failed ROLLBACK means the connection is
+            // gone, and `run` drops a connection that is not OK: nothing stays half-done.
             _ = try? execute("ROLLBACK")
             throw error
         }

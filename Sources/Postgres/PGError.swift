@@ -6,6 +6,9 @@ public enum PGError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The connection broke during a statement (server restart, network); reconnect and retry.
     case connectionLost(String)
     case migration(String)
+    /// A row lacks a column its reader expects, or holds a value not of the column's type: the
+    /// statement and the reader disagree (a bug to fix, not a state to retry).
+    case unreadable(column: String, reason: String)
 
     /// Reconnecting and retrying may help.
     public var isConnectionLoss: Bool {
@@ -13,7 +16,7 @@ public enum PGError: Error, Equatable, Sendable, CustomStringConvertible {
         case .connectionFailed, .connectionLost: true
         // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 08xxx connection exceptions.
         case .queryFailed(let state, _, _): state.hasPrefix("08") || state.hasPrefix("57P")
-        case .migration: false
+        case .migration, .unreadable: false
         }
     }
 
@@ -23,6 +26,7 @@ public enum PGError: Error, Equatable, Sendable, CustomStringConvertible {
         case .queryFailed(let state, let m, let sql): "PostgreSQL refused a statement (SQLSTATE \(state)): \(m) [\(sql.prefix(120))]"
         case .connectionLost(let m): "lost the PostgreSQL connection: \(m)"
         case .migration(let m): "migration failed: \(m)"
+        case .unreadable(let column, let reason): "cannot read column \(column) of a PostgreSQL row: \(reason)"
         }
     }
 }

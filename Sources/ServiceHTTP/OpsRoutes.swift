@@ -24,6 +24,7 @@ public enum OpsRoutes {
     }
 
     static func json(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
+        // Cannot fail for the health objects built here (strings, booleans, numbers).
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }

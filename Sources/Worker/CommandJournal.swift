@@ -47,6 +47,7 @@ actor CommandJournal {
     func waitForMarker(_ nonce: UUID, timeout: Duration) async -> Bool {
         if seenMarkers.remove(nonce) != nil { return true }
         let timer = Task { [weak self] in
+            // Cancelled once the marker came: then `expire` finds no waiter left.
             try? await Task.sleep(for: timeout)
             await self?.expire(nonce)
         }

@@ -37,7 +37,9 @@ struct SessionReader: Sendable {
         } catch .volumeNotFound {
             return await tracker.observe(ref, observed: nil, primaryVolumeId: nil, options: nil, cause: cause)
         } catch {
+            // The next monitor round reads it again; until then the stored state stays as it was.
             logger.warning("could not read the session back", metadata: ["session": "\(ref)", "error": "\(error)"])
+            GeoRepMetrics.dropped(reason: "session_read_failed", role: "worker")
             return []
         }
     }
@@ -82,6 +84,7 @@ struct SessionReader: Sendable {
                 conclusive = await tracker.emptyAnswer(cluster: cluster) >= 2
             }
         } catch {
+            // Not dropped: the tracker turns it into the cluster's unavailability (events).
             logger.warning("cannot read cluster status", metadata: ["cluster": "\(cluster)", "error": "\(error)"])
             return await tracker.markUnreachable(cluster: cluster)
         }
@@ -93,6 +96,7 @@ struct SessionReader: Sendable {
             let ref = session.ref(cluster: cluster)
             guard (try? ref.validate()) != nil else {
                 logger.warning("ignoring a session with names the service does not accept", metadata: ["session": "\(ref)"])
+                GeoRepMetrics.dropped(reason: "unacceptable_session_name", role: "worker")
                 continue
             }
             seen.insert(ref)

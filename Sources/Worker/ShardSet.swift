@@ -128,6 +128,8 @@ actor ShardSet {
             handledSinceArmed = 0
             let timeout = handoverTimeout
             Task {
+                // A timer: a cancelled sleep only sends the timeout early, which the lane's
+                // state decides on (a stale timeout changes nothing).
                 try? await Task.sleep(for: timeout)
                 lane.send(.handoverTimeout)
             }

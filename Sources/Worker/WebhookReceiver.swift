@@ -3,6 +3,7 @@ import Foundation
 import GeoRepCore
 import Gluster
 import Logging
+import Observability
 
 /// Turns glustereventsd webhook requests (`gluster-eventsapi webhook-add URL -t TOKEN`) into
 /// immediate refreshes: a `GEOREP_*` event becomes a `refresh` command for the session it names,
@@ -75,6 +76,7 @@ public struct WebhookReceiver: Sendable {
         } catch {
             await recent.forget(ref.key)
             logger.warning("cannot publish a refresh for a webhook event", metadata: ["event": "\(name)", "error": "\(error)"])
+            GeoRepMetrics.dropped(reason: "webhook_refresh_unpublished", role: "worker")
             return Reply(outcome: .brokerUnavailable, message: "the broker is unavailable; the next monitor round will see the change")
         }
         logger.info("webhook event: refresh requested", metadata: [

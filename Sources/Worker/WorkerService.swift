@@ -192,6 +192,7 @@ extension WorkerService: CustomStringConvertible {
 
 extension WorkerConfiguration: CustomStringConvertible {
     public var description: String {
+        // A description only: the URL was checked at start, `(unreadable URL)` cannot hide a fault.
         "WorkerConfiguration(amqp: \((try? AMQPConfiguration(url: amqpURL).redacted) ?? "(unreadable URL)"), instance: \(instance), shards: \(topology.shards))"
     }
 }

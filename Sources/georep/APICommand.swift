@@ -34,7 +34,7 @@ struct APICommand: AsyncParsableCommand {
         OpsRoutes.add(to: router, health: health)
         api.addRoutes(to: router)
         let listener = try settings.listener(for: .api)
-        let probe = DependencyProbe(health: health, database: database, publisher: publisher)
+        let probe = DependencyProbe(health: health, database: database, publisher: publisher, logger: logger)
         let app = Application(router: router, server: GeoRepHTTPServer.builder, configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "georep-api"),
                               services: [probe], logger: logger)
         logger.info("api starting", metadata: ["http": "\(listener)"])

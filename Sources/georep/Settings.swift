@@ -210,9 +210,15 @@ struct Settings: ParsableArguments {
             throw ValidationError("cannot read the config file \(path) (GEOREP_CONFIG): \(error.localizedDescription)")
         }
         var values: [String: String] = [:]
-        for raw in text.split(separator: "\n") {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            guard !line.isEmpty, !line.hasPrefix("#"), let eq = line.firstIndex(of: "=") else { continue }
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = raw.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty, !line.hasPrefix("#") else { continue }
+            // A shell-sourced file may say `export NAME=value`; the name is what follows.
+            if line.hasPrefix("export ") { line = line.dropFirst("export ".count).trimmingCharacters(in: .whitespaces) }
+            // A line that sets nothing is a typo that would otherwise pass unnoticed.
+            guard let eq = line.firstIndex(of: "=") else {
+                throw ValidationError("the config file \(path) (GEOREP_CONFIG), line \(number + 1): expected NAME=value, not \"\(line.prefix(60))\"")
+            }
             var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
             if value.count >= 2, let first = value.first, first == value.last, first == "\"" || first == "'" { value = String(value.dropFirst().dropLast()) }
             values[line[..<eq].trimmingCharacters(in: .whitespaces)] = value

@@ -72,6 +72,27 @@ import Testing
         #expect(try MessageCodec.decodeEvent(try MessageCodec.encode(snapshot, source: "t")).event == snapshot)
     }
 
+    /// A brick's gluster times travel as RFC 3339; a snapshot from a worker that still sent
+    /// gluster's own spelling (UTC) decodes to the same instants, and only those fields take it.
+    @Test func brickTimesAreRFC3339AndOldWorkersSpellingIsRead() throws {
+        let synced = try #require(Timestamp.parse("2026-11-23T03:58:02Z"))
+        var clock = ObservationClock()
+        let snapshot = Event.sessionSnapshot(SessionSnapshot(
+            session: ref, sessionKey: "k", primaryVolumeId: nil, secondaryVolumeId: nil, status: .active,
+            bricks: [BrickDetail(primaryNode: "vm", primaryBrick: "/b1", status: .active, rawStatus: "Active",
+                                 checkpointTime: synced, lastSynced: synced)],
+            options: nil, observation: clock.next(now: Date(timeIntervalSince1970: 100), cause: .monitor)))
+        let text = String(decoding: try MessageCodec.encode(snapshot, source: "t"), as: UTF8.self)
+        #expect(text.contains(#""last_synced":"2026-11-23T03:58:02.000Z""#))
+        let old = text.replacingOccurrences(of: "2026-11-23T03:58:02.000Z", with: "2026-11-23 03:58:02")
+        #expect(old.contains(#""last_synced":"2026-11-23 03:58:02""#) && old.contains(#""checkpoint_time":"2026-11-23 03:58:02""#))
+        #expect(try MessageCodec.decodeEvent(Array(old.utf8)).event == snapshot)
+        // The observation's time was always RFC 3339: gluster's spelling there is still refused.
+        let wrongPlace = old.replacingOccurrences(of: #""at":"1970-01-01T00:01:40.000Z""#, with: #""at":"1970-01-01 00:01:40""#)
+        #expect(wrongPlace != old)
+        #expect(throws: MessageError.self) { try MessageCodec.decodeEvent(Array(wrongPlace.utf8)) }
+    }
+
     func envelope(action: String, volume: String) -> [UInt8] {
         let volumeJSON = String(data: try! JSONEncoder().encode(volume), encoding: .utf8)!
         let text = """

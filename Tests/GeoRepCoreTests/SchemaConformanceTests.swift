@@ -15,7 +15,7 @@ import Testing
         let brick = BrickDetail(brickId: UUID(), primaryNode: "vm", primaryNodeUuid: "7be8d38a-8d56-484f-bc15-48d6c08a17f2",
                                 primaryBrick: "/b1", secondaryUser: "geo", secondaryHost: "vm", status: .active, rawStatus: "Active",
                                 crawlStatus: "Changelog Crawl", entry: 0, data: 1, meta: 2, failures: 0, checkpointCompleted: true,
-                                lastSynced: "2026-11-23 03:58:02")
+                                lastSynced: Timestamp.parse("2026-11-23T03:58:02Z"))
         let events: [(String, Event)] = [
             ("command-result.schema.json", .commandResult(CommandResult(commandId: UUID(), action: "start", session: ref, outcome: .succeeded, message: "ok"))),
             ("command-result.schema.json", .commandResult(CommandResult(commandId: nil, action: "frobnicate", session: nil, outcome: .rejected,
@@ -81,6 +81,16 @@ import Testing
             ["schema": "commands/config.set.schema.json", "message": noKey],
             ["schema": "commands/stop.schema.json", "message": start],
         ]) == 3)  // missing key; and the stop schema refuses both the type and the action of a start
+        // A brick time as earlier workers spelt it is valid; one that is no time at all is not.
+        let snapshotText = String(decoding: try JSONSerialization.data(withJSONObject: cases.first {
+            $0["schema"] as? String == "session-snapshot.schema.json" }!["message"]!), as: UTF8.self)
+        let synced = #""last_synced":"2026-11-23T03:58:02.000Z""#
+        #expect(snapshotText.contains(synced))
+        func snapshot(lastSynced: String) throws -> Any {
+            try JSONSerialization.jsonObject(with: Data(snapshotText.replacingOccurrences(of: synced, with: #""last_synced":"\#(lastSynced)""#).utf8))
+        }
+        #expect(try validate([["schema": "session-snapshot.schema.json", "message": try snapshot(lastSynced: "2026-11-23 03:58:02")]]) == 0)
+        #expect(try validate([["schema": "session-snapshot.schema.json", "message": try snapshot(lastSynced: "yesterday")]]) == 1)
         #expect(try validate([
             ["schema": "command.schema.json", "message": hostile],
             ["schema": "session-status-changed.schema.json", "message": badStatus],

@@ -26,13 +26,7 @@ import Testing
     }
 
     /// `status detail` of the 3.5/3.6 generation: master_/slave_ names and the files_* counters.
-    static let olderDetail = """
-        <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-        <cliOutput>
-          <opRet>0</opRet>
-          <opErrno>0</opErrno>
-          <opErrstr/>
-          <geoRep>
+    static let olderDetail = StatusAnswer.xml(volumes: """
             <volume>
               <name>mastervol</name>
               <sessions>
@@ -69,7 +63,5 @@ import Testing
                 </session>
               </sessions>
             </volume>
-          </geoRep>
-        </cliOutput>
-        """
+        """)
 }

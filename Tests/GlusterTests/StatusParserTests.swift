@@ -30,7 +30,7 @@ import Testing
         #expect(b.entry == 0 && b.data == 0 && b.meta == 0 && b.failures == 0)
         #expect(b.secondaryNode == nil)  // an empty element
         #expect(b.checkpointCompleted == nil)  // N/A
-        #expect(b.lastSynced == "2026-11-23 03:58:02")
+        #expect(b.lastSynced == utc("2026-11-23T03:58:02Z"))  // gluster's XML times are UTC
         #expect(b.primaryNodeUuid == "7be8d38a-8d56-484f-bc15-48d6c08a17f2")
         #expect(b.brickId == StableID.brick(volumeID: volumeIDs["mvol"]!, host: "vm", path: "/data/b1"))
         #expect(b.brickId != s.bricks[1].brickId)
@@ -58,8 +58,8 @@ import Testing
         let b = try #require(try GlusterParser.statusSessions(done.text).first?.bricks.first)
         #expect(b.checkpointCompleted == true)
         #expect(b.checkpointStatus == "COMPLETED")
-        #expect(b.checkpointTime == "2026-11-23 04:01:15")
-        #expect(b.checkpointCompletionTime == "2026-11-23 04:02:05")
+        #expect(b.checkpointTime == utc("2026-11-23T04:01:15Z"))
+        #expect(b.checkpointCompletionTime == utc("2026-11-23T04:02:05Z"))
         let pending = try RecordedOutput.load("status-detail-checkpoint.xml")
         let p = try #require(try GlusterParser.statusSessions(pending.text).first?.bricks.first)
         #expect(p.checkpointCompleted == false)
@@ -92,6 +92,18 @@ import Testing
         }
     }
 
+    /// The parser hands on instants or nothing: what is not a time gluster prints (or a date that
+    /// does not exist) is nil, as `N/A` is, so no consumer has to know gluster's spelling.
+    @Test(arguments: ["2026-11-23 03:58:02", "2026-02-31 10:00:00", "2026-11-23T03:58:02", "yesterday", "2026-11-23 03:58", "2026-11-23 3:58:02"])
+    func timesAreInstantsOrNothing(text: String) throws {
+        let xml = Self.gluster7Detail.replacingOccurrences(of: "<last_synced>2020-01-02 03:04:05</last_synced>",
+                                                           with: "<last_synced>\(text)</last_synced>")
+        let brick = try #require(try GlusterParser.statusSessions(xml).first?.bricks.first)
+        #expect(brick.lastSynced == (text == "2026-11-23 03:58:02" ? utc("2026-11-23T03:58:02Z") : nil))
+    }
+
+    func utc(_ rfc3339: String) -> Date? { Timestamp.parse(rfc3339) }
+
     @Test func glusterSevenGenerationIsRead() throws {
         let sessions = try GlusterParser.statusSessions(Self.gluster7Detail, volumeIDs: ["mastervol": "0e4a7d7e-2d0d-4f3a-9a51-111111111111"])
         #expect(sessions.count == 2)
@@ -107,19 +119,16 @@ import Testing
         #expect(first.bricks[0].secondaryNode == "slave1.example.com")
         #expect(first.bricks[0].data == 12 && first.bricks[0].failures == 1)
         #expect(first.bricks[1].primaryNodeUuid == "2b9a4c1d-0000-4000-8000-000000000002")
+        #expect(first.bricks[0].lastSynced == utc("2020-01-02T03:04:05Z"))
+        #expect(first.bricks[0].checkpointTime == utc("2020-01-02T03:00:00Z"))
+        #expect(first.bricks[0].checkpointCompletionTime == nil && first.bricks[1].lastSynced == nil)  // N/A
         #expect(sessions[1].status == .partialFaulty)
         #expect(sessions[1].bricks.map(\.status) == [.faulty, .initializing])
     }
 
     /// GlusterFS 7-style `status detail` with master_/slave_ names, two volumes' worth of
     /// sessions and lower-case statuses, written from the element names of that generation.
-    static let gluster7Detail = """
-        <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-        <cliOutput>
-          <opRet>0</opRet>
-          <opErrno>0</opErrno>
-          <opErrstr/>
-          <geoRep>
+    static let gluster7Detail = StatusAnswer.xml(volumes: """
             <volume>
               <name>mastervol</name>
               <sessions>
@@ -190,7 +199,5 @@ import Testing
                 </session>
               </sessions>
             </volume>
-          </geoRep>
-        </cliOutput>
-        """
+        """)
 }

@@ -246,32 +246,26 @@ extension Integration {
         }
         // A CA that did not sign the broker's certificate: refused at the handshake.
         let foreign = try AMQPConfiguration(url: url.replacingOccurrences(of: "\(tls)/ca.pem", with: "/etc/ssl/certs/ca-certificates.crt"))
-        let refused = AMQPConnection(configuration: foreign, name: "georep tests tls foreign CA", logger: logger)
-        do {
-            try await refused.open()
-            Issue.record("a foreign CA was accepted")
-        } catch {
-            #expect(error.description.contains("peer cert verification failed"), "\(error)")
-        }
+        await expectRefused(foreign, "a foreign CA was accepted", saying: "peer cert verification failed")
         // The same broker under a name its certificate does not carry (the lab host name, also
         // 127.0.0.1): refused by host name verification, though the TCP connection is made.
         let wrongName = try AMQPConfiguration(url: url.replacingOccurrences(of: "@localhost:", with: "@\(self.env.labHost):"))
-        let mismatched = AMQPConnection(configuration: wrongName, name: "georep tests tls wrong name", logger: logger)
-        do {
-            try await mismatched.open()
-            Issue.record("host name verification let \(self.env.labHost) through")
-        } catch {
-            #expect(error.description.contains("hostname verification failed"), "\(error)")
-        }
+        await expectRefused(wrongName, "host name verification let \(self.env.labHost) through", saying: "hostname verification failed")
         // A client certificate that cannot be read: a clear error, not a crash.
         let missing = try AMQPConfiguration(url: url + "&certfile=/nonexistent.pem&keyfile=/nonexistent.key")
-        let broken = AMQPConnection(configuration: missing, name: "georep tests tls missing cert", logger: logger)
+        await expectRefused(missing, "opened with a missing client certificate", saying: "/nonexistent.pem")
+    }
+
+    /// Opening with `configuration` fails, and its error says `saying`; `otherwise` is the issue recorded if it opens.
+    func expectRefused(_ configuration: AMQPConfiguration, _ otherwise: String, saying: String) async {
+        let connection = AMQPConnection(configuration: configuration, name: "georep tests tls refused", logger: logger)
         do {
-            try await broken.open()
-            Issue.record("opened with a missing client certificate")
+            try await connection.open()
+            Issue.record(Comment(rawValue: otherwise))
         } catch {
-            #expect(error.description.contains("/nonexistent.pem"))
+            #expect(error.description.contains(saying), "\(error)")
         }
+        await connection.close()
     }
 
     @Test func heartbeatsKeepAnIdleConnectionOpen() async throws {

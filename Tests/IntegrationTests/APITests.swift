@@ -97,12 +97,7 @@ extension Integration {
 
     @Test(.timeLimit(.minutes(6)))
     func theAPIServesTheOriginalResourcesAndTurnsActionsIntoCommands() async throws {
-        let lab = try StandinLab(clusters: 1, shards: 2, env: env)
-        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep api tests", logger: logger)
-        try await admin.open()
-        try await admin.declare(lab.topology.topology)
-        let database = PGConnection(url: env.postgresURL, name: "api tests", logger: logger)
-        _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
+        let (lab, admin, database) = try await StandinLab.withDatabase(env, name: "api tests")
         let cluster = lab.clusters[0]
         lab.touchVolumes(["pvol1", "svol1", "svol2"])
         let ports = (worker: try freePort(), persister: try freePort())
@@ -244,14 +239,8 @@ extension Integration {
         } catch {
             failure = error
         }
-        await lab.tearDown(admin)
+        await lab.tearDown(admin, database: database)
         await admin.close()
-        try? await database.run { [cluster] (db) throws(PGError) in
-            try db.execute("DELETE FROM georep_commands WHERE session_ref LIKE $1", ["\(cluster)/%"])
-            try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
-            try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
-        }
-        await database.close()
         if let failure { throw failure }
     }
 
@@ -260,12 +249,7 @@ extension Integration {
     /// AMQP user (which the workers grant by) and logged with the token's role.
     @Test(.timeLimit(.minutes(4)))
     func executingOptionsNeedAnAdminTokenAndAWriteTokenPublishesNothing() async throws {
-        let lab = try StandinLab(clusters: 1, shards: 2, env: env)
-        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep api grant tests", logger: logger)
-        try await admin.open()
-        try await admin.declare(lab.topology.topology)
-        let database = PGConnection(url: env.postgresURL, name: "api grant tests", logger: logger)
-        _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
+        let (lab, admin, database) = try await StandinLab.withDatabase(env, name: "api grant tests")
         let cluster = lab.clusters[0]
         let ref = SessionRef(cluster: cluster, primaryVolume: "mvol", secondaryHost: "standin", secondaryVolume: "svol")
         try await database.run { (db) throws(PGError) in
@@ -357,15 +341,8 @@ extension Integration {
         } catch {
             failure = error
         }
-        await lab.tearDown(admin)
+        await lab.tearDown(admin, database: database)
         await admin.close()
-        try? await database.run { [cluster] (db) throws(PGError) in
-            try db.execute("DELETE FROM georep_commands WHERE session_ref LIKE $1", ["\(cluster)/%"])
-            try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
-            try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1", [cluster])
-            try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
-        }
-        await database.close()
         if let failure { throw failure }
     }
 
@@ -373,11 +350,7 @@ extension Integration {
     func schemathesisFindsNoServerErrorAndNothingThatContradictsTheSpec() async throws {
         // The API alone on a topology of its own (no worker: generated commands are never run),
         // with a session of its own in PostgreSQL for the generator to find.
-        let lab = try StandinLab(clusters: 1, shards: 2, env: env)
-        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep schemathesis", logger: logger)
-        try await admin.open()
-        try await admin.declare(lab.topology.topology)
-        let database = PGConnection(url: env.postgresURL, name: "schemathesis", logger: logger)
+        let (lab, admin, database) = try await StandinLab.withDatabase(env, name: "schemathesis", migrate: false)
         let cluster = lab.clusters[0]
         let ref = SessionRef(cluster: cluster, primaryVolume: "mvol", secondaryHost: "standin", secondaryVolume: "svol")
         try await database.run { (db) throws(PGError) in
@@ -408,14 +381,8 @@ extension Integration {
         } catch {
             failure = error
         }
-        await lab.tearDown(admin)
+        await lab.tearDown(admin, database: database)
         await admin.close()
-        try? await database.run { [cluster] (db) throws(PGError) in
-            try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
-            try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1", [cluster])
-            try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
-        }
-        await database.close()
         if let failure { throw failure }
     }
 }

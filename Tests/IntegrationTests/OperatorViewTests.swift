@@ -23,12 +23,7 @@ extension Integration {
 
     @Test(.timeLimit(.minutes(6)))
     func usersSeeTheDesignsXMLOneSpellingOfEveryIdAndTheFleet() async throws {
-        let lab = try StandinLab(clusters: 1, shards: 2, env: env)
-        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep operator view tests", logger: logger)
-        try await admin.open()
-        try await admin.declare(lab.topology.topology)
-        let database = PGConnection(url: env.postgresURL, name: "operator view tests", logger: logger)
-        _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
+        let (lab, admin, database) = try await StandinLab.withDatabase(env, name: "operator view tests")
         let cluster = lab.clusters[0]
         lab.touchVolumes(["pvol1", "svol1"])
         var pids: [pid_t] = []
@@ -202,15 +197,8 @@ extension Integration {
             #expect(subscriber.terminationStatus == 0, "watch_status.py did not end cleanly on SIGTERM")
         }
         for pid in pids { stop(pid) }
-        await lab.tearDown(admin)
+        await lab.tearDown(admin, database: database)
         await admin.close()
-        try? await database.run { [cluster] (db) throws(PGError) in
-            try db.execute("DELETE FROM georep_commands WHERE session_ref LIKE $1", ["\(cluster)/%"])
-            try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
-            try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1", [cluster])
-            try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
-        }
-        await database.close()
         if let failure { throw failure }
     }
 

@@ -31,7 +31,7 @@ extension Integration {
             BrickDetail(brickId: StableID.brick(volumeID: volumeID, host: "node1", path: path), primaryNode: "node1",
                         primaryNodeUuid: "7be8d38a-8d56-484f-bc15-48d6c08a17f2", primaryBrick: path, status: status,
                         rawStatus: status.rawValue, crawlStatus: "Changelog Crawl", entry: 1, data: 2, meta: 3, failures: 0,
-                        checkpointCompleted: true, lastSynced: "2026-11-23 03:58:02")
+                        checkpointCompleted: true, lastSynced: Timestamp.parse("2026-11-23T03:58:02Z"))
         }
         return .sessionSnapshot(SessionSnapshot(
             session: ref, sessionKey: "7be8d38a-8d56-484f-bc15-48d6c08a17f2:ssh://backup.example::svol:\(UUID().uuidString)",
@@ -80,6 +80,9 @@ extension Integration {
         #expect(try await scalar("SELECT status FROM gluster_georep_session WHERE session_id = $1", [id]) == "ACTIVE")
         #expect(try await scalar("SELECT count(*) FROM gluster_georep_session_details WHERE session_id = $1", [id]) == "2")
         #expect(try await scalar("SELECT config_value FROM gluster_georep_config WHERE session_id = $1 AND config_key = 'sync_jobs'", [id]) == "3")
+        // gluster's UTC time, stored as the UTC wall clock it always was in the `timestamp` column.
+        #expect(try await scalar("SELECT DISTINCT last_synced_at::text FROM gluster_georep_session_details WHERE session_id = $1", [id])
+                == "2026-11-23 03:58:02")
         // The inventory the snapshot implies, with the stable brick ids.
         #expect(try await scalar("SELECT count(*) FROM gluster_volume_bricks b JOIN gluster_georep_session_details d ON d.master_brick_id = b.id WHERE d.session_id = $1", [id]) == "2")
         #expect(try await scalar("SELECT vol_name FROM gluster_volumes v JOIN gluster_georep_session s ON s.master_volume_id = v.id WHERE s.session_id = $1", [id]) == "vol1")

@@ -3,6 +3,7 @@ import Foundation
 import GeoRepCore
 import Gluster
 import Logging
+import Postgres
 
 /// A fleet of clusters served by the stand-in gluster (`ops/standin/gluster`), each with its own
 /// state directory, on a RabbitMQ topology of the test's own: for tests of several worker
@@ -86,6 +87,40 @@ struct StandinLab {
     func tearDown(_ admin: AMQPConnection) async {
         await admin.remove(topology.topology)
         try? FileManager.default.removeItem(at: root)
+    }
+
+    /// A one-cluster lab with its topology declared through an admin connection, and a
+    /// PostgreSQL connection (migrated unless `migrate` is false): how the API's tests begin.
+    /// End with ``tearDown(_:database:)`` and `admin.close()`.
+    static func withDatabase(_ env: TestEnvironment, name: String, migrate: Bool = true) async throws
+        -> (lab: StandinLab, admin: AMQPConnection, database: PGConnection) {
+        let lab = try StandinLab(clusters: 1, shards: 2, env: env)
+        let admin = AMQPConnection(configuration: try AMQPConfiguration(url: env.amqpURL), name: "georep \(name)", logger: TestEnvironment.logger)
+        try await admin.open()
+        try await admin.declare(lab.topology.topology)
+        let database = PGConnection(url: env.postgresURL, name: name, logger: TestEnvironment.logger)
+        if migrate { _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: TestEnvironment.logger).migrate(database) }
+        return (lab, admin, database)
+    }
+
+    /// ``tearDown(_:)``, and the rows the lab's clusters left in PostgreSQL (commands, sessions,
+    /// volumes, the clusters); then closes `database`. A failure to delete is printed, not thrown:
+    /// the test's own outcome is what the caller reports.
+    func tearDown(_ admin: AMQPConnection, database: PGConnection) async {
+        await tearDown(admin)
+        for cluster in clusters {
+            do {
+                try await database.run { (db) throws(PGError) in
+                    try db.execute("DELETE FROM georep_commands WHERE session_ref LIKE $1", ["\(cluster)/%"])
+                    try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
+                    try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1", [cluster])
+                    try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
+                }
+            } catch {
+                print("could not remove the rows of cluster \(cluster): \(error)")
+            }
+        }
+        await database.close()
     }
 }
 
