@@ -18,7 +18,7 @@ NAMESPACE = "georep"
 BINARY = "/usr/local/bin/georep"
 ENV_FILE = "/etc/georep/georep.env"
 
-SUBCOMMANDS = {"worker", "persister", "api", "migrate", "publish", "topology", "demo", "settings", "status"}
+SUBCOMMANDS = {"worker", "persister", "api", "migrate", "publish", "topology", "demo", "settings", "status", "turn"}
 
 # Every setting the env example must list, True for secrets (never in a ConfigMap or a plain
 # env value). GEOREP_CONFIG names a file of these lines; it is not one of them.

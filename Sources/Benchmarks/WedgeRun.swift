@@ -60,15 +60,21 @@ struct WedgeRun: AsyncParsableCommand {
 
         // The outside loops: `volume info` and `status detail`, back to back, until told to stop.
         let tally = OutsideTally()
-        let turns = [georep, "turn", "--host", host, "--"]
+        let turns = [georep, "turn", "--report-wait", "--host", host, "--"]
         let loops = outside == "none" ? [] : [["volume", "info"], ["volume", "geo-replication", "status", "detail"]].map { words in
             Task.detached {
                 let runner = ProcessRunner()
                 while !tally.stop.load(ordering: .relaxed) {
                     let argv = (outside == "turns" ? turns : []) + ["gluster", "--mode=script", "--xml"] + words
                     let started = ContinuousClock.now
-                    do { _ = try await runner.run(argv, timeout: 600) } catch { print("  outside loop: \(error)") }
-                    let took = BenchSupport.seconds(ContinuousClock.now - started)
+                    var waited = 0.0  // for the turn: not glusterd's time
+                    do {
+                        let out = try await runner.run(argv, timeout: 600)
+                        if let line = out.stderr.split(separator: "\n").first(where: { $0.hasPrefix("georep turn: waited ") }),
+                           let value = Double(line.split(separator: " ")[3]) { waited = value }
+                    } catch { print("  outside loop: \(error)") }
+                    let took = BenchSupport.seconds(ContinuousClock.now - started) - waited
+                    tally.waited.withLock { $0 = max($0, waited) }
                     tally.calls.add(1, ordering: .relaxed)
                     tally.slowest.withLock { if took > $0.0 { $0 = (took, words.joined(separator: " ")) } }
                 }
@@ -102,10 +108,12 @@ struct WedgeRun: AsyncParsableCommand {
         for (action, seconds, outcome) in rows { print(String(format: "  %-7@ %7.1f s  %@", action, seconds, outcome)) }
         let worst = tally.slowest.withLock { $0 }
         let commandsWorst = rows.map(\.1).max() ?? 0
-        let stalled = worst.0 > stall || commandsWorst > stall
-        print(String(format: "  outside calls: %d, slowest %.1f s (%@); slowest command %.1f s; wedge events %d", tally.calls.load(ordering: .relaxed),
-                     worst.0, worst.1, commandsWorst, wedges))
-        print("wedge: \(stalled ? "STALLED" : "no stall") (a call over \(Int(stall)) s is a stall)")
+        // A stall is glusterd not answering: an outside call's answer (its wait for a turn, behind
+        // a create, is not glusterd's), or a command that failed wedged.
+        let stalled = worst.0 > stall || wedges > 0 || rows.contains { $0.2 != "succeeded" }
+        print(String(format: "  outside calls: %d, slowest gluster answer %.1f s (%@), longest wait for a turn %.1f s; slowest command %.1f s; wedge events %d",
+                     tally.calls.load(ordering: .relaxed), worst.0, worst.1, tally.waited.withLock { $0 }, commandsWorst, wedges))
+        print("wedge: \(stalled ? "STALLED" : "no stall") (a stall: an outside gluster answer over \(Int(stall)) s, a wedge event or a failed command)")
         try await freeTheLab()
     }
 
@@ -129,5 +137,7 @@ struct WedgeRun: AsyncParsableCommand {
 final class OutsideTally: Sendable {
     let slowest = Mutex<(Double, String)>((0, ""))
     let calls = Atomic<Int>(0)
+    /// The longest an outside call waited for its turn (turns mode).
+    let waited = Mutex<Double>(0)
     let stop = Atomic<Bool>(false)
 }

@@ -22,12 +22,14 @@ struct TurnCommand: AsyncParsableCommand {
     @Flag(help: "The program changes the cluster: wait until it runs alone.") var change = false
     @Option(help: "Seconds to wait for the turn.") var timeout: Double = 120
     @Option(help: "Where georep's processes take their turns.") var lockDirectory = HostLock.defaultDirectory
+    @Flag(help: "Say on stderr how long the turn took to come.") var reportWait = false
     @Argument(parsing: .captureForPassthrough, help: "The program and its arguments, after --.") var command: [String]
 
     func run() async throws {
         let argv = command.first == "--" ? Array(command.dropFirst()) : command
         guard let program = argv.first, !program.isEmpty else { throw ValidationError("name the program to run after --") }
         let held: HostLock.Held
+        let asked = ContinuousClock.now
         do {
             held = try await HostLock(directory: lockDirectory).acquire(host: host, exclusive: change, timeout: timeout)
         } catch {
@@ -35,6 +37,11 @@ struct TurnCommand: AsyncParsableCommand {
             throw ExitCode(75)  // EX_TEMPFAIL: try again later
         }
         defer { held.release() }
+        if reportWait {
+            let waited = ContinuousClock.now - asked
+            let seconds = Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
+            FileHandle.standardError.write(Data("georep turn: waited \(String(format: "%.2f", seconds)) s\n".utf8))
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")  // PATH lookup, no shell
         process.arguments = argv

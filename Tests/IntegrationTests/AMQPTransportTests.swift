@@ -388,6 +388,15 @@ func runCommandCapturing(_ argv: [String], environment: [String: String] = [:],
     return (process.terminationStatus, output)
 }
 
+/// ``runCommandCapturing(_:environment:inheriting:)`` waited for on a thread of its own, not one of
+/// the two pool threads of a 2-core machine that every other test's tasks and timers need.
+func runCommandOffPool(_ argv: [String], environment: [String: String] = [:],
+                       inheriting: [String: String] = ProcessInfo.processInfo.environment) async -> (status: Int32, output: String) {
+    await withCheckedContinuation { done in
+        DispatchQueue.global().async { done.resume(returning: runCommandCapturing(argv, environment: environment, inheriting: inheriting)) }
+    }
+}
+
 func withTimeout<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }

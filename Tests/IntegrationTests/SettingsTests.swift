@@ -16,12 +16,8 @@ import Testing
     /// Runs `georep ARGS` with only `environment` (no GEOREP_* from the caller), waiting on a
     /// thread of its own rather than one of the pool the other tests' tasks run on.
     func georep(_ arguments: [String], _ environment: [String: String]) async -> (status: Int32, output: String) {
-        await withCheckedContinuation { done in
-            DispatchQueue.global().async {
-                done.resume(returning: runCommandCapturing([Self.binary] + arguments, environment: environment,
-                                                           inheriting: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GEOREP_") }))
-            }
-        }
+        await runCommandOffPool([Self.binary] + arguments, environment: environment,
+                                inheriting: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GEOREP_") })
     }
 
     @Test(arguments: [

@@ -6,30 +6,30 @@ import Testing
 @Suite struct TurnCommandTests {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("georep-turns-\(UUID().uuidString)").path
 
-    func turn(_ arguments: [String]) -> (status: Int32, output: String) {
-        runCommandCapturing([SettingsTests.binary, "turn", "--lock-directory", directory] + arguments)
+    func turn(_ arguments: [String]) async -> (status: Int32, output: String) {
+        await runCommandOffPool([SettingsTests.binary, "turn", "--lock-directory", directory] + arguments)
     }
 
     @Test func aScriptsReadWaitsForAChangeAndRunsItsProgramWithoutAShell() async throws {
         // Free: runs at once, with the arguments as they are (a `;` is not a shell's).
-        let echoed = turn(["--host", "vm", "--", "echo", "volume", "info;", "rm", "-rf", "/"])
+        let echoed = await turn(["--host", "vm", "--", "echo", "volume", "info;", "rm", "-rf", "/"])
         #expect(echoed.status == 0 && echoed.output.contains("volume info; rm -rf /"), "\(echoed)")
-        #expect(turn(["--host", "vm", "--", "false"]).status == 1)
+        #expect(await turn(["--host", "vm", "--", "false"]).status == 1)
 
         // A change of ours holds the host: the script's read gets no turn and runs nothing.
         let change = try await HostLock(directory: directory).acquire(host: "vm", exclusive: true, timeout: 1)
         let marker = directory + "/ran"
-        let refused = turn(["--host", "vm", "--timeout", "1", "--", "touch", marker])
+        let refused = await turn(["--host", "vm", "--timeout", "1", "--", "touch", marker])
         #expect(refused.status == 75 && refused.output.contains("was not asked"), "\(refused)")
         #expect(!FileManager.default.fileExists(atPath: marker))
         // Another host is not held up.
-        #expect(turn(["--host", "p2", "--timeout", "1", "--", "true"]).status == 0)
+        #expect(await turn(["--host", "p2", "--timeout", "1", "--", "true"]).status == 0)
         change.release()
-        #expect(turn(["--host", "vm", "--timeout", "1", "--", "touch", marker]).status == 0)
+        #expect(await turn(["--host", "vm", "--timeout", "1", "--", "touch", marker]).status == 0)
         #expect(FileManager.default.fileExists(atPath: marker))
 
         // A script's change keeps georep's reads out while it runs.
-        let script = Task.detached { [self] in turn(["--host", "vm", "--change", "--", "sleep", "1.5"]) }
+        let script = Task.detached { [self] in await turn(["--host", "vm", "--change", "--", "sleep", "1.5"]) }
         var keptOut = false
         for _ in 0..<100 where !keptOut {
             do {
