@@ -121,15 +121,18 @@ enum JSONTree: Equatable {
         mutating func string() throws(Declined) -> String {
             index += 1
             let start = index
-            // The common case: no escapes, so the bytes are the string.
+            var ascii = true
+            // The common case: no escapes, so the bytes are the string; ASCII needs no validation.
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
-                    let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                     index += 1
-                    guard let text else { throw Declined() }
+                    if ascii { return String(decoding: raw, as: UTF8.self) }
+                    guard let text = String(validating: raw, as: UTF8.self) else { throw Declined() }
                     return text
                 }
+                if byte >= 0x80 { ascii = false }
                 if byte == UInt8(ascii: "\\") { break }
                 guard byte >= 0x20 else { throw Declined() }
                 index += 1

@@ -54,7 +54,12 @@ public struct EventStore: Sendable {
         for inventory in inventories.values { changed.formUnion(try applyInventory(inventory, db)) }
         try applySnapshots(Array(snapshots.values), db)
         for deletion in deletions { try applyDeleted(deletion, db) }
-        try applySessionStatuses(sessionChanges, db)
+        // A session change no newer than a snapshot of its session in this batch cannot move the
+        // row (the snapshot, applied first, holds a stamp at least as new, or lost to a newer
+        // one): it is recorded in the history but not run through the update.
+        try applySessionStatuses(sessionChanges, superseded: { change in
+            snapshots[change.sessionId].map { $0.observation.seq >= change.observation.seq } ?? false
+        }, db)
         try applyBrickStatuses(brickChanges, db)
         try applyAccepted(accepted, db)
         try applyResults(results, db)
@@ -118,12 +123,16 @@ public struct EventStore: Sendable {
         let fresh = snapshots.filter { winners.contains($0.sessionId) }
         guard !fresh.isEmpty else { return }
 
-        try db.execute("DELETE FROM gluster_georep_session_details WHERE session_id = ANY($1::uuid[])",
-                       [PGArray.literal(fresh.map { $0.sessionId.uuidString })])
+        // Each brick's row is rewritten in place (an update PostgreSQL can keep on its page, no
+        // index entries touched) and the rows of bricks a snapshot no longer lists go: the state
+        // a delete of all and an insert would leave, at a fraction of the writes.
         var details = DetailColumns()
+        var listed = Set<[UUID]>()
         for s in fresh {
             let at = timestamp(s.observation.at)
             for b in s.bricks {
+                // A brick listed twice: its first row stands (the insert took the first before).
+                guard listed.insert([s.sessionId, brickID(b, s)]).inserted else { continue }
                 details.append(b, of: s, brickID: brickID(b, s).uuidString, nodeUUID: uuidOrNil(b.primaryNodeUuid), lastSynced: glusterTime(b.lastSynced),
                                checkpointTime: glusterTime(b.checkpointTime), checkpointDone: glusterTime(b.checkpointCompletionTime), timestamp: at)
             }
@@ -148,13 +157,26 @@ public struct EventStore: Sendable {
                     AS b(sid, seq, at, id, slave_host, status, checkpoint_status, crawl_status, data, failures,
                          last_synced, checkpoint_time, checkpoint_done_time, checkpoint_done, meta, entry, node, node_uuid, dir,
                          files_synced, files_pending, bytes_pending, deletes_pending, files_skipped)
-                ON CONFLICT (session_id, master_brick_id) DO NOTHING
+                ON CONFLICT (session_id, master_brick_id) DO UPDATE SET
+                    slave_host_uuid = NULL, slave_host_name = EXCLUDED.slave_host_name, status = EXCLUDED.status,
+                    checkpoint_status = EXCLUDED.checkpoint_status, crawl_status = EXCLUDED.crawl_status,
+                    files_synced = EXCLUDED.files_synced, files_pending = EXCLUDED.files_pending, bytes_pending = EXCLUDED.bytes_pending,
+                    deletes_pending = EXCLUDED.deletes_pending, files_skipped = EXCLUDED.files_skipped,
+                    last_synced_at = EXCLUDED.last_synced_at, checkpoint_time = EXCLUDED.checkpoint_time,
+                    checkpoint_completed_time = EXCLUDED.checkpoint_completed_time, is_checkpoint_completed = EXCLUDED.is_checkpoint_completed,
+                    data_pending = EXCLUDED.data_pending, meta_pending = EXCLUDED.meta_pending, entry_pending = EXCLUDED.entry_pending,
+                    failures = EXCLUDED.failures, master_node = EXCLUDED.master_node, master_node_uuid = EXCLUDED.master_node_uuid,
+                    master_brick_dir = EXCLUDED.master_brick_dir, observed_seq = EXCLUDED.observed_seq, observed_at = EXCLUDED.observed_at,
+                    _update_date = now()
                 """, details.columns.map(PGArray.literal))
         }
+        try db.execute("""
+            DELETE FROM gluster_georep_session_details d WHERE d.session_id = ANY($1::uuid[])
+                AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::uuid[]) AS n(s, b) WHERE n.s = d.session_id AND n.b = d.master_brick_id)
+            """, [PGArray.literal(fresh.map { $0.sessionId.uuidString }), PGArray.literal(details.columns[0]), PGArray.literal(details.columns[3])])
         let withOptions = fresh.filter { $0.options != nil }
         guard !withOptions.isEmpty else { return }
-        try db.execute("DELETE FROM gluster_georep_config WHERE session_id = ANY($1::uuid[])",
-                       [PGArray.literal(withOptions.map { $0.sessionId.uuidString })])
+        // Options rarely change: an unchanged one is not written at all; those gone are deleted.
         var ids: [String?] = [], keys: [String?] = [], values: [String?] = []
         for s in withOptions {
             for (key, value) in (s.options ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -163,11 +185,18 @@ public struct EventStore: Sendable {
                 values.append(value)
             }
         }
-        guard !ids.isEmpty else { return }
+        if !ids.isEmpty {
+            try db.execute("""
+                INSERT INTO gluster_georep_config (session_id, config_key, config_value, _update_date)
+                SELECT s, k, v, now() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS o(s, k, v)
+                ON CONFLICT (session_id, config_key) DO UPDATE SET config_value = EXCLUDED.config_value, _update_date = now()
+                WHERE gluster_georep_config.config_value IS DISTINCT FROM EXCLUDED.config_value
+                """, [PGArray.literal(ids), PGArray.literal(keys), PGArray.literal(values)])
+        }
         try db.execute("""
-            INSERT INTO gluster_georep_config (session_id, config_key, config_value, _update_date)
-            SELECT s, k, v, now() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS o(s, k, v)
-            """, [PGArray.literal(ids), PGArray.literal(keys), PGArray.literal(values)])
+            DELETE FROM gluster_georep_config c WHERE c.session_id = ANY($1::uuid[])
+                AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::text[]) AS o(s, k) WHERE o.s = c.session_id AND o.k = c.config_key)
+            """, [PGArray.literal(withOptions.map { $0.sessionId.uuidString }), PGArray.literal(ids), PGArray.literal(keys)])
     }
 
     /// The clusters, primary volumes, their bricks and hosts, as the snapshots show them, taken
@@ -242,9 +271,12 @@ public struct EventStore: Sendable {
 
     // MARK: Status changes, set-based
 
-    private func applySessionStatuses(_ changes: [SessionStatusChanged], _ db: PGSession) throws(PGError) {
+    private func applySessionStatuses(_ all: [SessionStatusChanged], superseded: (SessionStatusChanged) -> Bool,
+                                      _ db: PGSession) throws(PGError) {
+        guard !all.isEmpty else { return }
+        try history(all.map { ($0.sessionId, nil, nil, $0.from, $0.to, $0.observation) }, db)
+        let changes = all.filter { !superseded($0) }
         guard !changes.isEmpty else { return }
-        try history(changes.map { ($0.sessionId, nil, nil, $0.from, $0.to, $0.observation) }, db)
         try db.execute("""
             UPDATE gluster_georep_session s
             SET status = v.to_status, observed_seq = v.seq, observed_at = v.at, _update_date = now()

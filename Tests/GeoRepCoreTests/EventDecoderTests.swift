@@ -91,6 +91,18 @@ import Testing
         #expect(fast.event == expected.event)
     }
 
+    @Test func uuidsReadAsFoundationReadsThem() {
+        for _ in 0..<2_000 {
+            let id = UUID()
+            #expect(EventDecoder.uuid(id.uuidString) == id)
+            #expect(EventDecoder.uuid(id.uuidString.lowercased()) == id)
+        }
+        for text in ["", "7b355494-91a6-500c-8f7b-9a47a9a6878", "7b355494-91a6-500c-8f7b-9a47a9a6878g", "7b35549491a6-500c-8f7b-9a47a9a687866",
+                     "{7b355494-91a6-500c-8f7b-9a47a9a68786}", "7b355494-91a6-500c-8f7b-9a47a9a68786 "] {
+            #expect(EventDecoder.uuid(text) == UUID(uuidString: text), "\(text)")
+        }
+    }
+
     @Test func invalidUTF8IsNotRead() {
         var bytes = Array(#"{"specversion":"1.0","id":"1","source":"s","type":"georep.session.deleted","data":{}}"#.utf8)
         bytes.insert(0xFF, at: 30)
