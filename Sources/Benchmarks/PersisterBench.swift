@@ -142,6 +142,7 @@ struct PersisterBench: AsyncParsableCommand {
                                                 cause, cause_command_id) FROM STDIN
                     """, rows: rows)
             } catch {
+                // The COPY's own error is the one to report; a failed rollback ends with the connection.
                 _ = try? db.execute("ROLLBACK")
                 throw error
             }
@@ -218,6 +219,7 @@ struct PersisterBench: AsyncParsableCommand {
             while !Task.isCancelled {
                 guard let note = try await listener.run({ (db) throws(PGError) in try db.nextNotification(timeout: 0.2) }) else { continue }
                 let heard = clock.now
+                // A payload that does not list sessions (`"many"`) names none of ours: nothing to match.
                 guard let object = try? JSONSerialization.jsonObject(with: Data(note.payload.utf8)) as? [String: Any],
                       let ids = object["sessions"] as? [String] else { continue }
                 await pending.heard(ids, at: heard)
