@@ -22,7 +22,17 @@ public struct SessionSnapshot: Codable, Hashable, Sendable {
         secondaryHostUuid: String? = nil, status: GeoRepStatus, bricks: [BrickDetail],
         options: [String: String]?, observation: Observation
     ) {
-        self.sessionId = session.sessionID
+        self.init(sessionId: session.sessionID, session: session, sessionKey: sessionKey, primaryVolumeId: primaryVolumeId,
+                  secondaryVolumeId: secondaryVolumeId, secondaryHostUuid: secondaryHostUuid, status: status, bricks: bricks,
+                  options: options, observation: observation)
+    }
+
+    /// With the id as a message carries it (the decoder's: no SHA-1 of the name per event).
+    init(
+        sessionId: UUID, session: SessionRef, sessionKey: String?, primaryVolumeId: String?, secondaryVolumeId: String?,
+        secondaryHostUuid: String?, status: GeoRepStatus, bricks: [BrickDetail], options: [String: String]?, observation: Observation
+    ) {
+        self.sessionId = sessionId
         self.session = session
         self.sessionKey = sessionKey
         self.primaryVolumeId = primaryVolumeId
@@ -44,7 +54,11 @@ public struct SessionStatusChanged: Codable, Hashable, Sendable {
     public var observation: Observation
 
     public init(session: SessionRef, from: GeoRepStatus?, to: GeoRepStatus, observation: Observation) {
-        self.sessionId = session.sessionID
+        self.init(sessionId: session.sessionID, session: session, from: from, to: to, observation: observation)
+    }
+
+    init(sessionId: UUID, session: SessionRef, from: GeoRepStatus?, to: GeoRepStatus, observation: Observation) {
+        self.sessionId = sessionId
         self.session = session
         self.from = from
         self.to = to
@@ -64,7 +78,11 @@ public struct BrickStatusChanged: Codable, Hashable, Sendable {
     public var observation: Observation
 
     public init(session: SessionRef, brickId: UUID?, brick: String, from: GeoRepStatus?, to: GeoRepStatus, observation: Observation) {
-        self.sessionId = session.sessionID
+        self.init(sessionId: session.sessionID, session: session, brickId: brickId, brick: brick, from: from, to: to, observation: observation)
+    }
+
+    init(sessionId: UUID, session: SessionRef, brickId: UUID?, brick: String, from: GeoRepStatus?, to: GeoRepStatus, observation: Observation) {
+        self.sessionId = sessionId
         self.session = session
         self.brickId = brickId
         self.brick = brick
@@ -81,7 +99,11 @@ public struct SessionDeleted: Codable, Hashable, Sendable {
     public var observation: Observation
 
     public init(session: SessionRef, observation: Observation) {
-        self.sessionId = session.sessionID
+        self.init(sessionId: session.sessionID, session: session, observation: observation)
+    }
+
+    init(sessionId: UUID, session: SessionRef, observation: Observation) {
+        self.sessionId = sessionId
         self.session = session
         self.observation = observation
     }

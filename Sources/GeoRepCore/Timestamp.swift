@@ -8,6 +8,7 @@ public enum Timestamp {
 
     /// Accepts RFC 3339 with or without fractional seconds.
     public static func parse(_ text: String) -> Date? {
+        if let d = parseOwnSpelling(text) { return d }
         if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return d }
         return try? Date.ISO8601FormatStyle().parse(text)
     }
@@ -43,5 +44,54 @@ public enum Timestamp {
         guard got.year == wanted.year, got.month == wanted.month, got.day == wanted.day, got.hour == wanted.hour,
               got.minute == wanted.minute, got.second == wanted.second else { return nil }
         return date
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.sssZ`, what ``format(_:)`` writes, read without a format style
+    /// (a quarter of the persister's decoding time went into the style). The same `Date` as
+    /// Foundation's parse to the bit (`TimestampTests`): seconds and milliseconds from the
+    /// reference date, added as Foundation adds them. Anything else, or a field out of range,
+    /// is left to Foundation, and so are times before 2001 (Foundation's reference date), where
+    /// its arithmetic rounds the other way.
+    static func parseOwnSpelling(_ text: String) -> Date? {
+        var text = text
+        return text.withUTF8 { u -> Date? in
+            guard u.count == 24, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[10] == UInt8(ascii: "T"),
+                  u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"), u[19] == UInt8(ascii: "."), u[23] == UInt8(ascii: "Z")
+            else { return nil }
+            func number(_ from: Int, _ to: Int) -> Int? {
+                var value = 0
+                for i in from..<to {
+                    let digit = Int(u[i]) - 48
+                    guard digit >= 0 && digit <= 9 else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
+            }
+            guard let year = number(0, 4), let month = number(5, 7), let day = number(8, 10), let hour = number(11, 13),
+                  let minute = number(14, 16), let second = number(17, 19), let millis = number(20, 23),
+                  year >= 2001, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), hour < 24, minute < 60, second < 60
+            else { return nil }
+            let days = daysFromCivil(year: year, month: month, day: day)
+            let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
+            return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(millis) / 1000)
+        }
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 }

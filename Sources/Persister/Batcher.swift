@@ -11,6 +11,12 @@ actor Batcher<Item: Sendable> {
         wakeWaiter()
     }
 
+    /// Several items in one hop: the persister hands over what one read of the socket brought.
+    func append(contentsOf more: [Item]) {
+        items.append(contentsOf: more)
+        wakeWaiter()
+    }
+
     func finish(_ error: Error?) {
         finished = true
         failure = error

@@ -52,9 +52,14 @@ public struct EventStore: Sendable {
         }
         var changed = Set<UUID>()
         for inventory in inventories.values { changed.formUnion(try applyInventory(inventory, db)) }
-        for snapshot in snapshots.values.sorted(by: { $0.observation.seq < $1.observation.seq }) { try applySnapshot(snapshot, db) }
+        try applySnapshots(Array(snapshots.values), db)
         for deletion in deletions { try applyDeleted(deletion, db) }
-        try applySessionStatuses(sessionChanges, db)
+        // A session change no newer than a snapshot of its session in this batch cannot move the
+        // row (the snapshot, applied first, holds a stamp at least as new, or lost to a newer
+        // one): it is recorded in the history but not run through the update.
+        try applySessionStatuses(sessionChanges, superseded: { change in
+            snapshots[change.sessionId].map { $0.observation.seq >= change.observation.seq } ?? false
+        }, db)
         try applyBrickStatuses(brickChanges, db)
         try applyAccepted(accepted, db)
         try applyResults(results, db)
@@ -68,21 +73,36 @@ public struct EventStore: Sendable {
         return changed
     }
 
-    // MARK: Snapshots
+    // MARK: Snapshots, set-based
 
-    private func applySnapshot(_ s: SessionSnapshot, _ db: PGSession) throws(PGError) {
-        let id = s.sessionId.uuidString
-        let seq = String(s.observation.seq)
-        let tomb = try db.execute("SELECT observed_seq FROM georep_session_tombstones WHERE session_id = $1", [id])
-        if let dead = tomb.rows.first?[0].flatMap({ Int64($0) }), dead >= s.observation.seq { return }
+    /// The newest snapshot of each session in the batch, applied as a handful of statements for
+    /// the lot (a status storm is a quarter snapshots): the same end state as applying them one by
+    /// one in stamp order. A tombstone at least as new keeps a snapshot out entirely; the session
+    /// row takes a snapshot only when its stamp is newer (the upsert's guard), and only then are
+    /// its brick details and options replaced.
+    private func applySnapshots(_ all: [SessionSnapshot], _ db: PGSession) throws(PGError) {
+        guard !all.isEmpty else { return }
+        let dead = try db.execute("SELECT session_id, observed_seq FROM georep_session_tombstones WHERE session_id = ANY($1::uuid[])",
+                                  [PGArray.literal(all.map { $0.sessionId.uuidString })]).rows
+        var tombstones: [UUID: Int64] = [:]
+        for row in dead { if let id = row[0].flatMap(UUID.init(uuidString:)), let seq = row[1].flatMap({ Int64($0) }) { tombstones[id] = seq } }
+        let snapshots = all.filter { s in tombstones[s.sessionId].map { $0 < s.observation.seq } ?? true }
+            .sorted { $0.observation.seq < $1.observation.seq }
+        guard !snapshots.isEmpty else { return }
+        try upsertInventory(snapshots, db)
 
-        let volumeID = uuidOrNil(s.primaryVolumeId)
-        try upsertInventory(s, volumeID: volumeID, db)
-        let upsert = try db.execute("""
+        var columns = SnapshotColumns()
+        for s in snapshots {
+            columns.append(s, volumeID: uuidOrNil(s.primaryVolumeId), secondaryHostUUID: uuidOrNil(s.secondaryHostUuid),
+                           secondaryVolumeID: uuidOrNil(s.secondaryVolumeId), timestamp: timestamp(s.observation.at))
+        }
+        let won = try db.execute("""
             INSERT INTO gluster_georep_session
                 (session_id, master_volume_id, session_key, slave_host_uuid, slave_host_name, slave_volume_id,
                  slave_volume_name, status, cluster_id, master_volume_name, user_name, observed_seq, observed_at, _update_date)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now())
+            SELECT i, v, k, hu, h, sv, svn, st, c, pv, u, q, a, now()
+            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::text[],
+                        $10::text[], $11::text[], $12::bigint[], $13::timestamptz[]) AS x(i, v, k, hu, h, sv, svn, st, c, pv, u, q, a)
             ON CONFLICT (session_id) DO UPDATE SET
                 master_volume_id = COALESCE(EXCLUDED.master_volume_id, gluster_georep_session.master_volume_id),
                 session_key = EXCLUDED.session_key,
@@ -96,43 +116,28 @@ public struct EventStore: Sendable {
                 observed_at = EXCLUDED.observed_at,
                 _update_date = now()
             WHERE gluster_georep_session.observed_seq < EXCLUDED.observed_seq
-            """, [
-                id, volumeID, s.sessionKey ?? s.session.key, uuidOrNil(s.secondaryHostUuid),
-                s.session.secondaryHost, uuidOrNil(s.secondaryVolumeId), s.session.secondaryVolume, s.status.rawValue,
-                s.session.cluster, s.session.primaryVolume, s.session.secondaryUser, seq, timestamp(s.observation.at),
-            ])
-        guard upsert.affectedRows == 1 else { return }  // an older snapshot: newer state stays
+            RETURNING session_id
+            """, columns.session.map(PGArray.literal)).rows
+        // Older snapshots lost to newer state: their details and options stay as they are.
+        let winners = Set(won.compactMap { $0[0].flatMap(UUID.init(uuidString:)) })
+        let fresh = snapshots.filter { winners.contains($0.sessionId) }
+        guard !fresh.isEmpty else { return }
 
-        try db.execute("DELETE FROM gluster_georep_session_details WHERE session_id = $1", [id])
-        if !s.bricks.isEmpty {
-            let bricks = s.bricks
-            func column(_ f: (BrickDetail) -> String?) -> String { PGArray.literal(bricks.map(f)) }
-            // Built in typed pieces: one literal of 24 closures is too much for the type checker.
-            var parameters: [String?] = [id, seq, timestamp(s.observation.at)]
-            parameters.append(column { brickID($0, s).uuidString })
-            parameters.append(column { $0.secondaryNode ?? $0.secondaryHost ?? s.session.secondaryHost })
-            parameters.append(column { $0.status.rawValue })
-            parameters.append(column { $0.checkpointStatus })
-            parameters.append(column { $0.crawlStatus.map { String($0.prefix(32)) } })
-            parameters.append(column { $0.data.map(String.init) })
-            parameters.append(column { $0.failures.map(String.init) })
-            // UTC instants into `timestamp` columns: PostgreSQL ignores the zone of such a literal.
-            parameters.append(column { $0.lastSynced.map(timestamp) })
-            parameters.append(column { $0.checkpointTime.map(timestamp) })
-            parameters.append(column { $0.checkpointCompletionTime.map(timestamp) })
-            parameters.append(column { $0.checkpointCompleted.map { $0 ? "true" : "false" } })
-            parameters.append(column { $0.meta.map(String.init) })
-            parameters.append(column { $0.entry.map(String.init) })
-            parameters.append(column { $0.primaryNode })
-            parameters.append(column { uuidOrNil($0.primaryNodeUuid) })
-            parameters.append(column { $0.primaryBrick })
-            // The design's counters: GlusterFS before 3.7 reports them; on newer ones
-            // files_pending takes the data operations pending and files_skipped the failures.
-            parameters.append(column { $0.filesSynced.map(String.init) })
-            parameters.append(column { $0.filesPending.map(String.init) })
-            parameters.append(column { $0.bytesPending.map(String.init) })
-            parameters.append(column { $0.deletesPending.map(String.init) })
-            parameters.append(column { $0.filesSkipped.map(String.init) })
+        // Each brick's row is rewritten in place (an update PostgreSQL can keep on its page, no
+        // index entries touched) and the rows of bricks a snapshot no longer lists go: the state
+        // a delete of all and an insert would leave, at a fraction of the writes.
+        var details = DetailColumns()
+        var listed = Set<[UUID]>()
+        for s in fresh {
+            let at = timestamp(s.observation.at)
+            for b in s.bricks {
+                // A brick listed twice: its first row stands (the insert took the first before).
+                guard listed.insert([s.sessionId, brickID(b, s)]).inserted else { continue }
+                details.append(b, of: s, brickID: brickID(b, s).uuidString, nodeUUID: uuidOrNil(b.primaryNodeUuid), lastSynced: b.lastSynced.map(timestamp),
+                               checkpointTime: b.checkpointTime.map(timestamp), checkpointDone: b.checkpointCompletionTime.map(timestamp), timestamp: at)
+            }
+        }
+        if details.count > 0 {
             try db.execute("""
                 INSERT INTO gluster_georep_session_details
                     (session_id, master_brick_id, slave_host_uuid, slave_host_name, status, checkpoint_status, crawl_status,
@@ -140,58 +145,113 @@ public struct EventStore: Sendable {
                      last_synced_at, checkpoint_time, checkpoint_completed_time, is_checkpoint_completed,
                      data_pending, meta_pending, entry_pending, failures,
                      master_node, master_node_uuid, master_brick_dir, observed_seq, observed_at, _update_date)
-                SELECT $1, b.id, NULL, b.slave_host, b.status, b.checkpoint_status, b.crawl_status,
+                SELECT b.sid, b.id, NULL, b.slave_host, b.status, b.checkpoint_status, b.crawl_status,
                        b.files_synced, coalesce(b.files_pending, b.data), b.bytes_pending, b.deletes_pending, coalesce(b.files_skipped, b.failures),
                        b.last_synced, b.checkpoint_time, b.checkpoint_done_time, b.checkpoint_done,
                        b.data, b.meta, b.entry, b.failures,
-                       b.node, b.node_uuid, b.dir, $2, $3, now()
-                FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],
+                       b.node, b.node_uuid, b.dir, b.seq, b.at, now()
+                FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[],
+                            $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[],
                             $11::timestamp[], $12::timestamp[], $13::timestamp[], $14::boolean[], $15::bigint[], $16::bigint[],
                             $17::text[], $18::uuid[], $19::text[], $20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[])
-                    AS b(id, slave_host, status, checkpoint_status, crawl_status, data, failures,
+                    AS b(sid, seq, at, id, slave_host, status, checkpoint_status, crawl_status, data, failures,
                          last_synced, checkpoint_time, checkpoint_done_time, checkpoint_done, meta, entry, node, node_uuid, dir,
                          files_synced, files_pending, bytes_pending, deletes_pending, files_skipped)
-                ON CONFLICT (session_id, master_brick_id) DO NOTHING
-                """, parameters)
+                ON CONFLICT (session_id, master_brick_id) DO UPDATE SET
+                    slave_host_uuid = NULL, slave_host_name = EXCLUDED.slave_host_name, status = EXCLUDED.status,
+                    checkpoint_status = EXCLUDED.checkpoint_status, crawl_status = EXCLUDED.crawl_status,
+                    files_synced = EXCLUDED.files_synced, files_pending = EXCLUDED.files_pending, bytes_pending = EXCLUDED.bytes_pending,
+                    deletes_pending = EXCLUDED.deletes_pending, files_skipped = EXCLUDED.files_skipped,
+                    last_synced_at = EXCLUDED.last_synced_at, checkpoint_time = EXCLUDED.checkpoint_time,
+                    checkpoint_completed_time = EXCLUDED.checkpoint_completed_time, is_checkpoint_completed = EXCLUDED.is_checkpoint_completed,
+                    data_pending = EXCLUDED.data_pending, meta_pending = EXCLUDED.meta_pending, entry_pending = EXCLUDED.entry_pending,
+                    failures = EXCLUDED.failures, master_node = EXCLUDED.master_node, master_node_uuid = EXCLUDED.master_node_uuid,
+                    master_brick_dir = EXCLUDED.master_brick_dir, observed_seq = EXCLUDED.observed_seq, observed_at = EXCLUDED.observed_at,
+                    _update_date = now()
+                """, details.columns.map(PGArray.literal))
         }
-        if let options = s.options {
-            try db.execute("DELETE FROM gluster_georep_config WHERE session_id = $1", [id])
-            let sorted = options.sorted { $0.key < $1.key }
+        try db.execute("""
+            DELETE FROM gluster_georep_session_details d WHERE d.session_id = ANY($1::uuid[])
+                AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::uuid[]) AS n(s, b) WHERE n.s = d.session_id AND n.b = d.master_brick_id)
+            """, [PGArray.literal(fresh.map { $0.sessionId.uuidString }), PGArray.literal(details.columns[0]), PGArray.literal(details.columns[3])])
+        let withOptions = fresh.filter { $0.options != nil }
+        guard !withOptions.isEmpty else { return }
+        // Options rarely change: an unchanged one is not written at all; those gone are deleted.
+        var ids: [String?] = [], keys: [String?] = [], values: [String?] = []
+        for s in withOptions {
+            for (key, value) in (s.options ?? [:]).sorted(by: { $0.key < $1.key }) {
+                ids.append(s.sessionId.uuidString)
+                keys.append(String(key.prefix(64)))
+                values.append(value)
+            }
+        }
+        if !ids.isEmpty {
             try db.execute("""
                 INSERT INTO gluster_georep_config (session_id, config_key, config_value, _update_date)
-                SELECT $1, k, v, now() FROM unnest($2::text[], $3::text[]) AS o(k, v)
-                """, [id, PGArray.literal(sorted.map { String($0.key.prefix(64)) }), PGArray.literal(sorted.map(\.value))])
+                SELECT s, k, v, now() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS o(s, k, v)
+                ON CONFLICT (session_id, config_key) DO UPDATE SET config_value = EXCLUDED.config_value, _update_date = now()
+                WHERE gluster_georep_config.config_value IS DISTINCT FROM EXCLUDED.config_value
+                """, [PGArray.literal(ids), PGArray.literal(keys), PGArray.literal(values)])
         }
+        try db.execute("""
+            DELETE FROM gluster_georep_config c WHERE c.session_id = ANY($1::uuid[])
+                AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::text[]) AS o(s, k) WHERE o.s = c.session_id AND o.k = c.config_key)
+            """, [PGArray.literal(withOptions.map { $0.sessionId.uuidString }), PGArray.literal(ids), PGArray.literal(keys)])
     }
 
-    /// The cluster, the primary volume, its bricks and their hosts, as the snapshot shows them.
-    private func upsertInventory(_ s: SessionSnapshot, volumeID: String?, _ db: PGSession) throws(PGError) {
-        try db.execute("INSERT INTO gluster_clusters (cluster_id) VALUES ($1) ON CONFLICT DO NOTHING", [s.session.cluster])
-        guard let volumeID else { return }
+    /// The clusters, primary volumes, their bricks and hosts, as the snapshots show them, taken
+    /// in stamp order: where two snapshots disagree (a volume re-created under its name, a host
+    /// renamed), the newer one's word stands, as if they had been applied one after the other.
+    private func upsertInventory(_ snapshots: [SessionSnapshot], _ db: PGSession) throws(PGError) {
+        try db.execute("INSERT INTO gluster_clusters (cluster_id) SELECT DISTINCT c FROM unnest($1::text[]) AS c ON CONFLICT DO NOTHING",
+                       [PGArray.literal(Array(Set(snapshots.map(\.session.cluster))))])
+        var volumes: [String: (cluster: String, name: String)] = [:]   // id → where
+        var volumeByName: [[String]: String] = [:]                     // [cluster, name] → id
+        var servers: [String: (cluster: String, host: String)] = [:]
+        var bricks: [String: (volume: String, server: String?, host: String, dir: String)] = [:]
+        for s in snapshots {
+            guard let volumeID = uuidOrNil(s.primaryVolumeId) else { continue }
+            if let previous = volumeByName[[s.session.cluster, s.session.primaryVolume]], previous != volumeID { volumes[previous] = nil }
+            volumeByName[[s.session.cluster, s.session.primaryVolume]] = volumeID
+            volumes[volumeID] = (s.session.cluster, s.session.primaryVolume)
+            var seen = Set<String>()
+            for b in s.bricks {
+                // Within a snapshot the first brick naming a host names it; a newer snapshot renames it.
+                if let u = uuidOrNil(b.primaryNodeUuid), seen.insert(u).inserted { servers[u] = (s.session.cluster, b.primaryNode) }
+                bricks[brickID(b, s).uuidString] = (volumeID, uuidOrNil(b.primaryNodeUuid), b.primaryNode, b.primaryBrick)
+            }
+        }
+        guard !volumes.isEmpty else { return }
+        let names = volumeByName.sorted { $0.value < $1.value }
         // A volume re-created under the same name has a new UUID: the old one goes.
-        try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1 AND vol_name = $2 AND id <> $3",
-                       [s.session.cluster, s.session.primaryVolume, volumeID])
         try db.execute("""
-            INSERT INTO gluster_volumes (id, cluster_id, vol_name, _update_date) VALUES ($1, $2, $3, now())
+            DELETE FROM gluster_volumes v USING unnest($1::text[], $2::text[], $3::uuid[]) AS n(c, name, id)
+            WHERE v.cluster_id = n.c AND v.vol_name = n.name AND v.id <> n.id
+            """, [PGArray.literal(names.map { $0.key[0] }), PGArray.literal(names.map { $0.key[1] }), PGArray.literal(names.map(\.value))])
+        let vols = volumes.sorted { $0.key < $1.key }
+        try db.execute("""
+            INSERT INTO gluster_volumes (id, cluster_id, vol_name, _update_date)
+            SELECT i, c, n, now() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(i, c, n)
             ON CONFLICT (id) DO UPDATE SET vol_name = EXCLUDED.vol_name, _update_date = now()
-            """, [volumeID, s.session.cluster, s.session.primaryVolume])
-        let servers = Dictionary(s.bricks.compactMap { b in uuidOrNil(b.primaryNodeUuid).map { ($0, b.primaryNode) } }, uniquingKeysWith: { a, _ in a })
+            """, [PGArray.literal(vols.map(\.key)), PGArray.literal(vols.map(\.value.cluster)), PGArray.literal(vols.map(\.value.name))])
         if !servers.isEmpty {
+            let list = servers.sorted { $0.key < $1.key }
             try db.execute("""
                 INSERT INTO gluster_server (server_uuid, cluster_id, host_name, _update_date)
-                SELECT u, $1, h, now() FROM unnest($2::uuid[], $3::text[]) AS s(u, h)
+                SELECT u, c, h, now() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS s(u, c, h)
                 ON CONFLICT (server_uuid) DO UPDATE SET host_name = EXCLUDED.host_name, _update_date = now()
-                """, [s.session.cluster, PGArray.literal(Array(servers.keys)), PGArray.literal(Array(servers.values))])
+                """, [PGArray.literal(list.map(\.key)), PGArray.literal(list.map(\.value.cluster)), PGArray.literal(list.map(\.value.host))])
         }
-        let bricks = s.bricks
-        guard !bricks.isEmpty else { return }
+        // Bricks of a volume that a newer snapshot replaced went with it.
+        let list = bricks.filter { volumes[$0.value.volume] != nil }.sorted { $0.key < $1.key }
+        guard !list.isEmpty else { return }
         try db.execute("""
             INSERT INTO gluster_volume_bricks (id, volume_id, server_uuid, host_name, brick_dir, _update_date)
-            SELECT i, $1, u, h, d, now() FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS b(i, u, h, d)
+            SELECT i, v, u, h, d, now() FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS b(i, v, u, h, d)
             ON CONFLICT (id) DO UPDATE SET server_uuid = EXCLUDED.server_uuid, _update_date = now()
             """, [
-                volumeID, PGArray.literal(bricks.map { brickID($0, s).uuidString }), PGArray.literal(bricks.map { uuidOrNil($0.primaryNodeUuid) }),
-                PGArray.literal(bricks.map(\.primaryNode)), PGArray.literal(bricks.map(\.primaryBrick)),
+                PGArray.literal(list.map(\.key)), PGArray.literal(list.map(\.value.volume)), PGArray.literal(list.map(\.value.server)),
+                PGArray.literal(list.map(\.value.host)), PGArray.literal(list.map(\.value.dir)),
             ])
     }
 
@@ -211,9 +271,12 @@ public struct EventStore: Sendable {
 
     // MARK: Status changes, set-based
 
-    private func applySessionStatuses(_ changes: [SessionStatusChanged], _ db: PGSession) throws(PGError) {
+    private func applySessionStatuses(_ all: [SessionStatusChanged], superseded: (SessionStatusChanged) -> Bool,
+                                      _ db: PGSession) throws(PGError) {
+        guard !all.isEmpty else { return }
+        try history(all.map { ($0.sessionId, nil, nil, $0.from, $0.to, $0.observation) }, db)
+        let changes = all.filter { !superseded($0) }
         guard !changes.isEmpty else { return }
-        try history(changes.map { ($0.sessionId, nil, nil, $0.from, $0.to, $0.observation) }, db)
         try db.execute("""
             UPDATE gluster_georep_session s
             SET status = v.to_status, observed_seq = v.seq, observed_at = v.at, _update_date = now()
@@ -398,11 +461,11 @@ public struct EventStore: Sendable {
 
     // MARK: Helpers
 
-    private func brickID(_ brick: BrickDetail, _ s: SessionSnapshot) -> UUID {
+    func brickID(_ brick: BrickDetail, _ s: SessionSnapshot) -> UUID {
         brick.brickId ?? StableID.brick(volumeID: s.primaryVolumeId ?? s.session.key, host: brick.primaryNode, path: brick.primaryBrick)
     }
 
-    private func uuidOrNil(_ text: String?) -> String? { text.flatMap { UUID(uuidString: $0) }?.uuidString }
+    func uuidOrNil(_ text: String?) -> String? { text.flatMap { UUID(uuidString: $0) }?.uuidString }
 
-    private func timestamp(_ date: Date) -> String { Timestamp.format(date) }
+    func timestamp(_ date: Date) -> String { Timestamp.format(date) }
 }

@@ -84,7 +84,9 @@ public struct PersisterService: Service {
         let queue = configuration.topology.persisterQueue
         await supervisor.run(shouldStop: { Task.isCancelled || Task.isShuttingDownGracefully }) { consumer, publisher in
             let bus = GeoRepBus(connection: publisher, source: "georep/persister/\(configuration.instance)", topology: configuration.topology)
-            let stream = try await consumer.consume(queues: [queue], prefetch: configuration.prefetch)
+            // Deliveries come from the connection's owner thread in arrays (what one read of the
+            // socket brought), so the pump pays one resume and one hop into the batcher per array.
+            let stream = try await consumer.consumeBatches(queues: [queue], prefetch: configuration.prefetch, maxBatch: 256)
             logger.info("persister consuming", metadata: ["queue": "\(queue)", "max_batch": "\(configuration.maxBatch)"])
             let batcher = Batcher<DecodedDelivery>()
             // The pump and the writer are children of this round: cancelling the service ends
@@ -92,11 +94,14 @@ public struct PersisterService: Service {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
-                        // Decoding here overlaps it with the writer's transaction.
-                        for try await delivery in stream.cancelOnGracefulShutdown() {
-                            await batcher.append(DecodedDelivery(delivery: delivery, event: Result { () throws(MessageError) in
-                                try MessageCodec.decodeEvent(delivery.body).event
-                            }))
+                        // Decoding here runs on the second core while the owner thread reads the
+                        // socket and the writer waits for PostgreSQL.
+                        for try await deliveries in stream.cancelOnGracefulShutdown() {
+                            await batcher.append(contentsOf: deliveries.map { delivery in
+                                DecodedDelivery(delivery: delivery, event: Result { () throws(MessageError) in
+                                    try MessageCodec.decodeEvent(delivery.body).event
+                                })
+                            })
                         }
                         await batcher.finish(nil)
                     } catch {

@@ -105,6 +105,30 @@ extension Integration {
         try await cleanup()
     }
 
+    /// Details and options are rewritten in place (issue 19): a newer snapshot's bricks and options
+    /// are exactly what remains, an older one changes nothing, and several in one batch end as the newest.
+    @Test func aNewerSnapshotLeavesExactlyItsBricksAndOptions() async throws {
+        let r = ref(5)
+        let id = r.sessionID.uuidString
+        try await apply([snapshot(r, seq: 10, status: .active, options: ["sync_jobs": "3", "log_level": "INFO"])])
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_session_details WHERE session_id = $1", [id]) == "2")
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_config WHERE session_id = $1", [id]) == "2")
+        guard case .sessionSnapshot(var fewer) = snapshot(r, seq: 20, status: .faulty, options: ["sync_jobs": "4"]) else { return }
+        fewer.bricks.removeLast()
+        // In one batch with an older snapshot of the same session and a newer status change.
+        try await apply([snapshot(r, seq: 15, status: .passive), .sessionSnapshot(fewer), statusChange(r, seq: 20, to: .stopped)])
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_session_details WHERE session_id = $1", [id]) == "1")
+        #expect(try await scalar("SELECT status FROM gluster_georep_session_details WHERE session_id = $1", [id]) == "FAULTY")
+        #expect(try await scalar("SELECT string_agg(config_key || '=' || config_value, ',') FROM gluster_georep_config WHERE session_id = $1", [id]) == "sync_jobs=4")
+        #expect(try await scalar("SELECT status FROM gluster_georep_session WHERE session_id = $1", [id]) == "FAULTY", "a change no newer than the snapshot")
+        try await apply([snapshot(r, seq: 12, status: .active, options: ["sync_jobs": "3", "log_level": "INFO"])])  // late
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_session_details WHERE session_id = $1", [id]) == "1")
+        #expect(try await scalar("SELECT count(*) FROM gluster_georep_config WHERE session_id = $1", [id]) == "1")
+        try await apply([statusChange(r, seq: 21, to: .stopped)])
+        #expect(try await scalar("SELECT status FROM gluster_georep_session WHERE session_id = $1", [id]) == "STOPPED")
+        try await cleanup()
+    }
+
     @Test func anInventoryKeepsVolumesAndBricksAndDropsSessionsThatVanishedUnwatched() async throws {
         let (gone, stays, later) = (ref(11), ref(12), ref(13))
         try await apply([snapshot(gone, seq: 10, status: .active), snapshot(stays, seq: 10, status: .active)])

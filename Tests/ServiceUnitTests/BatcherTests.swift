@@ -16,6 +16,14 @@ import Testing
         #expect(waited >= .milliseconds(40) && waited < .seconds(2), "\(waited)")
     }
 
+    @Test func anArrayGoesInAtOnceAndComesOutInBatches() async {
+        let batcher = Batcher<Int>()
+        await batcher.append(contentsOf: Array(0..<5))
+        await batcher.append(contentsOf: [])
+        #expect(await batcher.next(maxSize: 3, maxDelay: .seconds(5)) == [0, 1, 2])
+        #expect(await batcher.next(maxSize: 3, maxDelay: .milliseconds(10)) == [3, 4])
+    }
+
     @Test func aFinishedStreamHandsOverWhatIsLeftThenNothing() async {
         let batcher = Batcher<Int>()
         await batcher.append(1)
