@@ -18,7 +18,7 @@ enum Representation {
     /// when unknown) so that a client written from the design finds each by its name; what the
     /// tables know beyond the design follows. `<id>` repeats the `id` attribute as the design's
     /// first child.
-    static func session(_ row: Row, details: [Row]?, base: String) -> Document {
+    static func session(_ row: Row, details: [Row]?, lastCheckpoint: Row? = nil, base: String) -> Document {
         let id = row["session_id"] ?? ""
         let href = "\(base)/\(id)"
         var children: [Document] = [
@@ -41,6 +41,7 @@ enum Representation {
             .leaf("slave_volume_id", row["slave_volume_id"]),
             .leaf("user_name", row["user_name"] ?? "root"),
             .leaf("observed_at", row["observed_at"].map(isoTime)),
+            lastCheckpoint.map(checkpoint),
             Document("link", attributes: [("rel", "options"), ("href", "\(href)/options")]),
         ]
         children += beyond.compactMap { $0 }
@@ -48,6 +49,23 @@ enum Representation {
             children.append(Document("link", attributes: [("rel", action), ("href", "\(href)/\(action)")]))
         }
         return Document("georeplication-session", attributes: [("href", href), ("id", id)], children: children)
+    }
+
+    /// The session's last checkpoint outcome (single-session view): `COMPLETED` or `STALLED`,
+    /// with gluster's times (its clock, no zone) as the brick rows show them.
+    static func checkpoint(_ row: Row) -> Document {
+        let children: [Document?] = [
+            .element("status", row["status"]),
+            .element("checkpoint_time", row["checkpoint_time"]),
+            .element("completed_at", row["completed_at"]),
+            .leaf("duration_seconds", row["duration_seconds"]),
+            .leaf("stalled_reason", row["stalled_reason"]),
+            .leaf("active_bricks", int: row["active_bricks"]),
+            .leaf("completed_bricks", int: row["completed_bricks"]),
+            .leaf("oldest_last_synced", row["oldest_last_synced"]),
+            .leaf("observed_at", row["observed_at"].map(isoTime)),
+        ]
+        return Document("last_checkpoint", children: children.compactMap { $0 })
     }
 
     /// One brick's row. Its `<id>` is derived (``detailID(session:brick:)``): the design gives a

@@ -58,6 +58,15 @@ struct SessionStore: Sendable {
                        [session.uuidString])
     }
 
+    /// The session's last checkpoint outcome (``CheckpointCompleted`` / ``CheckpointStalled``), if any.
+    func lastCheckpoint(of session: UUID) async throws -> Row? {
+        try await one("""
+            SELECT checkpoint_time::text, status, completed_at::text, duration_seconds::text, stalled_reason, active_bricks::text,
+                   completed_bricks::text, oldest_last_synced::text, observed_at::text
+            FROM georep_session_checkpoints WHERE session_id = $1
+            """, [session.uuidString])
+    }
+
     func options(of session: UUID) async throws -> [Row] {
         try await rows("SELECT config_key, config_value FROM gluster_georep_config WHERE session_id = $1 ORDER BY config_key",
                        [session.uuidString])
