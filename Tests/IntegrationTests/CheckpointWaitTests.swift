@@ -81,11 +81,19 @@ extension Integration {
             await pump(client, &seen, seconds: 2)
             let stopping = try await client.run(Command(action: .stop, session: stopped, sender: "tests"), timeout: 60)
             #expect(stopping.outcome == .succeeded, "the stop ran while the wait was pending (the lane was free): \(stopping.message)")
-            let expired = try await waiter.waitForResult(of: expiring.commandId, timeout: 30)
-            let elapsed = Date().timeIntervalSince(sent)
+            // The replies, in whichever order they come (waitForResult would drop the other one).
+            var replies: [UUID: (CommandResult, Double)] = [:]
+            let replyDeadline = Date().addingTimeInterval(30)
+            while replies.count < 2, Date() < replyDeadline {
+                if let next = await waiter.nextEvent(timeout: 1), case .success(let (_, event)) = next, case .commandResult(let r) = event,
+                   let id = r.commandId {
+                    replies[id] = (r, Date().timeIntervalSince(sent))
+                }
+            }
+            let (expired, elapsed) = try #require(replies[expiring.commandId], "no reply for the expiring wait")
             #expect(expired.outcome == .failed && expired.error?.code == "checkpoint_wait_expired", "\(expired.message)")
             #expect(elapsed >= 4 && elapsed < 15, "expired after \(elapsed) s for a wait of 4 s")
-            let cut = try await waiter.waitForResult(of: interrupted.commandId, timeout: 30)
+            let cut = try #require(replies[interrupted.commandId], "no reply for the interrupted wait").0
             #expect(cut.outcome == .failed && cut.error?.code == "checkpoint_session_not_active", "\(cut.message)")
             await pump(client, &seen, seconds: 6) { seen in !seen.stalled(slow).isEmpty && !seen.stalled(stopped).isEmpty }
             #expect(seen.stalled(slow).map(\.reason) == [.noProgress], "stalls of the slow session: \(seen.stalled(slow))")
