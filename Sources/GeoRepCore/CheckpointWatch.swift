@@ -10,7 +10,8 @@ import Foundation
 ///   data is not on the secondary.
 /// - **Stalled**: a pending checkpoint whose Active bricks have not moved (`last_synced`, the
 ///   counters, which brick completed) for `stallAfter`, or whose session left ACTIVE (stopped,
-///   paused, faulty) before completing. UNKNOWN (the cluster could not be asked) says nothing.
+///   paused, faulty) before completing. UNKNOWN (the cluster could not be asked), INITIALIZING
+///   and PASSIVE say nothing.
 /// - A completion seen for the first time long after it happened (older than `maxAge` on
 ///   gluster's own clock, measured against the bricks' `last_synced`) is taken as announced: the
 ///   journal, which keeps 24 h, would have told us otherwise.
@@ -71,8 +72,8 @@ public struct CheckpointWatch: Sendable {
             return []
         case .active:
             break
-        case .initializing:
-            // Not replicating yet; its checkpoint is not stalled, nor is it progressing.
+        case .initializing, .passive:
+            // Not replicating yet (or only Passive bricks reported): nothing to say either way.
             return []
         default:
             guard let pending = moving.removeValue(forKey: session), !announcedCompleted(session: session, checkpointTime: pending.checkpointTime),
