@@ -45,6 +45,7 @@ public struct CheckpointWatch: Sendable {
         if completed[session].map({ $0 < checkpointTime }) ?? true { completed[session] = checkpointTime }
     }
 
+    /// A stall any worker announced.
     public mutating func learnStalled(session: UUID, checkpointTime: String) {
         if stalled[session].map({ $0 < checkpointTime }) ?? true { stalled[session] = checkpointTime }
     }
@@ -54,6 +55,7 @@ public struct CheckpointWatch: Sendable {
         completed[session].map { $0 >= checkpointTime } ?? false
     }
 
+    /// Whether a stall of `checkpointTime` (or a later one) was announced for `session`.
     public func announcedStalled(session: UUID, checkpointTime: String) -> Bool {
         stalled[session].map { $0 >= checkpointTime } ?? false
     }
