@@ -129,8 +129,10 @@ public struct GeoRepTopology: Sendable, Equatable {
     public var shardQueues: [String] { (0..<shards).map { "\(prefix).commands.shard.\($0)" } }
     /// The events routing keys all start with `georep.`, whatever the prefix.
     public static let allEventsKey = "georep.#"
-    /// What the journal keeps: results and status changes, not the (large, frequent) snapshots.
-    public static let journalKeys = ["georep.command.*", "georep.session.status.*", "georep.brick.status.*", "georep.session.deleted"]
+    /// What the journal keeps: results (and pending waits), status changes and checkpoint
+    /// announcements, not the (large, frequent) snapshots.
+    public static let journalKeys = ["georep.command.*", "georep.session.status.*", "georep.brick.status.*", "georep.session.deleted",
+                                     "georep.session.checkpoint.*"]
 
     public var topology: Topology {
         let quorum: [(String, AMQPValue)] = [

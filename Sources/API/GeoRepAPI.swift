@@ -79,7 +79,8 @@ public struct GeoRepAPI: Sendable {
     func showSession(_ request: Request, _ context: APIRequestContext, _ format: Format) async throws -> Response {
         let (cluster, volume, id, row) = try await resolveSession(context)
         let details = try await store.details(of: id)
-        return format.response(Representation.session(row, details: details, base: sessionsPath(cluster, volume)))
+        let checkpoint = try await store.lastCheckpoint(of: id)
+        return format.response(Representation.session(row, details: details, lastCheckpoint: checkpoint, base: sessionsPath(cluster, volume)))
     }
 
     func showOptions(_ request: Request, _ context: APIRequestContext, _ format: Format) async throws -> Response {
@@ -160,6 +161,12 @@ public struct GeoRepAPI: Sendable {
         case "checkpoint":
             commandAction = .checkpoint
             options.checkpoint = fields.first("checkpoint", "time")
+            if let wait = fields.first("wait") {
+                guard let seconds = Int(wait), (1...CommandOptions.maxWaitSeconds).contains(seconds) else {
+                    throw APIError.badRequest("wait is the seconds to wait for the checkpoint to complete: 1-\(CommandOptions.maxWaitSeconds)")
+                }
+                options.wait = seconds
+            }
         default:
             throw APIError.notFound("no action \(action)")
         }

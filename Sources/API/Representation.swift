@@ -16,7 +16,8 @@ enum Representation {
     /// when unknown) so that a client written from the design finds each by its name; what the
     /// tables know beyond the design follows. `<id>` repeats the `id` attribute as the design's
     /// first child.
-    static func session(_ row: SessionStore.Session, details: [SessionStore.Detail]?, base: String) -> Document {
+    static func session(_ row: SessionStore.Session, details: [SessionStore.Detail]?, lastCheckpoint: SessionStore.Checkpoint? = nil,
+                        base: String) -> Document {
         let id = row.id.lowercasedString
         let href = "\(base)/\(id)"
         var children: [Document] = [
@@ -39,6 +40,7 @@ enum Representation {
             .leaf("slave_volume_id", row.secondaryVolumeID),
             .leaf("user_name", row.secondaryUser ?? "root"),
             .leaf("observed_at", row.observedAt),
+            lastCheckpoint.map(checkpoint),
             Document("link", attributes: [("rel", "options"), ("href", "\(href)/options")]),
         ]
         children += beyond.compactMap { $0 }
@@ -46,6 +48,23 @@ enum Representation {
             children.append(Document("link", attributes: [("rel", action), ("href", "\(href)/\(action)")]))
         }
         return Document("georeplication-session", attributes: [("href", href), ("id", id)], children: children)
+    }
+
+    /// The session's last checkpoint outcome (single-session view): `COMPLETED` or `STALLED`,
+    /// with the bricks' times as the brick rows show them.
+    static func checkpoint(_ row: SessionStore.Checkpoint) -> Document {
+        let children: [Document?] = [
+            .element("status", row.status),
+            .element("checkpoint_time", row.checkpointTime),
+            .element("completed_at", row.completedAt),
+            .leaf("duration_seconds", row.durationSeconds),
+            .leaf("stalled_reason", row.stalledReason),
+            .leaf("active_bricks", row.activeBricks),
+            .leaf("completed_bricks", row.completedBricks),
+            .leaf("oldest_last_synced", row.oldestLastSynced),
+            .leaf("observed_at", row.observedAt),
+        ]
+        return Document("last_checkpoint", children: children.compactMap { $0 })
     }
 
     /// One brick's row. Its `<id>` is derived (``detailID(session:brick:)``): the design gives a

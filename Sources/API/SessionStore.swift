@@ -36,6 +36,39 @@ struct SessionStore: Sendable {
         }
     }
 
+    /// A row of `georep_session_checkpoints`: a session's last checkpoint outcome.
+    struct Checkpoint: Sendable {
+        static let select = """
+            SELECT checkpoint_time::text, status, completed_at::text, duration_seconds::text, stalled_reason, active_bricks,
+                   completed_bricks, oldest_last_synced::text, observed_at
+            FROM georep_session_checkpoints
+            """
+        /// `COMPLETED` or `STALLED`.
+        var status: String
+        /// The bricks' times, as PostgreSQL prints a `timestamp` (UTC, like the brick rows).
+        var checkpointTime: String
+        var completedAt: String?
+        var durationSeconds: String?
+        var stalledReason: String?
+        var activeBricks: Int64?
+        var completedBricks: Int64?
+        var oldestLastSynced: String?
+        /// RFC 3339.
+        var observedAt: String
+
+        init(_ row: PGRow) throws(PGError) {
+            status = try row.required("status")
+            checkpointTime = try row.required("checkpoint_time")
+            completedAt = try row.text("completed_at")
+            durationSeconds = try row.text("duration_seconds")
+            stalledReason = try row.text("stalled_reason")
+            activeBricks = try row.int64("active_bricks")
+            completedBricks = try row.int64("completed_bricks")
+            oldestLastSynced = try row.text("oldest_last_synced")
+            observedAt = PGRow.rfc3339(try row.required("observed_at"))
+        }
+    }
+
     /// A row of `gluster_georep_session`: the design's `master_*` / `slave_*` columns under the
     /// names the code uses (primary / secondary).
     struct Session: Sendable {
@@ -214,6 +247,11 @@ struct SessionStore: Sendable {
 
     func details(of session: UUID) async throws -> [Detail] {
         try await rows("\(Detail.select) WHERE session_id = $1 ORDER BY master_node, master_brick_dir", [session.uuidString], Detail.init)
+    }
+
+    /// The session's last checkpoint outcome (``CheckpointCompleted`` / ``CheckpointStalled``), if any.
+    func lastCheckpoint(of session: UUID) async throws -> Checkpoint? {
+        try await one("\(Checkpoint.select) WHERE session_id = $1", [session.uuidString], Checkpoint.init)
     }
 
     func options(of session: UUID) async throws -> [Option] {

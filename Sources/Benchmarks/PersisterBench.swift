@@ -318,6 +318,9 @@ extension Event {
         case .sessionDeleted(let e): e.sessionId
         case .commandAccepted(let e): e.sessionId
         case .commandResult(let e): e.sessionId
+        case .checkpointCompleted(let e): e.sessionId
+        case .checkpointStalled(let e): e.sessionId
+        case .commandWaiting(let e): e.sessionId
         case .clusterInventory, .clusterAvailability: nil
         }
     }

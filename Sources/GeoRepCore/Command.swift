@@ -59,6 +59,10 @@ public struct Command: Codable, Hashable, Sendable {
             if let at = options.checkpoint, at != "now" {
                 try Validate.configValue(at, field: "options.checkpoint")
             }
+            if let wait = options.wait, !(1...CommandOptions.maxWaitSeconds).contains(wait) {
+                throw ValidationError(field: "options.wait", value: String(wait),
+                                      reason: "seconds to wait for the checkpoint: 1-\(CommandOptions.maxWaitSeconds), or leave it out")
+            }
         default:
             break
         }

@@ -18,11 +18,18 @@ public struct CommandOptions: Codable, Hashable, Sendable {
     public var value: String?
     /// For checkpoint: `now` (default) or a time gluster accepts.
     public var checkpoint: String?
+    /// For checkpoint: seconds to wait for the checkpoint to complete before the result
+    /// (``CommandWaiting``), 1 … ``maxWaitSeconds``; nil answers as soon as it is set.
+    public var wait: Int?
+
+    /// The longest wait: well inside the journal's 24 h, which must still hold the wait's record
+    /// when it runs out.
+    public static let maxWaitSeconds = 43_200
 
     public init(
         force: Bool? = nil, pushPem: Bool? = nil, sshPort: Int? = nil, noVerify: Bool? = nil,
         resetSyncTime: Bool? = nil, stopFirst: Bool? = nil, key: String? = nil, value: String? = nil,
-        checkpoint: String? = nil
+        checkpoint: String? = nil, wait: Int? = nil
     ) {
         self.force = force
         self.pushPem = pushPem
@@ -33,5 +40,6 @@ public struct CommandOptions: Codable, Hashable, Sendable {
         self.key = key
         self.value = value
         self.checkpoint = checkpoint
+        self.wait = wait
     }
 }

@@ -10,6 +10,12 @@ public enum Event: Sendable, Hashable {
     case commandAccepted(CommandAccepted)
     /// glusterd stopped answering or answers again (``ClusterAvailability``).
     case clusterAvailability(ClusterAvailability)
+    /// Every Active brick reached the session's checkpoint (``CheckpointCompleted``).
+    case checkpointCompleted(CheckpointCompleted)
+    /// A session's checkpoint stopped progressing (``CheckpointStalled``).
+    case checkpointStalled(CheckpointStalled)
+    /// A `checkpoint` command with `wait` set its checkpoint; its result follows later (``CommandWaiting``).
+    case commandWaiting(CommandWaiting)
 
     /// Every CloudEvent type an event can have.
     public static let allTypes = [
@@ -17,6 +23,7 @@ public enum Event: Sendable, Hashable {
         "georep.session.status_changed", "georep.brick.status_changed",
         "georep.session.snapshot", "georep.session.deleted", "georep.cluster.inventory", "georep.command.accepted",
         "georep.cluster.unavailable", "georep.cluster.available",
+        "georep.session.checkpoint.completed", "georep.session.checkpoint.stalled", "georep.command.waiting",
     ]
 
     public var type: String {
@@ -29,6 +36,9 @@ public enum Event: Sendable, Hashable {
         case .clusterInventory: "georep.cluster.inventory"
         case .commandAccepted: "georep.command.accepted"
         case .clusterAvailability(let e): e.available ? "georep.cluster.available" : "georep.cluster.unavailable"
+        case .checkpointCompleted: "georep.session.checkpoint.completed"
+        case .checkpointStalled: "georep.session.checkpoint.stalled"
+        case .commandWaiting: "georep.command.waiting"
         }
     }
 
@@ -44,6 +54,9 @@ public enum Event: Sendable, Hashable {
         case .clusterInventory: "georep.cluster.inventory"
         case .commandAccepted: "georep.command.accepted"
         case .clusterAvailability(let e): e.available ? "georep.cluster.available" : "georep.cluster.unavailable"
+        case .checkpointCompleted: "georep.session.checkpoint.completed"
+        case .checkpointStalled: "georep.session.checkpoint.stalled"
+        case .commandWaiting: "georep.command.waiting"
         }
     }
 
@@ -58,6 +71,17 @@ public enum Event: Sendable, Hashable {
         case .clusterInventory(let e): e.cluster
         case .commandAccepted(let e): e.session.key
         case .clusterAvailability(let e): e.cluster
+        case .checkpointCompleted(let e): e.session.key
+        case .checkpointStalled(let e): e.session.key
+        case .commandWaiting(let e): e.session.key
+        }
+    }
+
+    /// A checkpoint completed or stalled: announced once per checkpoint.
+    public var isCheckpointAnnouncement: Bool {
+        switch self {
+        case .checkpointCompleted, .checkpointStalled: true
+        default: false
         }
     }
 }

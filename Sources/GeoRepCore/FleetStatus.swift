@@ -44,9 +44,11 @@ public struct FleetStatus: Codable, Hashable, Sendable {
         public var bricks: [String: Int]
         public var observedAt: String?
         public var lastCommand: LastCommand?
+        /// The last checkpoint outcome (`georep.session.checkpoint.completed` / `.stalled`).
+        public var lastCheckpoint: LastCheckpoint?
 
         public init(sessionId: String, primaryVolume: String, secondary: String, status: String, bricks: [String: Int],
-                    observedAt: String?, lastCommand: LastCommand?) {
+                    observedAt: String?, lastCommand: LastCommand?, lastCheckpoint: LastCheckpoint? = nil) {
             self.sessionId = sessionId
             self.primaryVolume = primaryVolume
             self.secondary = secondary
@@ -54,7 +56,26 @@ public struct FleetStatus: Codable, Hashable, Sendable {
             self.bricks = bricks
             self.observedAt = observedAt
             self.lastCommand = lastCommand
+            self.lastCheckpoint = lastCheckpoint
         }
+    }
+
+    /// A session's last checkpoint: `COMPLETED` or `STALLED`, with gluster's own times.
+    public struct LastCheckpoint: Codable, Hashable, Sendable {
+        public var status: String
+        public var checkpointTime: String
+        public var completedAt: String?
+        public var stalledReason: String?
+
+        public init(status: String, checkpointTime: String, completedAt: String?, stalledReason: String?) {
+            self.status = status
+            self.checkpointTime = checkpointTime
+            self.completedAt = completedAt
+            self.stalledReason = stalledReason
+        }
+
+        /// One cell: `COMPLETED 2026-11-23 04:01:15` (the checkpoint), or `STALLED … (no_progress)`.
+        var cell: String { "\(status) \(checkpointTime)\(stalledReason.map { " (\($0))" } ?? "")" }
     }
 
     public struct Cluster: Codable, Hashable, Sendable {
@@ -107,9 +128,10 @@ public struct FleetStatus: Codable, Hashable, Sendable {
             let rows = cluster.sessions.map { s -> [String] in
                 let bricks = s.bricks.isEmpty ? "-" : s.bricks.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
                 let command = s.lastCommand.map { "\($0.action) \($0.outcome)\($0.at.map { " \($0)" } ?? "")" } ?? "-"
-                return ["\(s.primaryVolume) → \(s.secondary)", s.status, bricks, s.observedAt ?? "-", command, s.sessionId]
+                return ["\(s.primaryVolume) → \(s.secondary)", s.status, bricks, s.observedAt ?? "-", command,
+                        s.lastCheckpoint?.cell ?? "-", s.sessionId]
             }
-            let header = ["SESSION", "STATUS", "BRICKS", "OBSERVED", "LAST COMMAND", "ID"]
+            let header = ["SESSION", "STATUS", "BRICKS", "OBSERVED", "LAST COMMAND", "LAST CHECKPOINT", "ID"]
             let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
             out += "  " + header.indices.map { pad(header[$0], widths[$0]) }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
             for (row, session) in zip(rows, cluster.sessions) {

@@ -100,6 +100,9 @@ public enum MessageCodec {
         case .clusterInventory(let p): return Array(try envelope(p))
         case .commandAccepted(let p): return Array(try envelope(p))
         case .clusterAvailability(let p): return Array(try envelope(p))
+        case .checkpointCompleted(let p): return Array(try envelope(p))
+        case .checkpointStalled(let p): return Array(try envelope(p))
+        case .commandWaiting(let p): return Array(try envelope(p))
         }
     }
 
@@ -139,6 +142,12 @@ public enum MessageCodec {
                                                reason: "must agree with the type \(header.type)"))
             }
             event = .clusterAvailability(availability)
+        case "georep.session.checkpoint.completed":
+            event = .checkpointCompleted(try decode(CloudEvent<CheckpointCompleted>.self, from: data).data)
+        case "georep.session.checkpoint.stalled":
+            event = .checkpointStalled(try decode(CloudEvent<CheckpointStalled>.self, from: data).data)
+        case "georep.command.waiting":
+            event = .commandWaiting(try decode(CloudEvent<CommandWaiting>.self, from: data).data)
         default:
             throw .unknownEventType(header.type)
         }

@@ -31,6 +31,7 @@ public struct EventStore: Sendable {
         var accepted: [CommandAccepted] = []
         var inventories: [String: ClusterInventory] = [:]
         var availability: [String: ClusterAvailability] = [:]
+        var completed: [CheckpointCompleted] = [], stalled: [CheckpointStalled] = [], waiting: [CommandWaiting] = []
         for event in events {
             switch event {
             case .sessionSnapshot(let s):
@@ -48,6 +49,9 @@ public struct EventStore: Sendable {
             case .clusterAvailability(let a):
                 if let held = availability[a.cluster], held.observedAt >= a.observedAt { continue }
                 availability[a.cluster] = a
+            case .checkpointCompleted(let e): completed.append(e)
+            case .checkpointStalled(let e): stalled.append(e)
+            case .commandWaiting(let w): waiting.append(w)
             }
         }
         var changed = Set<UUID>()
@@ -64,11 +68,14 @@ public struct EventStore: Sendable {
         try applyAccepted(accepted, db)
         try applyResults(results, db)
         try applyAvailability(Array(availability.values), db)
+        try CheckpointStore().apply(completed: completed, stalled: stalled, waiting: waiting, db)
 
         changed.formUnion(snapshots.keys)
         deletions.forEach { changed.insert($0.sessionId) }
         sessionChanges.forEach { changed.insert($0.sessionId) }
         brickChanges.forEach { changed.insert($0.sessionId) }
+        completed.forEach { changed.insert($0.sessionId) }
+        stalled.forEach { changed.insert($0.sessionId) }
         if !changed.isEmpty { try notify(changed, db) }
         return changed
     }

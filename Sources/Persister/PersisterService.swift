@@ -206,6 +206,9 @@ func observedAt(_ event: Event) -> Date {
     case .clusterInventory(let e): e.observation.at
     case .commandAccepted(let e): e.acceptedAt
     case .clusterAvailability(let e): e.observedAt
+    case .checkpointCompleted(let e): e.observation.at
+    case .checkpointStalled(let e): e.observation.at
+    case .commandWaiting(let e): e.since
     }
 }
 

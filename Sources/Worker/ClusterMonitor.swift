@@ -12,15 +12,22 @@ actor ClusterMonitor {
     private let reader: SessionReader
     private let tracker: SessionTracker
     private let snapshotEvery: Int
+    private let waits: PendingWaits
+    private let journal: CommandJournal
+    private let sync: JournalSync
     private let logger: Logger
     /// When each cluster was last read by this worker, and how many rounds it had.
     private var lastRead: [String: Date] = [:]
     private var rounds: [String: Int] = [:]
 
-    init(reader: SessionReader, tracker: SessionTracker, snapshotEvery: Int, logger: Logger) {
+    init(reader: SessionReader, tracker: SessionTracker, snapshotEvery: Int, waits: PendingWaits, journal: CommandJournal,
+         sync: JournalSync, logger: Logger) {
         self.reader = reader
         self.tracker = tracker
         self.snapshotEvery = max(1, snapshotEvery)
+        self.waits = waits
+        self.journal = journal
+        self.sync = sync
         self.logger = logger
     }
 
@@ -38,12 +45,59 @@ actor ClusterMonitor {
             return
         }
         if let snapshot = await turn(for: tick) {
-            let events = await reader.observeCluster(tick.cluster, forceSnapshot: snapshot)
+            var events = await reader.observeCluster(tick.cluster, forceSnapshot: snapshot)
+            var synced = false
+            if events.contains(where: \.isCheckpointAnnouncement) {
+                // Once per checkpoint, across handovers and restarts: the journal, brought up to
+                // now, says whether another worker announced it first. Unsure: not now; the next
+                // read finds it again.
+                synced = await sync.catchUp(bus: bus, log: logger)
+                events = synced ? await tracker.unannounced(events) : events.filter { !$0.isCheckpointAnnouncement }
+            }
             try await bus.publish(events)
+            for event in events where event.isCheckpointAnnouncement { await tracker.learn(event) }
             countPublished(events)
+            try await answerWaits(cluster: tick.cluster, synced: synced, bus: bus)
             await updateStatusMetrics()
         }
         try await consumer.ack(delivery)
+    }
+
+    /// Publishes the result of every wait on `cluster` that the read just made decidable
+    /// (``CheckpointWait``): exactly one per command, so the journal is brought up to now first
+    /// and a result some worker already published (before a handover, or before it was killed)
+    /// is not published again.
+    private func answerWaits(cluster: String, synced: Bool, bus: GeoRepBus) async throws {
+        var synced = synced
+        for wait in await waits.pending(cluster: cluster) {
+            let (status, progress) = await tracker.checkpoint(of: wait.sessionId)
+            let outcome: (CommandResult.Outcome, String, ErrorInfo?)
+            switch CheckpointWait.decide(wait, status: status, progress: progress, now: Date()) {
+            case .pending: continue
+            case .succeeded(let message): outcome = (.succeeded, message, nil)
+            case .failed(let error): outcome = (.failed, error.message, error)
+            }
+            if !synced {
+                guard await sync.catchUp(bus: bus, log: logger) else { return }  // the next read tries again
+                synced = true
+            }
+            guard await journal.result(of: wait.commandId) == nil else {
+                await waits.answered(wait.commandId)
+                continue
+            }
+            let result = CommandResult(commandId: wait.commandId, action: wait.action, session: wait.session, outcome: outcome.0,
+                                       message: outcome.1, error: outcome.2)
+            try await bus.publish(.commandResult(result), correlationId: wait.correlationId ?? wait.commandId.uuidString.lowercased(),
+                                  replyTo: wait.replyTo)
+            await journal.record(result)
+            await waits.answered(wait.commandId)
+            countPublished([.commandResult(result)])
+            GeoRepMetrics.command(action: wait.action, outcome: result.outcome.rawValue)
+            logger.info("checkpoint wait answered", metadata: [
+                "command_id": "\(wait.commandId.uuidString.lowercased())", "session": "\(wait.session.key)",
+                "outcome": "\(result.outcome.rawValue)", "message": "\(result.message)",
+            ])
+        }
     }
 
     /// Whether to read now (and whether as a full snapshot); nil when a read already followed the tick.

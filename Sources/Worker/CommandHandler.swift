@@ -23,6 +23,8 @@ struct CommandHandler: Sendable {
     let gluster: GlusterExecutor
     let reader: SessionReader
     let journal: CommandJournal
+    /// `checkpoint` commands with `wait` whose result is owed (``CommandWaiting``).
+    let waits: PendingWaits
     /// Tries of a command whose failure is transient (lock held, host unreachable, timeout).
     let maxAttempts: Int
     /// How long a redelivered command waits for the journal to catch up before trusting the policy alone.
@@ -109,6 +111,15 @@ struct CommandHandler: Sendable {
             return
         }
 
+        if await waits.isWaiting(command.commandId) {
+            // Its checkpoint is set and its result is owed: the cluster's owner sends it (to the
+            // first copy's reply_to) when the checkpoint completes or the wait runs out.
+            try await consumer.ack(delivery)
+            GeoRepMetrics.command(action: command.action.rawValue, outcome: "duplicate")
+            log.info("command seen before; its wait for the checkpoint is pending")
+            return
+        }
+
         guard case .allowed(let grant) = try await checkGrant(command, delivery, consumer: consumer, bus: bus, log: log) else { return }
 
         if gluster.inventory.cluster(command.session.cluster) == nil {
@@ -137,6 +148,12 @@ struct CommandHandler: Sendable {
         }
         let result = CommandResult(commandId: command.commandId, action: command.action.rawValue, session: command.session,
                                    outcome: outcome.0, message: outcome.1, error: outcome.2, grant: grant)
+        if command.action == .checkpoint, let wait = command.options.wait, result.outcome == .succeeded,
+           try await finishWaiting(delivery, command, result, seconds: wait, consumer: consumer, bus: bus) {
+            GeoRepMetrics.command(action: command.action.rawValue, outcome: "waiting")
+            log.info("checkpoint set; its result follows when it completes", metadata: ["wait_seconds": "\(wait)"])
+            return
+        }
         try await finish(delivery, command, result, consumer: consumer, bus: bus)
         GeoRepMetrics.command(action: command.action.rawValue, outcome: result.outcome.rawValue)
         var done: Logger.Metadata = ["outcome": "\(result.outcome.rawValue)", "message": "\(result.message)"]
@@ -150,15 +167,8 @@ struct CommandHandler: Sendable {
     func earlierResult(of command: Command, mayHaveRun: Bool, bus: GeoRepBus, log: Logger) async -> CommandResult? {
         if let known = await journal.result(of: command.commandId) { return known }
         guard mayHaveRun else { return nil }
-        let marker = JournalMarker(instance: instance)
-        do {
-            try await bus.putJournalMarker(marker)
-        } catch {
-            log.warning("cannot write a journal marker; the policy alone keeps the command from running twice", metadata: ["error": "\(error)"])
-            return nil
-        }
-        if await !journal.waitForMarker(marker.nonce, timeout: journalSyncTimeout) {
-            log.warning("the journal did not catch up in time; the policy alone keeps the command from running twice")
+        if await !JournalSync(journal: journal, instance: instance, timeout: journalSyncTimeout).catchUp(bus: bus, log: log) {
+            log.warning("the policy alone keeps the command from running twice")
         }
         return await journal.result(of: command.commandId)
     }
@@ -227,6 +237,29 @@ struct CommandHandler: Sendable {
                               replyTo: delivery.properties.replyTo)
         countPublished(events + [.commandResult(result)])
         try await consumer.ack(delivery)
+    }
+
+    /// A `checkpoint` with `wait` whose checkpoint is set: reads the session back and, unless the
+    /// checkpoint is complete already (false: the caller answers at once), publishes its state
+    /// events and the wait's record (``CommandWaiting``) and acks. The lane is free again at
+    /// once; the cluster's owner answers the wait when it reads the cluster (``ClusterMonitor``).
+    func finishWaiting(_ delivery: Delivery, _ command: Command, _ result: CommandResult, seconds: Int,
+                       consumer: AMQPConnection, bus: GeoRepBus) async throws -> Bool {
+        let events = await reader.observe(command.session, cause: .command(command.commandId), readOptions: true)
+        let (status, progress) = await reader.tracker.checkpoint(of: command.session.sessionID)
+        if status == .active, progress?.state == .completed {
+            return false
+        }
+        let now = Date()
+        let wait = CommandWaiting(
+            commandId: command.commandId, action: command.action.rawValue, session: command.session,
+            checkpointTime: progress?.checkpointTime, since: now, deadline: now.addingTimeInterval(Double(seconds)),
+            replyTo: delivery.properties.replyTo, correlationId: delivery.properties.correlationId ?? command.commandId.uuidString.lowercased())
+        try await bus.publish(events + [.commandWaiting(wait)])
+        countPublished(events + [.commandWaiting(wait)])
+        await waits.register(wait)
+        try await consumer.ack(delivery)
+        return true
     }
 
     /// Runs the command's gluster operation. Answers that say the wanted state already holds

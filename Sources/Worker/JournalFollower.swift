@@ -7,13 +7,15 @@ import Observability
 import ServiceLifecycle
 
 /// Reads the journal stream from its beginning (it keeps `journalMaxAge`) and then follows it:
-/// command results go to the ``CommandJournal``, status changes to the ``SessionTracker``.
+/// command results go to the ``CommandJournal``, pending waits to ``PendingWaits``, status changes
+/// and checkpoint announcements to the ``SessionTracker``.
 /// It has a connection of its own and reconnects on its own, resuming after the last offset read.
 struct JournalFollower: Sendable {
     let configuration: AMQPConfiguration
     let topology: GeoRepTopology
     let journal: CommandJournal
     let tracker: SessionTracker
+    let waits: PendingWaits
     let name: String
     let logger: Logger
 
@@ -60,9 +62,13 @@ struct JournalFollower: Sendable {
             GeoRepMetrics.dropped(reason: "unreadable_journal_entry", role: "worker")
             return
         }
-        if case .commandResult(let result) = event {
+        switch event {
+        case .commandResult(let result):
             await journal.record(result)
-        } else {
+            if let id = result.commandId { await waits.answered(id) }
+        case .commandWaiting(let wait):
+            await waits.register(wait)
+        default:
             await tracker.learn(event)
         }
     }

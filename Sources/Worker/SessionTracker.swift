@@ -20,6 +20,8 @@ actor SessionTracker {
         /// (crawl status, counters, checkpoint) is worth a snapshot, a newer sync time alone is
         /// not. Nil when only the journal told us about the session.
         var details: [BrickDetail]?
+        /// The checkpoint's progress at the last observation (nil: only the journal told us).
+        var checkpoint: CheckpointProgress? = nil
     }
 
     private var known: [UUID: Known] = [:]
@@ -28,6 +30,14 @@ actor SessionTracker {
     private var emptyAnswers: [String: Int] = [:]
     /// The last inventory published for each cluster, to publish again only on a change.
     private var inventories: [String: ([ClusterInventory.Volume], [UUID]?)] = [:]
+    /// Which checkpoints to announce as completed or stalled, once each (``CheckpointWatch``).
+    private var checkpoints: CheckpointWatch
+
+    /// `checkpointStallAfter`: seconds without brick progress before a pending checkpoint is
+    /// announced as stalled.
+    init(checkpointStallAfter: TimeInterval = 600) {
+        checkpoints = CheckpointWatch(stallAfter: checkpointStallAfter)
+    }
 
     /// Counts one more ambiguous empty answer for `cluster`; returns how many in a row.
     func emptyAnswer(cluster: String) -> Int {
@@ -52,6 +62,24 @@ actor SessionTracker {
     func knows(_ id: UUID) -> Bool { known[id]?.details != nil }
 
     func status(of id: UUID) -> GeoRepStatus? { known[id]?.status }
+
+    /// The session's status and checkpoint progress as last observed by this worker (nil
+    /// status: no such session known).
+    func checkpoint(of id: UUID) -> (status: GeoRepStatus?, progress: CheckpointProgress?) {
+        (known[id]?.status, known[id]?.checkpoint)
+    }
+
+    /// `events` without the checkpoint announcements some worker has made meanwhile (as the
+    /// journal, just brought up to now, says).
+    func unannounced(_ events: [Event]) -> [Event] {
+        events.filter { event in
+            switch event {
+            case .checkpointCompleted(let e): !checkpoints.announcedCompleted(session: e.sessionId, checkpointTime: e.checkpointTime)
+            case .checkpointStalled(let e): !checkpoints.announcedStalled(session: e.sessionId, checkpointTime: e.checkpointTime)
+            default: true
+            }
+        }
+    }
 
     /// How many known sessions of `clusters` are in each status.
     func statusCounts(clusters: Set<String>) -> [GeoRepStatus: Int] {
@@ -78,6 +106,7 @@ actor SessionTracker {
     ) -> [Event] {
         let observation = stamp(ref.sessionID, cause: cause)
         guard let observed else {
+            checkpoints.forget(session: ref.sessionID)
             guard known.removeValue(forKey: ref.sessionID) != nil || cause.commandId != nil else { return [] }
             return [.sessionDeleted(SessionDeleted(session: ref, observation: observation))]
         }
@@ -102,12 +131,25 @@ actor SessionTracker {
             return b
         }
         let detailsChanged = previous?.details != details
-        known[ref.sessionID] = Known(session: ref, status: status, seq: observation.seq, bricks: brickStatuses, details: details)
+        known[ref.sessionID] = Known(session: ref, status: status, seq: observation.seq, bricks: brickStatuses, details: details,
+                                     checkpoint: CheckpointProgress.of(observed.bricks))
         if !events.isEmpty || detailsChanged || forceSnapshot {
             events.append(.sessionSnapshot(SessionSnapshot(
                 session: ref, sessionKey: observed.sessionKey, primaryVolumeId: primaryVolumeId,
                 secondaryVolumeId: observed.secondaryVolumeId, status: status, bricks: observed.bricks,
                 options: options, observation: observation)))
+        }
+        // Only the monitor announces checkpoints: its caller makes sure no other worker did first.
+        if cause == .monitor {
+            for announcement in checkpoints.observe(session: ref.sessionID, status: status, bricks: observed.bricks, now: observation.at) {
+                switch announcement {
+                case .completed(let progress):
+                    events.append(.checkpointCompleted(CheckpointCompleted(session: ref, progress: progress, observation: observation)))
+                case .stalled(let reason, let progress, let seconds):
+                    events.append(.checkpointStalled(CheckpointStalled(session: ref, reason: reason, status: status, progress: progress,
+                                                                       stalledSeconds: seconds, observation: observation)))
+                }
+            }
         }
         return events
     }
@@ -141,7 +183,11 @@ actor SessionTracker {
             known[e.sessionId]?.bricks[e.brick] = e.to
         case .sessionDeleted(let e):
             if let held = known[e.sessionId], held.seq < e.observation.seq { known.removeValue(forKey: e.sessionId) }
-        case .commandResult, .sessionSnapshot, .clusterInventory, .commandAccepted, .clusterAvailability:
+        case .checkpointCompleted(let e):
+            checkpoints.learnCompleted(session: e.sessionId, checkpointTime: e.checkpointTime)
+        case .checkpointStalled(let e):
+            checkpoints.learnStalled(session: e.sessionId, checkpointTime: e.checkpointTime)
+        case .commandResult, .sessionSnapshot, .clusterInventory, .commandAccepted, .clusterAvailability, .commandWaiting:
             return
         }
     }

@@ -25,12 +25,18 @@ public struct WorkerConfiguration: Sendable {
     /// AMQP users whose commands may change executing, path and access options (``OptionGrant``);
     /// empty: no one on the bus may.
     public var adminPublishers: Set<String>
+    /// Seconds a pending checkpoint's Active bricks may not move before it is announced stalled.
+    public var checkpointStallAfter: Double
+    /// While a `checkpoint` with `wait` is pending on a cluster, its ticker sends it an extra
+    /// monitor tick this often, so the result follows the completion within seconds.
+    public var waitTickInterval: Duration
     public var instance: String
 
     public init(amqpURL: String, inventory: Inventory, topology: GeoRepTopology = GeoRepTopology(), monitorInterval: Double = 15,
                 snapshotEvery: Int = 20, glusterTimeout: Double = 120, glusterProgram: String = "gluster",
                 glusterSuspectAfter: Double = 20, maxAttempts: Int = 3, concurrency: Int = 4, heartbeatInterval: Duration = .seconds(2),
-                adminPublishers: Set<String> = [], instance: String = ProcessIdentity.name) {
+                adminPublishers: Set<String> = [], checkpointStallAfter: Double = 600, waitTickInterval: Duration = .seconds(3),
+                instance: String = ProcessIdentity.name) {
         self.amqpURL = amqpURL
         self.inventory = inventory
         self.topology = topology
@@ -43,6 +49,8 @@ public struct WorkerConfiguration: Sendable {
         self.concurrency = concurrency
         self.heartbeatInterval = heartbeatInterval
         self.adminPublishers = adminPublishers
+        self.checkpointStallAfter = checkpointStallAfter
+        self.waitTickInterval = waitTickInterval
         self.instance = instance
     }
 }

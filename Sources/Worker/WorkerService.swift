@@ -12,13 +12,15 @@ import ServiceLifecycle
 public struct WorkerService: Service {
     let configuration: WorkerConfiguration
     let logger: Logger
-    let tracker = SessionTracker()
+    let tracker: SessionTracker
     let journal = CommandJournal()
+    let waits = PendingWaits()
     /// `amqp` is up while the worker's connections are.
     public let health: ServiceHealth
 
     public init(configuration: WorkerConfiguration, health: ServiceHealth = ServiceHealth(dependencies: ["amqp"]), logger: Logger) {
         self.configuration = configuration
+        self.tracker = SessionTracker(checkpointStallAfter: configuration.checkpointStallAfter)
         self.health = health
         self.logger = logger
     }
@@ -35,15 +37,17 @@ public struct WorkerService: Service {
         }
         let reader = SessionReader(gluster: gluster, tracker: tracker, logger: logger)
         let instance = configuration.instance
-        let handler = CommandHandler(gluster: gluster, reader: reader, journal: journal, maxAttempts: configuration.maxAttempts,
+        let handler = CommandHandler(gluster: gluster, reader: reader, journal: journal, waits: waits, maxAttempts: configuration.maxAttempts,
                                      journalSyncTimeout: .seconds(20), instance: instance, adminPublishers: configuration.adminPublishers,
                                      logger: logger)
         let gate = ConcurrencyGate(limit: configuration.concurrency)
-        let monitor = ClusterMonitor(reader: reader, tracker: tracker, snapshotEvery: configuration.snapshotEvery, logger: logger)
+        let monitor = ClusterMonitor(reader: reader, tracker: tracker, snapshotEvery: configuration.snapshotEvery, waits: waits,
+                                     journal: journal, sync: JournalSync(journal: journal, instance: instance, timeout: .seconds(20)),
+                                     logger: logger)
         let topology = configuration.topology
         let name = "georep worker \(instance)"
         let membership = Membership(me: instance, expiry: configuration.heartbeatInterval * 3)
-        let follower = JournalFollower(configuration: amqp, topology: topology, journal: journal, tracker: tracker, name: name, logger: logger)
+        let follower = JournalFollower(configuration: amqp, topology: topology, journal: journal, tracker: tracker, waits: waits, name: name, logger: logger)
         let health = self.health
         let supervisor = ConnectionSupervisor(configuration: amqp, name: name, topology: topology.declarations, logger: logger) { up in
             if !up && health.snapshot["amqp"] == true { GeoRepMetrics.reconnect(target: "amqp", role: "worker") }
@@ -88,6 +92,7 @@ public struct WorkerService: Service {
                                 }
                             }
                             group.addTask { try await ticks(bus: bus, membership: membership) }
+                            group.addTask { try await waitTicks(bus: bus, membership: membership) }
                             group.addTask { try await shards.firstFailure() }
                             // Whichever ends first (shutdown, or a lost connection) ends the round.
                             try await group.next()
@@ -151,6 +156,24 @@ public struct WorkerService: Service {
             }
             try await bus.send(mine.map { MonitorTick(cluster: $0, instance: configuration.instance) })
             try await Task.sleep(for: .seconds(configuration.monitorInterval))
+        }
+    }
+
+    /// While a `checkpoint` with `wait` is pending on a cluster whose ticks this worker sends,
+    /// an extra tick every `waitTickInterval`: the wait's result then follows the completion
+    /// within seconds instead of a monitor interval. The regular ticks remain the backstop.
+    private func waitTicks(bus: GeoRepBus, membership: Membership) async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try await Task.sleep(for: configuration.waitTickInterval)
+            let waiting = await waits.clusters
+            guard !waiting.isEmpty else { continue }
+            let members = await membership.members()
+            let mine = waiting.sorted().filter { cluster in
+                configuration.inventory.cluster(cluster) != nil
+                    && ShardAssignment.owner(of: ShardAssignment.tickerShard(ofCluster: cluster, count: bus.topology.shards),
+                                             members: members) == configuration.instance
+            }
+            try await bus.send(mine.map { MonitorTick(cluster: $0, instance: configuration.instance) })
         }
     }
 

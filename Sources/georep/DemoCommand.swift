@@ -82,6 +82,9 @@ struct DemoCommand: AsyncParsableCommand {
         case .clusterInventory(let e): "\(event.routingKey) \(e.cluster): \(e.volumes.count) volumes, \(e.sessionIds.map { "\($0.count) sessions" } ?? "sessions not known")"
         case .commandAccepted(let e): "\(event.routingKey) \(e.action) for \(e.session.key)"
         case .clusterAvailability(let e): "\(event.routingKey) \(e.cluster): \(e.cause)"
+        case .checkpointCompleted(let e): "\(event.routingKey) \(e.session.key): \(e.checkpointTime) completed at \(e.completedAt ?? "-")"
+        case .checkpointStalled(let e): "\(event.routingKey) \(e.session.key): \(e.checkpointTime) \(e.reason.rawValue)"
+        case .commandWaiting(let e): "\(event.routingKey) \(e.action) for \(e.session.key) until \(Timestamp.format(e.deadline))"
         }
     }
 

@@ -48,7 +48,10 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Option name for config.set / config.reset.") var key: String?
     @Option(help: "Option value for config.set.") var value: String?
     @Option(help: "Checkpoint time, default now.") var checkpoint: String?
-    @Option(help: "Seconds to wait for the result; 0 does not wait.") var wait: Double = 180
+    @Option(help: """
+        Seconds to wait for the result; 0 does not wait (default 180). For checkpoint, also how long the \
+        checkpoint may take to complete: its result comes when it completed or the time ran out.
+        """) var wait: Double?
     @Option(help: "Send this file's bytes as the command, unchecked.") var raw: String?
 
     func run() async throws {
@@ -56,6 +59,7 @@ struct PublishCommand: AsyncParsableCommand {
         let logger = settings.logger("georep.publish")
         let client = try await CommandClient.connect(url: try settings.amqp(), source: "georep/cli/\(ProcessIdentity.name)",
                                                      topology: settings.topology, watchEvents: false, logger: logger)
+        let wait = self.wait ?? 180
         if let raw {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: raw)))
             try await client.sendRaw(bytes, routingKey: "raw")
@@ -74,7 +78,8 @@ struct PublishCommand: AsyncParsableCommand {
         }
         let options = CommandOptions(
             force: force ? true : nil, pushPem: noPushPem ? false : nil, sshPort: sshPort, resetSyncTime: resetSyncTime ? true : nil,
-            stopFirst: stopFirst ? true : nil, key: key, value: value, checkpoint: checkpoint)
+            stopFirst: stopFirst ? true : nil, key: key, value: value, checkpoint: checkpoint,
+            wait: action == .checkpoint ? self.wait.flatMap { $0 > 0 ? Int($0.rounded(.up)) : nil } : nil)
         let command = Command(action: action, session: try session.ref(), options: options, sender: "georep-cli")
         do { try command.validate() } catch { throw ValidationError(error.description) }
         print("sending \(action.rawValue) for \(command.session) as command \(command.commandId.uuidString.lowercased())")
@@ -83,7 +88,8 @@ struct PublishCommand: AsyncParsableCommand {
             await client.close()
             return
         }
-        let result = try await client.run(command, timeout: wait)
+        // A checkpoint's wait runs on the workers: give its result a minute beyond it to arrive.
+        let result = try await client.run(command, timeout: options.wait.map { Double($0) + 60 } ?? wait)
         try printJSON(result)
         await client.close()
         if result.outcome != .succeeded { throw ExitCode(2) }

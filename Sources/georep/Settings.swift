@@ -24,6 +24,7 @@ enum Setting: String, CaseIterable, Sendable {
     case inventory = "GEOREP_INVENTORY"
     case monitorInterval = "GEOREP_MONITOR_INTERVAL"
     case snapshotEvery = "GEOREP_SNAPSHOT_EVERY"
+    case checkpointStallAfter = "GEOREP_CHECKPOINT_STALL_AFTER"
     case gluster = "GEOREP_GLUSTER"
     case glusterTimeout = "GEOREP_GLUSTER_TIMEOUT"
     case glusterSuspectAfter = "GEOREP_GLUSTER_SUSPECT_AFTER"
@@ -54,7 +55,7 @@ enum Setting: String, CaseIterable, Sendable {
         switch self {
         case .config, .amqpURL, .shards, .topologyPrefix, .declareTopology, .logLevel, .logFormat, .http: "all"
         case .postgresURL: "persister, api, migrate, status"
-        case .inventory, .monitorInterval, .snapshotEvery, .gluster, .glusterTimeout, .glusterSuspectAfter, .workerConcurrency,
+        case .inventory, .monitorInterval, .snapshotEvery, .checkpointStallAfter, .gluster, .glusterTimeout, .glusterSuspectAfter, .workerConcurrency,
              .heartbeatInterval, .webhookTokens, .amqpAdminUsers:
             "worker"
         case .persisterBatch, .persisterBatchDelay: "persister"
@@ -74,6 +75,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .http: Role.allCases.map { "\($0.rawValue) \($0.defaultListener)" }.joined(separator: ", ")
         case .monitorInterval: "15"
         case .snapshotEvery: "20"
+        case .checkpointStallAfter: "600"
         case .gluster: "gluster"
         case .glusterTimeout: "120"
         case .glusterSuspectAfter: "20"
@@ -99,6 +101,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .inventory: "JSON file: cluster id → gluster hosts (local or ssh) and the ssh settings"
         case .monitorInterval: "seconds between two status reads of a cluster; 0 turns monitoring off"
         case .snapshotEvery: "a full snapshot of every session every this many monitor rounds"
+        case .checkpointStallAfter: "seconds a pending checkpoint's active bricks may not move before georep.session.checkpoint.stalled"
         case .gluster: "the gluster program (path or name in PATH)"
         case .glusterTimeout: "seconds one gluster command may take"
         case .glusterSuspectAfter: "seconds a read may run before the worker looks for a wedged glusterd on its host (and ends the read if it is)"
@@ -128,7 +131,7 @@ enum Setting: String, CaseIterable, Sendable {
         switch self {
         case .shards, .snapshotEvery, .workerConcurrency, .persisterBatch: return number(1, whole: true)
         case .monitorInterval, .persisterBatchDelay: return number(0)
-        case .glusterTimeout, .glusterSuspectAfter, .heartbeatInterval: return number(0, strictly: true)
+        case .glusterTimeout, .glusterSuspectAfter, .heartbeatInterval, .checkpointStallAfter: return number(0, strictly: true)
         case .declareTopology:
             return ["true", "false"].contains(value.lowercased()) ? nil : "must be true or false"
         case .logLevel:

@@ -108,6 +108,19 @@ enum FleetQuery {
                 availability[id] = FleetStatus.Availability(available: row[1] == "true", host: row[2] ?? "", since: row[3] ?? "", cause: row[4] ?? "")
             }
         }
+        // Migration 0008 adds the table; a database without it shows no checkpoints.
+        var checkpoints: [String: FleetStatus.LastCheckpoint] = [:]
+        if try db.execute("SELECT to_regclass('georep_session_checkpoints') IS NOT NULL").rows.first?[0] == "t" {
+            let rows = try db.execute("""
+                SELECT k.session_id::text, k.status, k.checkpoint_time::text, k.completed_at::text, k.stalled_reason
+                FROM georep_session_checkpoints k JOIN gluster_georep_session s USING (session_id)
+                WHERE $1::text IS NULL OR s.cluster_id = $1
+                """, [cluster])
+            for row in rows.rows {
+                guard let id = row[0], let status = row[1], let time = row[2] else { continue }
+                checkpoints[id] = FleetStatus.LastCheckpoint(status: status, checkpointTime: time, completedAt: row[3], stalledReason: row[4])
+            }
+        }
         var byCluster: [String: [FleetStatus.Session]] = [:]
         for i in sessions.rows.indices {
             func value(_ column: String) -> String? { sessions[i, column] }
@@ -118,7 +131,8 @@ enum FleetQuery {
             byCluster[clusterID, default: []].append(FleetStatus.Session(
                 sessionId: id, primaryVolume: value("master_volume_name") ?? "",
                 secondary: "\(value("user_name") ?? "root")@\(value("slave_host_name") ?? "?")::\(value("slave_volume_name") ?? "?")",
-                status: value("status") ?? "UNKNOWN", bricks: bricksBySession[id] ?? [:], observedAt: value("observed_at"), lastCommand: command))
+                status: value("status") ?? "UNKNOWN", bricks: bricksBySession[id] ?? [:], observedAt: value("observed_at"), lastCommand: command,
+                lastCheckpoint: checkpoints[id]))
         }
         // A session of a cluster the inventory has not listed yet still shows.
         let names = Set(clusters).union(byCluster.keys).union(availability.keys.filter { cluster == nil || $0 == cluster }).sorted()

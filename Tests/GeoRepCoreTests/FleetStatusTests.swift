@@ -10,7 +10,9 @@ import Testing
                                 FleetStatus.Session(sessionId: "3f0c…", primaryVolume: "mvol", secondary: "root@vm::svol", status: "FAULTY",
                                                     bricks: ["FAULTY": 1, "ACTIVE": 1], observedAt: "2026-11-30T12:01:00Z",
                                                     lastCommand: FleetStatus.LastCommand(commandId: "c1", action: "start", outcome: "succeeded",
-                                                                                         at: "2026-11-30T11:00:00Z")),
+                                                                                         at: "2026-11-30T11:00:00Z"),
+                                                    lastCheckpoint: FleetStatus.LastCheckpoint(status: "COMPLETED", checkpointTime: "2026-11-30 11:30:00",
+                                                                                               completedAt: "2026-11-30 11:30:40", stalledReason: nil)),
                             ]),
         FleetStatus.Cluster(cluster: "empty", availability: nil, sessions: []),
     ])
@@ -19,7 +21,8 @@ import Testing
         let text = fleet.text(colour: false)
         #expect(!text.contains("\u{1B}"))
         #expect(text.contains("cluster lab  management plane: UNAVAILABLE since 2026-11-30T12:00:00Z on gl1: gverify.sh stuck"), "\(text)")
-        #expect(text.contains("mvol → root@vm::svol  FAULTY  1 ACTIVE, 1 FAULTY  2026-11-30T12:01:00Z  start succeeded 2026-11-30T11:00:00Z"), "\(text)")
+        #expect(text.contains("mvol → root@vm::svol  FAULTY  1 ACTIVE, 1 FAULTY  2026-11-30T12:01:00Z  start succeeded 2026-11-30T11:00:00Z  COMPLETED 2026-11-30 11:30:00  3f0c…"), "\(text)")
+        #expect(text.contains("LAST COMMAND                          LAST CHECKPOINT"), "\(text)")
         #expect(text.contains("cluster empty  management plane: not reported\n  no sessions"), "\(text)")
     }
 
@@ -35,5 +38,6 @@ import Testing
         #expect(session?["primary_volume"] as? String == "mvol")
         #expect((session?["last_command"] as? [String: Any])?["outcome"] as? String == "succeeded")
         #expect((session?["bricks"] as? [String: Int]) == ["FAULTY": 1, "ACTIVE": 1])
+        #expect((session?["last_checkpoint"] as? [String: Any])?["completed_at"] as? String == "2026-11-30 11:30:40")
     }
 }

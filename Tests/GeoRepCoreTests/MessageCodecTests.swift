@@ -20,6 +20,42 @@ import Testing
         #expect(decoded.options.value == "5")
     }
 
+    @Test func checkpointEventsAndWaitsRoundTrip() throws {
+        var clock = ObservationClock()
+        let o = clock.next(now: Date(), cause: .monitor)
+        let progress = CheckpointProgress(state: .completed, checkpointTime: "2026-11-23 04:01:15", completionTime: "2026-11-23 04:02:05",
+                                          activeBricks: 2, completedBricks: 2, oldestLastSynced: "2026-11-23 04:02:00")
+        let wait = CommandWaiting(commandId: UUID(), action: "checkpoint", session: ref, checkpointTime: nil, since: Date(),
+                                  deadline: Date().addingTimeInterval(60), replyTo: "amq.gen-1", correlationId: "x")
+        let events: [Event] = [
+            .checkpointCompleted(CheckpointCompleted(session: ref, progress: progress, observation: o)),
+            .checkpointStalled(CheckpointStalled(session: ref, reason: .sessionNotActive, status: .stopped, progress: progress,
+                                                 stalledSeconds: 3, observation: o)),
+            .commandWaiting(wait),
+        ]
+        for event in events {
+            let decoded = try MessageCodec.decodeEvent(MessageCodec.encode(event, source: "test"))
+            #expect(decoded.header.type == event.type)
+            #expect(decoded.event.type == event.type)
+            #expect(Event.allTypes.contains(event.type))
+        }
+        guard case .checkpointCompleted(let c) = try MessageCodec.decodeEvent(MessageCodec.encode(events[0], source: "t")).event else {
+            Issue.record("not a completion")
+            return
+        }
+        #expect(c.durationSeconds == 50 && c.completedAt == "2026-11-23 04:02:05")
+        #expect(events[0].routingKey == "georep.session.checkpoint.completed" && events[2].routingKey == "georep.command.waiting")
+    }
+
+    @Test func aCheckpointsWaitIsBounded() throws {
+        for (wait, ok) in [(1, true), (CommandOptions.maxWaitSeconds, true), (0, false), (-5, false), (CommandOptions.maxWaitSeconds + 1, false)] {
+            let command = Command(action: .checkpoint, session: ref, options: CommandOptions(wait: wait), sender: "test")
+            #expect(((try? command.validate()) != nil) == ok, "wait \(wait)")
+        }
+        let bytes = try MessageCodec.encode(Command(action: .checkpoint, session: ref, options: CommandOptions(wait: 600), sender: "t"), source: "t")
+        #expect(try MessageCodec.decodeCommand(bytes).options.wait == 600)
+    }
+
     @Test func unknownActionIsTyped() throws {
         let body = envelope(action: "frobnicate", volume: "mvol")
         #expect(throws: MessageError.unknownAction("frobnicate")) { try MessageCodec.decodeCommand(body) }

@@ -40,13 +40,23 @@ import Testing
                 stuckProcesses: [StuckProcess(pid: 4242, kind: .gverify, seconds: 310, command: "/bin/bash /usr/lib/x86_64-linux-gnu/glusterfs/gverify.sh mvol root vm svol 22 /tmp/x")]))),
             ("cluster-availability.schema.json", .clusterAvailability(ClusterAvailability(
                 cluster: "lab", available: true, host: "vm", since: Date(), recoveredAt: Date(), cause: "answers again"))),
+            ("checkpoint-completed.schema.json", .checkpointCompleted(CheckpointCompleted(session: ref, progress: CheckpointProgress(
+                state: .completed, checkpointTime: "2026-11-23 04:01:15", completionTime: "2026-11-23 04:02:05", activeBricks: 2,
+                completedBricks: 2, oldestLastSynced: "2026-11-23 04:02:00"), observation: o))),
+            ("checkpoint-stalled.schema.json", .checkpointStalled(CheckpointStalled(session: ref, reason: .noProgress, status: .active,
+                progress: CheckpointProgress(state: .pending, checkpointTime: "2026-11-23 04:01:15", completionTime: nil, activeBricks: 2,
+                                             completedBricks: 1, oldestLastSynced: "2026-11-23 03:58:02"), stalledSeconds: 600, observation: o))),
+            ("command-waiting.schema.json", .commandWaiting(CommandWaiting(commandId: UUID(), action: "checkpoint", session: ref,
+                checkpointTime: "2026-11-23 04:01:15", since: Date(), deadline: Date().addingTimeInterval(600), replyTo: "amq.gen-x",
+                correlationId: "c"))),
         ]
         var cases: [[String: Any]] = []
         for (schema, event) in events {
             cases.append(["schema": schema, "message": try JSONSerialization.jsonObject(with: Data(MessageCodec.encode(event, source: "test")))])
         }
         for action in CommandAction.allCases {
-            let command = Command(action: action, session: ref, options: CommandOptions(force: true, key: "sync-jobs", value: "4"), sender: "test")
+            let command = Command(action: action, session: ref, options: CommandOptions(force: true, key: "sync-jobs", value: "4",
+                                                                                      wait: action == .checkpoint ? 600 : nil), sender: "test")
             let message = try JSONSerialization.jsonObject(with: Data(MessageCodec.encode(command, source: "test")))
             cases.append(["schema": "command.schema.json", "message": message])
             cases.append(["schema": "commands/\(action.rawValue).schema.json", "message": message])

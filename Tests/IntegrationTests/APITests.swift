@@ -178,6 +178,22 @@ extension Integration {
                     return list.contains { $0["key"] as? String == "sync_jobs" && $0["value"] as? String == "5" } ? true : nil
                 }
                 #expect(five == true)
+                // A checkpoint with wait: a wait out of bounds is a 400; a good one stays pending until the
+                // checkpoint completed, and the session then shows its last checkpoint.
+                for bad in [#"{"wait": 0}"#, #"{"wait": 43201}"#, #"{"wait": "soon"}"#] {
+                    let r = post("\(session)/checkpoint", token: writer, body: bad)
+                    #expect(r.status == 400, "\(bad): \(r.status) \(r.body)")
+                }
+                let checkpoint = post("\(session)/checkpoint", token: writer, body: #"{"checkpoint": "now", "wait": 60}"#)
+                #expect(checkpoint.status == 202, "\(checkpoint.body)")
+                let waited = try await outcome(base, try #require(location(checkpoint.headers)))
+                #expect(waited?["status"] as? String == "succeeded", "\(String(describing: waited))")
+                let last = try await eventually(30) { () -> [String: Any]? in
+                    json(get(session, token: reader).body)["last_checkpoint"] as? [String: Any]
+                }
+                #expect(last?["status"] as? String == "COMPLETED", "\(String(describing: last))")
+                let lastXML = get(session, token: reader, accept: "application/xml").body.components(separatedBy: "<last_checkpoint>").last ?? ""
+                #expect(lastXML.prefix(200).contains("<status>COMPLETED</status>"), "\(lastXML)")
                 // An admin token's change of an option gsyncd runs: the worker grants it (the API's
                 // RabbitMQ user is listed), gluster applies it, and the history says whose grant it was.
                 let ssh = post("\(session)/setoption", token: adminToken, body: #"{"option": {"name": "ssh-command", "value": "/usr/bin/ssh"}}"#)
@@ -213,12 +229,13 @@ extension Integration {
                 let worker = get("http://127.0.0.1:\(ports.worker)/metrics", accept: "text/plain").body
                 let persister = get("http://127.0.0.1:\(ports.persister)/metrics", accept: "text/plain").body
                 let api = get("\(base)/metrics", accept: "text/plain").body
-                for (action, outcome, count) in [("create", "succeeded", 1.0), ("start", "succeeded", 1), ("config.set", "succeeded", 2), ("delete", "succeeded", 1)] {
+                for (action, outcome, count) in [("create", "succeeded", 1.0), ("start", "succeeded", 1), ("config.set", "succeeded", 2), ("delete", "succeeded", 1),
+                                                 ("checkpoint", "succeeded", 1)] {
                     #expect(metric(worker, "georep_commands_total", ["action": action, "outcome": outcome]) == count, "\(action) in \(worker)")
                 }
                 #expect(metric(worker, "georep_gluster_cli_seconds_count", ["operation": "create", "transport": "local"]) == 1)
                 #expect((metric(worker, "georep_gluster_cli_seconds_count", ["operation": "status-detail", "transport": "local"]) ?? 0) >= 4)
-                #expect(metric(worker, "georep_command_overhead_seconds_count", [:]) == 5)
+                #expect(metric(worker, "georep_command_overhead_seconds_count", [:]) == 6)
                 #expect((metric(worker, "georep_events_published_total", ["type": "georep.command.succeeded"]) ?? 0) >= 4)
                 #expect(metric(worker, "georep_worker_shards", [:]) == 2)
                 #expect(metric(worker, "georep_sessions", ["status": "ACTIVE"]) != nil)

@@ -63,4 +63,34 @@ import Testing
         #expect(!events.contains { $0.type == "georep.session.status_changed" }, "\(events.map(\.type))")
         #expect(await tracker.statusCounts(clusters: ["lab"]) == [.active: 1])
     }
+
+    /// A completed checkpoint is announced by the monitor only, once; one another worker
+    /// announced (read back from the journal) is not announced again, nor filtered back in.
+    @Test func aCompletedCheckpointIsAnnouncedOnceAndNotAfterAnotherWorkerDid() async throws {
+        let pending = try Self.observed("status-detail-checkpoint.xml")
+        let done = try Self.observed("status-detail-checkpoint-done.xml")
+        let ref = done.ref(cluster: "lab")
+        let tracker = SessionTracker()
+        _ = await tracker.observe(ref, observed: pending, primaryVolumeId: "v", options: nil, cause: .monitor)
+        // A command's read-back says nothing of checkpoints: the monitor's read does, after a journal sync.
+        let afterCommand = await tracker.observe(ref, observed: done, primaryVolumeId: "v", options: nil, cause: .command(UUID()))
+        #expect(afterCommand.filter(\.isCheckpointAnnouncement).isEmpty)
+        let monitored = await tracker.observe(ref, observed: done, primaryVolumeId: "v", options: nil, cause: .monitor, forceSnapshot: true)
+        let completed = monitored.filter(\.isCheckpointAnnouncement)
+        #expect(completed.map(\.type) == ["georep.session.checkpoint.completed"])
+        #expect(await tracker.checkpoint(of: ref.sessionID).progress?.state == .completed)
+        // Not yet published: the next read offers it again; once learnt (published), never again.
+        let again = await tracker.observe(ref, observed: done, primaryVolumeId: "v", options: nil, cause: .monitor, forceSnapshot: true)
+        #expect(again.filter(\.isCheckpointAnnouncement).count == 1)
+        for event in completed { await tracker.learn(event) }
+        #expect(await tracker.unannounced(completed).isEmpty)
+        let learnt = await tracker.observe(ref, observed: done, primaryVolumeId: "v", options: nil, cause: .monitor, forceSnapshot: true)
+        #expect(learnt.filter(\.isCheckpointAnnouncement).isEmpty)
+
+        // Another worker's tracker that learnt it from the journal stays silent.
+        let other = SessionTracker()
+        for event in completed { await other.learn(event) }
+        let elsewhere = await other.observe(ref, observed: done, primaryVolumeId: "v", options: nil, cause: .monitor)
+        #expect(elsewhere.filter(\.isCheckpointAnnouncement).isEmpty)
+    }
 }
