@@ -68,9 +68,14 @@ struct CheckpointStore: Sendable {
         }
     }
 
-    /// gluster's `YYYY-MM-DD HH:MM:SS`, or nil for anything else (never handed to SQL unchecked).
+    /// A brick time for a `timestamp` column: an instant (``Timestamp``, UTC; PostgreSQL drops
+    /// the zone of such a literal, as for the brick rows), or gluster's `YYYY-MM-DD HH:MM:SS` as
+    /// workers before times were normalised sent it; nil for anything else (never handed to SQL
+    /// unchecked).
     static func glusterTime(_ text: String?) -> String? {
-        guard let text, CheckpointProgress.clockSeconds(text) != nil, text.count == 19 else { return nil }
+        guard let text else { return nil }
+        if let date = Timestamp.parse(text) { return Timestamp.format(date) }
+        guard text.count == 19, Timestamp.parseUTCWallClock(text) != nil else { return nil }
         return text
     }
 }

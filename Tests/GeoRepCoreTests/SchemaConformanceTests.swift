@@ -8,7 +8,7 @@ import Testing
 @Suite struct SchemaConformanceTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test func producedMessagesMatchTheirSchemas() throws {
+    @Test func producedMessagesMatchTheirSchemas() async throws {
         let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: "vm", secondaryVolume: "svol", secondaryUser: "geo")
         var clock = ObservationClock()
         let o = clock.next(now: Date(), cause: .command(UUID()))
@@ -68,7 +68,7 @@ import Testing
                                 ("monitor-tick.schema.json", try encoder.encode(MonitorTick(cluster: "lab", instance: "vm/1")))] {
             cases.append(["schema": schema, "message": try JSONSerialization.jsonObject(with: value)])
         }
-        #expect(try validate(cases) == 0)
+        #expect(try await validate(cases) == 0)
 
         // The schemas must also refuse: a hostile volume name, an unknown status, a missing field.
         var hostile = cases[events.count]["message"] as! [String: Any]
@@ -87,7 +87,7 @@ import Testing
         let noKey = try JSONSerialization.jsonObject(with: Data(MessageCodec.encode(
             Command(action: .configSet, session: ref, options: CommandOptions(value: "4"), sender: "test"), source: "test")))
         let start = try JSONSerialization.jsonObject(with: Data(MessageCodec.encode(Command(action: .start, session: ref, sender: "test"), source: "test")))
-        #expect(try validate([
+        #expect(try await validate([
             ["schema": "commands/config.set.schema.json", "message": noKey],
             ["schema": "commands/stop.schema.json", "message": start],
         ]) == 3)  // missing key; and the stop schema refuses both the type and the action of a start
@@ -99,9 +99,9 @@ import Testing
         func snapshot(lastSynced: String) throws -> Any {
             try JSONSerialization.jsonObject(with: Data(snapshotText.replacingOccurrences(of: synced, with: #""last_synced":"\#(lastSynced)""#).utf8))
         }
-        #expect(try validate([["schema": "session-snapshot.schema.json", "message": try snapshot(lastSynced: "2026-11-23 03:58:02")]]) == 0)
-        #expect(try validate([["schema": "session-snapshot.schema.json", "message": try snapshot(lastSynced: "yesterday")]]) == 1)
-        #expect(try validate([
+        #expect(try await validate([["schema": "session-snapshot.schema.json", "message": try snapshot(lastSynced: "2026-11-23 03:58:02")]]) == 0)
+        #expect(try await validate([["schema": "session-snapshot.schema.json", "message": try snapshot(lastSynced: "yesterday")]]) == 1)
+        #expect(try await validate([
             ["schema": "command.schema.json", "message": hostile],
             ["schema": "session-status-changed.schema.json", "message": badStatus],
             ["schema": "command-result.schema.json", "message": missing],
@@ -109,18 +109,11 @@ import Testing
     }
 
     /// Runs the validator; returns the number of violations it printed.
-    func validate(_ cases: [[String: Any]]) throws -> Int {
+    func validate(_ cases: [[String: Any]]) async throws -> Int {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("georep-schema-\(UUID().uuidString).json")
         try JSONSerialization.data(withJSONObject: cases).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.repository.appendingPathComponent("ops/check-schemas.py").path, file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = await runOffPool(["python3", Self.repository.appendingPathComponent("ops/check-schemas.py").path, file.path], stderr: false).output
         let summary = output.split(separator: "\n").last.map(String.init) ?? ""
         let count = summary.split(separator: " ").dropFirst(3).first.flatMap { Int($0) }
         #expect(count != nil, "the validator did not run: \(output)")

@@ -13,7 +13,8 @@ import Testing
         let started = ContinuousClock.now
         #expect(await batcher.next(maxSize: 3, maxDelay: .milliseconds(50)) == [6])
         let waited = ContinuousClock.now - started
-        #expect(waited >= .milliseconds(40) && waited < .seconds(2), "\(waited)")
+        // Bounds loose enough for a loaded 2-core machine; the point is that it did not wait 5 s.
+        #expect(waited >= .milliseconds(40) && waited < .seconds(4), "\(waited)")
     }
 
     @Test func anArrayGoesInAtOnceAndComesOutInBatches() async {
@@ -39,7 +40,7 @@ import Testing
         let started = ContinuousClock.now
         reader.cancel()
         #expect(await reader.value == [])
-        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(ContinuousClock.now - started < .seconds(4), "the cancelled reader waited out its 5 s")
         await batcher.append(9)
         #expect(await batcher.next(maxSize: 10, maxDelay: .milliseconds(10)) == [9], "an item after the cancel is still handed over")
     }
