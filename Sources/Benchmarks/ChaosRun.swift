@@ -158,8 +158,15 @@ struct ChaosRun: AsyncParsableCommand {
             if let id = entry["command_id"] as? String, (effects[id] ?? 0) > 1, let op = entry["op"] as? String { twiceOps[op, default: 0] += 1 }
         }
         let retried = attempts.values.filter { $0 > 1 }.count
-        // 3. PostgreSQL equals a fresh read.
-        let comparison = try await world.compare(database: database, logger: logger)
+        // 3. PostgreSQL equals a fresh read: the rows follow gluster within a few monitor rounds
+        // (a start's Initializing turns Active on its own, seen at the next round, and a loaded
+        // machine stretches the rounds), so compare until equal or 60 s; a lost update stays.
+        var comparison = try await world.compare(database: database, logger: logger)
+        let settling = Date()
+        while !comparison.mismatches.isEmpty && Date().timeIntervalSince(settling) < 60 {
+            try await Task.sleep(for: .seconds(2))
+            comparison = try await world.compare(database: database, logger: logger)
+        }
         try? await world.removeRows(database)
         await database.close()
 
@@ -167,7 +174,7 @@ struct ChaosRun: AsyncParsableCommand {
                      expected.count, elapsed, results.keys.filter { expected.contains($0) }.count, missing, duplicated))
         print("outcomes: \(outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
         print("effects: \(effects.count) commands changed gluster, \(twice) of them twice\(twiceOps.isEmpty ? "" : " \(twiceOps)"); \(retried) commands reached gluster more than once without a second effect")
-        print("PostgreSQL vs a fresh status detail: \(comparison.sessions) sessions and \(comparison.bricks) bricks compared, \(comparison.mismatches.count) differences")
+        print("PostgreSQL vs a fresh status detail: \(comparison.sessions) sessions and \(comparison.bricks) bricks compared, \(comparison.mismatches.count) differences (after \(Int(Date().timeIntervalSince(settling))) s of settling)")
         for line in comparison.mismatches.prefix(10) { print("  \(line)") }
         let admin2 = AMQPConnection(configuration: try AMQPConfiguration(url: amqpURL), name: "georep chaos cleanup", logger: logger)
         if (try? await admin2.open()) != nil {
