@@ -58,10 +58,16 @@ func eventually<T>(_ seconds: Double, every interval: Double = 0.5, _ body: () a
 /// `ops/restart.sh SERVICE` (postgres or rabbitmq): restarts it in place; returns the exit status.
 func restartService(_ service: String) -> Int32 {
     let root = URL(fileURLWithPath: TestEnvironment.schemasDirectory).deletingLastPathComponent().deletingLastPathComponent()
-    // No pipes: a restarted server must not hold a descriptor of ours.
+    return runWithoutPipes(root.appendingPathComponent("ops/restart.sh").path, [service])
+}
+
+/// Runs `program` to its end with no pipe of ours: a server it starts (a restarted broker, a
+/// FUSE client) keeps whatever descriptors it was given, and a reader of its output would wait
+/// forever. Returns the exit status (-1 when it cannot start).
+func runWithoutPipes(_ program: String, _ arguments: [String]) -> Int32 {
     let process = Process()
-    process.executableURL = root.appendingPathComponent("ops/restart.sh")
-    process.arguments = [service]
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = arguments
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
