@@ -5,13 +5,39 @@
 # Why the extra step: glustereventsd 10.3 started by hand removes its pid file once its server
 # threads run, so `gluster-eventsapi webhook-add` finds no daemon to reload and the new webhook
 # would only be used after a restart. SIGUSR2 is what that reload sends.
+#
+# Why the retries: gluster-eventsapi writes the webhook file, then syncs it through glusterd
+# (`gluster system:: execute`), which fails while another client holds glusterd's lock — a
+# worker's status round, say. The file is already written by then, so a retry modifies.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+
+# eventsapi ATTEMPTS COMMAND...: runs gluster-eventsapi until it succeeds; its output on failure.
+eventsapi() {
+    local attempts=$1 out i; shift
+    for ((i = 1; i <= attempts; i++)); do
+        if out=$(gluster-eventsapi "$@" 2>&1); then return 0; fi
+        log "gluster-eventsapi $1 failed (attempt $i of $attempts): $(printf '%s' "$out" | tr '\n' ' ')"
+        case "$out" in
+        *"already exists"*) [ "$1" = webhook-add ] && set -- webhook-mod "${@:2}" ;;
+        *"does not exists"* | *"does not exist"*) [ "$1" = webhook-del ] && return 0 ;;
+        esac
+        sleep 2
+    done
+    return 1
+}
+
 case "${1:-}" in
-add) [ $# -eq 3 ] || die "usage: $0 add URL TOKEN"; gluster-eventsapi webhook-add "$2" -t "$3" >/dev/null ;;
-del) [ $# -eq 2 ] || die "usage: $0 del URL"; gluster-eventsapi webhook-del "$2" >/dev/null ;;
+add) [ $# -eq 3 ] || die "usage: $0 add URL TOKEN"; eventsapi 10 webhook-add "$2" -t "$3" || die "could not add webhook $2" ;;
+del) [ $# -eq 2 ] || die "usage: $0 del URL"; eventsapi 10 webhook-del "$2" || die "could not remove webhook $2" ;;
 *) die "usage: $0 add URL TOKEN | del URL" ;;
 esac
-pkill -USR2 -o -f /usr/sbin/glustereventsd || die "glustereventsd is not running (ops/stack-up.sh starts it)"
+if ! pgrep -f /usr/sbin/glustereventsd >/dev/null; then
+    log "glustereventsd is not running; starting it (it reads the webhook list as it starts)"
+    (setsid glustereventsd >/dev/null 2>&1 &)
+    wait_for 10 glustereventsd pgrep -f /usr/sbin/glustereventsd
+    exit 0
+fi
+pkill -USR2 -o -f /usr/sbin/glustereventsd || die "glustereventsd stopped while being reloaded"
