@@ -151,7 +151,7 @@ struct StandinRun {
     func spawnWorker(monitorInterval: Double = 0, concurrency: Int = 4, heartbeat: Double = 0.5, logLevel: String = "warning",
                      json: Bool = false, output: URL? = nil) throws -> Process {
         var environment = [
-            "GEOREP_AMQP_URL": url, "GEOREP_INVENTORY": inventory, "GEOREP_GLUSTER": standin, "GEOREP_TOPOLOGY_PREFIX": topology.prefix,
+            "GEOREP_AMQP_URL": url, "GEOREP_INVENTORY": inventory, "GEOREP_GLUSTER": standin, "GEOREP_CHECKPOINT_TOUCH": "false", "GEOREP_TOPOLOGY_PREFIX": topology.prefix,
             "GEOREP_SHARDS": String(topology.shards), "GEOREP_MONITOR_INTERVAL": monitorInterval == 0 ? "0" : String(monitorInterval),
             "GEOREP_WORKER_CONCURRENCY": String(concurrency), "GEOREP_HEARTBEAT_INTERVAL": String(heartbeat), "GEOREP_HTTP": "127.0.0.1:0",
             "GEOREP_LOG_LEVEL": logLevel,

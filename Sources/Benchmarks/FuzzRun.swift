@@ -52,7 +52,7 @@ struct FuzzRun: AsyncParsableCommand {
         try await admin.declare(topology.topology)
         let rejectedQueue = try await admin.declareTemporaryQueue(bindings: [(topology.eventsExchange, "georep.command.rejected")])
         let fleet = Fleet(georep: georep, logs: root, environment: [
-            "GEOREP_AMQP_URL": amqpURL, "GEOREP_PG_URL": pgURL, "GEOREP_INVENTORY": inventoryPath, "GEOREP_GLUSTER": fakeGluster.path,
+            "GEOREP_AMQP_URL": amqpURL, "GEOREP_PG_URL": pgURL, "GEOREP_INVENTORY": inventoryPath, "GEOREP_GLUSTER": fakeGluster.path, "GEOREP_CHECKPOINT_TOUCH": "false",
             "GEOREP_TOPOLOGY_PREFIX": topology.prefix, "GEOREP_SHARDS": "4", "GEOREP_MONITOR_INTERVAL": "0",
             "GEOREP_HEARTBEAT_INTERVAL": "0.5", "GEOREP_HTTP": "127.0.0.1:0", "GEOREP_LOG_LEVEL": "error",
         ])

@@ -37,6 +37,8 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidInput(ValidationError)
     /// The caller's task was cancelled while it waited for its turn on the cluster; nothing was run.
     case cancelled
+    /// The touch of a volume's root after a checkpoint (``VolumeRootTouch``) failed at `step`.
+    case touchFailed(host: String, volume: String, step: String)
 
     public var code: String {
         switch self {
@@ -60,6 +62,7 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
         case .launchFailed: "launch_failed"
         case .invalidInput: "invalid_input"
         case .cancelled: "cancelled"
+        case .touchFailed: "touch_failed"
         }
     }
 
@@ -103,6 +106,9 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
         case .launchFailed(let m): "could not run the command: \(m)"
         case .invalidInput(let e): e.description
         case .cancelled: "cancelled before it ran (the worker is stopping or lost its connection); the command will be delivered again"
+        case .touchFailed(let host, let volume, let step):
+            "could not touch the root of volume \(volume) on \(host) (\(step) failed): a brick nothing is written to may not complete "
+                + "its checkpoint until the next write; let the worker's user mount glusterfs there, or set GEOREP_CHECKPOINT_TOUCH=off"
         }
     }
 

@@ -317,3 +317,56 @@ public struct GlusterExecutor: Sendable {
         return Output(stdout: out.stdout, stderr: out.stderr, exitCode: out.exitCode, host: host.name)
     }
 }
+
+extension GlusterExecutor {
+    /// Touches `volume`'s root on the first host of `cluster` that answers (``VolumeRootTouch``),
+    /// so that every brick records a change after a checkpoint. Holds a shared turn on the host:
+    /// the mount asks glusterd for a volfile, which must not queue behind a change.
+    public func touchVolumeRoot(cluster: String, volume: String) async throws(GlusterError) {
+        guard let entry = inventory.cluster(cluster), !entry.hosts.isEmpty else { throw .unknownCluster(cluster) }
+        let touch: VolumeRootTouch
+        do { touch = try VolumeRootTouch(volume: volume) } catch { throw .invalidInput(error) }
+        try checkAnswering(cluster, hosts: entry.hosts)
+        var lastError = GlusterError.unknownCluster(cluster)
+        for host in entry.hosts {
+            let held = try await HostLock(directory: lockDirectory).acquire(host: host.name, exclusive: false, timeout: commandTimeout)
+            defer { held.release() }
+            do {
+                try await touchRoot(touch, on: host)
+                return
+            } catch where error.tryAnotherHost {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    private func touchRoot(_ touch: VolumeRootTouch, on host: Inventory.Host) async throws(GlusterError) {
+        func step(_ remote: [String], timeout: Double = 30) async throws(GlusterError) -> Bool {
+            let argv = switch host.transport {
+            case .local: remote
+            case .ssh: SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: remote)
+            }
+            let out = try await runner.run(argv, timeout: timeout)
+            if out.timedOut { throw .timeout(host: host.name, seconds: timeout) }
+            if host.transport == .ssh && out.exitCode == 255 {
+                throw .hostUnreachable(host: host.name, message: out.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            return out.exitCode == 0
+        }
+        guard try await step(touch.makeMountPoint) else { throw .touchFailed(host: host.name, volume: touch.volume, step: "mkdir") }
+        guard try await step(touch.mount, timeout: commandTimeout), try await step(touch.checkMounted) else {
+            do { _ = try await step(touch.removeMountPoint) } catch {
+                logger.debug("could not remove the touch's mount point", metadata: ["host": "\(host.name)", "error": "\(error)"])
+            }
+            throw .touchFailed(host: host.name, volume: touch.volume, step: "mount")
+        }
+        let touched = try await step(touch.touch)
+        // Unmounted whatever the touch did: a FUSE client left behind is one more client of glusterd.
+        let unmounted = try await step(touch.unmount)
+        if unmounted { _ = try await step(touch.removeMountPoint) }
+        guard touched else { throw .touchFailed(host: host.name, volume: touch.volume, step: "touch") }
+        guard unmounted else { throw .touchFailed(host: host.name, volume: touch.volume, step: "umount") }
+        logger.debug("volume root touched", metadata: ["host": "\(host.name)", "volume": "\(touch.volume)"])
+    }
+}

@@ -13,6 +13,7 @@ actor ClusterMonitor {
     private let tracker: SessionTracker
     private let snapshotEvery: Int
     private let waits: PendingWaits
+    private let touch: CheckpointTouch
     private let journal: CommandJournal
     private let sync: JournalSync
     private let logger: Logger
@@ -20,12 +21,13 @@ actor ClusterMonitor {
     private var lastRead: [String: Date] = [:]
     private var rounds: [String: Int] = [:]
 
-    init(reader: SessionReader, tracker: SessionTracker, snapshotEvery: Int, waits: PendingWaits, journal: CommandJournal,
+    init(reader: SessionReader, tracker: SessionTracker, snapshotEvery: Int, waits: PendingWaits, touch: CheckpointTouch, journal: CommandJournal,
          sync: JournalSync, logger: Logger) {
         self.reader = reader
         self.tracker = tracker
         self.snapshotEvery = max(1, snapshotEvery)
         self.waits = waits
+        self.touch = touch
         self.journal = journal
         self.sync = sync
         self.logger = logger
@@ -73,7 +75,10 @@ actor ClusterMonitor {
             let (status, progress) = await tracker.checkpoint(of: wait.sessionId)
             let outcome: (CommandResult.Outcome, String, ErrorInfo?)
             switch CheckpointWait.decide(wait, status: status, progress: progress, now: Date()) {
-            case .pending: continue
+            case .pending:
+                // A brick that came back, or one nothing was written to: another touch (every 30 s at most).
+                await touch.touch(wait.session)
+                continue
             case .succeeded(let message): outcome = (.succeeded, message, nil)
             case .failed(let error): outcome = (.failed, error.message, error)
             }

@@ -25,6 +25,8 @@ struct CommandHandler: Sendable {
     let journal: CommandJournal
     /// `checkpoint` commands with `wait` whose result is owed (``CommandWaiting``).
     let waits: PendingWaits
+    /// After a checkpoint is set: every brick records a change (``CheckpointTouch``).
+    let touch: CheckpointTouch
     /// Tries of a command whose failure is transient (lock held, host unreachable, timeout).
     let maxAttempts: Int
     /// How long a redelivered command waits for the journal to catch up before trusting the policy alone.
@@ -312,7 +314,9 @@ struct CommandHandler: Sendable {
         case .configReset:
             return try await gluster.perform(.configReset(ref, key: o.key ?? ""), cluster: cluster, commandID: id)
         case .checkpoint:
-            return try await gluster.perform(.checkpoint(ref, at: o.checkpoint), cluster: cluster, commandID: id)
+            let answer = try await gluster.perform(.checkpoint(ref, at: o.checkpoint), cluster: cluster, commandID: id)
+            await touch.touch(ref, force: true, settle: 2)
+            return answer
         case .refresh:
             return "refreshed"
         case .discover:

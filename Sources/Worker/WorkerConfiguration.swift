@@ -30,13 +30,15 @@ public struct WorkerConfiguration: Sendable {
     /// While a `checkpoint` with `wait` is pending on a cluster, its ticker sends it an extra
     /// monitor tick this often, so the result follows the completion within seconds.
     public var waitTickInterval: Duration
+    /// Touch the primary volume's root after a checkpoint is set (``GlusterExecutor/touchVolumeRoot(cluster:volume:)``).
+    public var touchAfterCheckpoint: Bool
     public var instance: String
 
     public init(amqpURL: String, inventory: Inventory, topology: GeoRepTopology = GeoRepTopology(), monitorInterval: Double = 15,
                 snapshotEvery: Int = 20, glusterTimeout: Double = 120, glusterProgram: String = "gluster",
                 glusterSuspectAfter: Double = 20, maxAttempts: Int = 3, concurrency: Int = 4, heartbeatInterval: Duration = .seconds(2),
                 adminPublishers: Set<String> = [], checkpointStallAfter: Double = 600, waitTickInterval: Duration = .seconds(3),
-                instance: String = ProcessIdentity.name) {
+                touchAfterCheckpoint: Bool = true, instance: String = ProcessIdentity.name) {
         self.amqpURL = amqpURL
         self.inventory = inventory
         self.topology = topology
@@ -51,6 +53,7 @@ public struct WorkerConfiguration: Sendable {
         self.adminPublishers = adminPublishers
         self.checkpointStallAfter = checkpointStallAfter
         self.waitTickInterval = waitTickInterval
+        self.touchAfterCheckpoint = touchAfterCheckpoint
         self.instance = instance
     }
 }

@@ -37,11 +37,13 @@ public struct WorkerService: Service {
         }
         let reader = SessionReader(gluster: gluster, tracker: tracker, logger: logger)
         let instance = configuration.instance
-        let handler = CommandHandler(gluster: gluster, reader: reader, journal: journal, waits: waits, maxAttempts: configuration.maxAttempts,
+        let touch = CheckpointTouch(gluster: gluster, enabled: configuration.touchAfterCheckpoint, logger: logger)
+        let handler = CommandHandler(gluster: gluster, reader: reader, journal: journal, waits: waits, touch: touch,
+                                     maxAttempts: configuration.maxAttempts,
                                      journalSyncTimeout: .seconds(20), instance: instance, adminPublishers: configuration.adminPublishers,
                                      logger: logger)
         let gate = ConcurrencyGate(limit: configuration.concurrency)
-        let monitor = ClusterMonitor(reader: reader, tracker: tracker, snapshotEvery: configuration.snapshotEvery, waits: waits,
+        let monitor = ClusterMonitor(reader: reader, tracker: tracker, snapshotEvery: configuration.snapshotEvery, waits: waits, touch: touch,
                                      journal: journal, sync: JournalSync(journal: journal, instance: instance, timeout: .seconds(20)),
                                      logger: logger)
         let topology = configuration.topology

@@ -51,7 +51,8 @@ struct WorkerCommand: AsyncParsableCommand {
             amqpURL: amqpURL, inventory: inventory, topology: settings.topology, monitorInterval: interval,
             snapshotEvery: snapshotEvery, glusterTimeout: timeout, glusterProgram: gluster ?? settings.string(.gluster),
             glusterSuspectAfter: suspectAfter, concurrency: workers, heartbeatInterval: .milliseconds(Int(heartbeat * 1000)),
-            adminPublishers: settings.adminPublishers, checkpointStallAfter: settings.number(.checkpointStallAfter))
+            adminPublishers: settings.adminPublishers, checkpointStallAfter: settings.number(.checkpointStallAfter),
+            touchAfterCheckpoint: settings.string(.checkpointTouch).lowercased() != "false")
         let worker = WorkerService(configuration: configuration, logger: logger)
         let publisher = ReconnectingPublisher(configuration: try AMQPConfiguration(url: amqpURL), topology: settings.topology,
                                               source: "georep/webhooks/\(configuration.instance)",

@@ -25,6 +25,7 @@ enum Setting: String, CaseIterable, Sendable {
     case monitorInterval = "GEOREP_MONITOR_INTERVAL"
     case snapshotEvery = "GEOREP_SNAPSHOT_EVERY"
     case checkpointStallAfter = "GEOREP_CHECKPOINT_STALL_AFTER"
+    case checkpointTouch = "GEOREP_CHECKPOINT_TOUCH"
     case gluster = "GEOREP_GLUSTER"
     case glusterTimeout = "GEOREP_GLUSTER_TIMEOUT"
     case glusterSuspectAfter = "GEOREP_GLUSTER_SUSPECT_AFTER"
@@ -55,7 +56,7 @@ enum Setting: String, CaseIterable, Sendable {
         switch self {
         case .config, .amqpURL, .shards, .topologyPrefix, .declareTopology, .logLevel, .logFormat, .http: "all"
         case .postgresURL: "persister, api, migrate, status"
-        case .inventory, .monitorInterval, .snapshotEvery, .checkpointStallAfter, .gluster, .glusterTimeout, .glusterSuspectAfter, .workerConcurrency,
+        case .inventory, .monitorInterval, .snapshotEvery, .checkpointStallAfter, .checkpointTouch, .gluster, .glusterTimeout, .glusterSuspectAfter, .workerConcurrency,
              .heartbeatInterval, .webhookTokens, .amqpAdminUsers:
             "worker"
         case .persisterBatch, .persisterBatchDelay: "persister"
@@ -76,6 +77,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .monitorInterval: "15"
         case .snapshotEvery: "20"
         case .checkpointStallAfter: "600"
+        case .checkpointTouch: "true"
         case .gluster: "gluster"
         case .glusterTimeout: "120"
         case .glusterSuspectAfter: "20"
@@ -102,6 +104,8 @@ enum Setting: String, CaseIterable, Sendable {
         case .monitorInterval: "seconds between two status reads of a cluster; 0 turns monitoring off"
         case .snapshotEvery: "a full snapshot of every session every this many monitor rounds"
         case .checkpointStallAfter: "seconds a pending checkpoint's active bricks may not move before georep.session.checkpoint.stalled"
+        case .checkpointTouch:
+            "touch the primary volume's root through a short FUSE mount on a gluster host after a checkpoint is set, as schedule_georep.py does, so that idle bricks complete it"
         case .gluster: "the gluster program (path or name in PATH)"
         case .glusterTimeout: "seconds one gluster command may take"
         case .glusterSuspectAfter: "seconds a read may run before the worker looks for a wedged glusterd on its host (and ends the read if it is)"
@@ -132,7 +136,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .shards, .snapshotEvery, .workerConcurrency, .persisterBatch: return number(1, whole: true)
         case .monitorInterval, .persisterBatchDelay: return number(0)
         case .glusterTimeout, .glusterSuspectAfter, .heartbeatInterval, .checkpointStallAfter: return number(0, strictly: true)
-        case .declareTopology:
+        case .declareTopology, .checkpointTouch:
             return ["true", "false"].contains(value.lowercased()) ? nil : "must be true or false"
         case .logLevel:
             return Logger.Level(rawValue: value.lowercased()) == nil ? "must be one of trace, debug, info, notice, warning, error, critical" : nil

@@ -8,7 +8,10 @@ import Testing
 
 /// On the real lab: files written through a FUSE mount of the primary, then `checkpoint` with
 /// `wait` — the result comes once the files are on the secondary's brick, and
-/// `georep.session.checkpoint.completed` once; the persister keeps it.
+/// `georep.session.checkpoint.completed` once; the persister keeps it. Then a checkpoint with
+/// nothing written after it: only the worker's touch of the volume root (``CheckpointTouch``)
+/// lets an idle brick complete it — without the touch it stays "No" (seen on the lab: 30 s and
+/// counting before a touch, 6 s after one).
 extension Integration {
 @Suite(.serialized) struct CheckpointLabTests {
     let env: TestEnvironment
@@ -22,17 +25,15 @@ extension Integration {
         runWithoutPipes(program, arguments)
     }
 
-    // Disabled: on the lab it hung before its create twice (2026-11-30, after the FUSE mount, no
-    // output; killed after 6 min each time) — not diagnosed yet. The stand-in covers the wait
-    // (CheckpointWaitTests); this one is to prove it on real gluster once it runs.
-    @Test(.disabled("hangs on the lab before the create; see the comment above"), .timeLimit(.minutes(6)))
+    @Test(.timeLimit(.minutes(6)))
     func aWaitedCheckpointAnswersAfterTheFilesAreOnTheSecondary() async throws {
         try await InProcessServices.with(env, prefix: "k") { services in try await drive(services) }
     }
 
     func drive(_ services: InProcessServices) async throws {
         let client = services.client
-        let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: env.labHost, secondaryVolume: "svol2")
+        // cvol -> csvol, one brick each (ops/stack-up.sh says why not the two-brick mvol).
+        let ref = SessionRef(cluster: "lab", primaryVolume: "cvol", secondaryHost: env.labHost, secondaryVolume: "csvol")
         let gluster = GlusterExecutor(inventory: services.inventory, logger: logger)
         let tag = UUID().uuidString.prefix(8).lowercased()
         let mount = "/mnt/georep-checkpoint-\(tag)"
@@ -49,12 +50,12 @@ extension Integration {
             }
         }
 
-        let secondaryBrick = try #require(try await gluster.volumes(cluster: "lab", volume: "svol2").first?.bricks.first,
-                                          "the lab has no svol2")
+        let secondaryBrick = try #require(try await gluster.volumes(cluster: "lab", volume: "csvol").first?.bricks.first,
+                                          "the lab has no csvol: run ops/stack-up.sh")
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
         var failure: Error?
         do {
-            #expect(Self.mount(["-t", "glusterfs", "\(env.labHost):/mvol", mount]) == 0, "mount of mvol")
+            #expect(Self.mount(["-t", "glusterfs", "\(env.labHost):/cvol", mount]) == 0, "mount of cvol")
             for action in [CommandAction.create, .start] {
                 let r = try await run(action, CommandOptions(force: action == .create ? true : nil))
                 #expect(r.outcome == .succeeded, "\(action): \(r.message)")
@@ -84,13 +85,23 @@ extension Integration {
             #expect(completions.count == 1, "checkpoint.completed events: \(completions)")
             if let completion = completions.first {
                 #expect(result.message.contains(completion.checkpointTime))
-                #expect(completion.activeBricks == 2)
+                #expect(completion.activeBricks == 1)
                 let stored = try await services.database.run { (db) throws(PGError) -> [String?]? in
-                    try db.execute("SELECT status, checkpoint_time::text FROM georep_session_checkpoints WHERE session_id = $1",
+                    try db.execute("SELECT status, to_char(checkpoint_time, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM georep_session_checkpoints WHERE session_id = $1",
                                    [ref.sessionID.uuidString]).rows.first
                 }
                 #expect(stored == ["COMPLETED", completion.checkpointTime], "stored: \(String(describing: stored))")
             }
+
+            // Nothing written after this one: the brick is idle, and only the touch completes it.
+            let idleSent = Date()
+            let idle = try await run(.checkpoint, CommandOptions(wait: 120), timeout: 180)
+            #expect(idle.outcome == .succeeded, "a checkpoint on an idle volume: \(idle.message)")
+            print("idle checkpoint with wait answered after \(String(format: "%.1f", Date().timeIntervalSince(idleSent))) s: \(idle.message)")
+            await drain(seconds: 5)
+            let idleCompletions = seen.compactMap { if case .checkpointCompleted(let e) = $0, e.sessionId == ref.sessionID { e } else { nil } }
+            #expect(idleCompletions.count == 2 && Set(idleCompletions.map(\.checkpointTime)).count == 2,
+                    "one completion per checkpoint: \(idleCompletions)")
         } catch {
             failure = error
         }
@@ -103,6 +114,9 @@ extension Integration {
         let deleted = try? await run(.delete, CommandOptions(resetSyncTime: true, stopFirst: true))
         if deleted?.outcome != .succeeded { logger.warning("could not delete the test session", metadata: ["session": "\(ref)"]) }
         _ = Self.mount([mount], program: "/bin/umount")
+        // The worker's touches unmount what they mount.
+        let touchMounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8))?.split(separator: "\n").filter { $0.contains("/run/georep-touch/") } ?? []
+        #expect(touchMounts.isEmpty, "touch mounts left behind: \(touchMounts)")
         try? FileManager.default.removeItem(atPath: mount)
         if let failure { throw failure }
     }

@@ -172,7 +172,7 @@ extension Integration {
             let common = ["GEOREP_TOPOLOGY_PREFIX": lab.topology.prefix, "GEOREP_SHARDS": "2", "GEOREP_DECLARE_TOPOLOGY": "false",
                           "GEOREP_LOG_LEVEL": "debug"]
             pids.append(try spawnGeorep(["worker"], environment: common.merging([
-                "GEOREP_AMQP_URL": try url("worker"), "GEOREP_INVENTORY": lab.inventoryPath, "GEOREP_GLUSTER": StandinLab.standin,
+                "GEOREP_AMQP_URL": try url("worker"), "GEOREP_INVENTORY": lab.inventoryPath, "GEOREP_GLUSTER": StandinLab.standin, "GEOREP_CHECKPOINT_TOUCH": "false",
                 "GEOREP_MONITOR_INTERVAL": "1", "GEOREP_HEARTBEAT_INTERVAL": "0.5", "GEOREP_LOG_FORMAT": "json",
             ]) { $1 }, output: logs.appendingPathComponent("worker.log")))
             pids.append(try spawnGeorep(["persister"], environment: common.merging([

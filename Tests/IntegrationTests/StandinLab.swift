@@ -57,7 +57,7 @@ struct StandinLab {
 
     func spawnWorkerProcess(monitorInterval: Double = 1, concurrency: Int = 4, extra: [String: String] = [:]) throws -> Process {
         try spawnGeorepProcess(["worker"], environment: [
-            "GEOREP_AMQP_URL": env.amqpURL, "GEOREP_INVENTORY": inventoryPath, "GEOREP_GLUSTER": Self.standin,
+            "GEOREP_AMQP_URL": env.amqpURL, "GEOREP_INVENTORY": inventoryPath, "GEOREP_GLUSTER": Self.standin, "GEOREP_CHECKPOINT_TOUCH": "false",
             "GEOREP_TOPOLOGY_PREFIX": topology.prefix, "GEOREP_SHARDS": String(topology.shards),
             "GEOREP_MONITOR_INTERVAL": String(monitorInterval), "GEOREP_HEARTBEAT_INTERVAL": "0.5",
             "GEOREP_WORKER_CONCURRENCY": String(concurrency),

@@ -1,3 +1,4 @@
+import CSpawnShim
 import Foundation
 import Gluster
 import Logging
@@ -65,13 +66,21 @@ func restartService(_ service: String) -> Int32 {
 /// FUSE client) keeps whatever descriptors it was given, and a reader of its output would wait
 /// forever. Returns the exit status (-1 when it cannot start).
 func runWithoutPipes(_ program: String, _ arguments: [String]) -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program)
-    process.arguments = arguments
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return -1 }
-    process.waitUntilExit()
-    return process.terminationStatus
+    // posix_spawn and waitpid rather than Foundation's Process: its waitUntilExit once missed
+    // the end of `mount -t glusterfs` (the child left a zombie, the test waited for 6 minutes).
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+    // Nor any other descriptor of ours (broker and database sockets) in a server that outlives us.
+    georep_spawn_addclosefrom(&actions, 3)
+    let cArgs = ([program] + arguments).map { strdup($0) } + [nil]
+    defer { cArgs.forEach { free($0) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, program, &actions, nil, cArgs, environ) == 0 else { return -1 }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 {
+        if errno != EINTR { return -1 }
+    }
+    return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
 }
