@@ -103,6 +103,9 @@ public enum MessageCodec {
         case .checkpointCompleted(let p): return Array(try envelope(p))
         case .checkpointStalled(let p): return Array(try envelope(p))
         case .commandWaiting(let p): return Array(try envelope(p))
+        case .scheduleSet(let p): return Array(try envelope(p))
+        case .windowOpened(let p): return Array(try envelope(p))
+        case .windowClosed(let p): return Array(try envelope(p))
         }
     }
 
@@ -148,6 +151,17 @@ public enum MessageCodec {
             event = .checkpointStalled(try decode(CloudEvent<CheckpointStalled>.self, from: data).data)
         case "georep.command.waiting":
             event = .commandWaiting(try decode(CloudEvent<CommandWaiting>.self, from: data).data)
+        case "georep.session.schedule.set":
+            event = .scheduleSet(try decode(CloudEvent<ScheduleSet>.self, from: data).data)
+        case "georep.session.window.opened":
+            event = .windowOpened(try decode(CloudEvent<SyncWindowOpened>.self, from: data).data)
+        case "georep.session.window.completed", "georep.session.window.missed":
+            let closed = try decode(CloudEvent<SyncWindowClosed>.self, from: data).data
+            guard header.type == "georep.session.window.\(closed.outcome.rawValue)" else {
+                throw .invalid(ValidationError(field: "data.outcome", value: closed.outcome.rawValue,
+                                               reason: "must agree with the type \(header.type)"))
+            }
+            event = .windowClosed(closed)
         default:
             throw .unknownEventType(header.type)
         }

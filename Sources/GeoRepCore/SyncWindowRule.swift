@@ -2,7 +2,7 @@ import Foundation
 
 /// What the owner of a cluster does for one scheduled session (``SyncSchedule``) on a monitor
 /// round, as GlusterFS's `schedule_georep.py` does from cron: at a window's start it starts the
-/// session (unless it runs) and sets a checkpoint at the window's start; when every Active brick
+/// session (unless it runs) and sets a checkpoint (`now`); when every Active brick
 /// reached it, it stops the session again; when the window ends first it stops it and reports
 /// how far the bricks got. Pure.
 ///
@@ -69,6 +69,12 @@ public enum SyncWindowRule {
         return .open(window, start: !running)
     }
 
+    /// How much earlier than the window's start (on this worker's clock) a checkpoint may be and
+    /// still count as the window's: gluster sets `checkpoint now` on its own clock, which may be
+    /// behind. (gluster takes a given time only in its hosts' local zone, which we do not know.)
+    /// Windows closer together than this may share one checkpoint.
+    public static let clockSkew: TimeInterval = 60
+
     /// Whether the window's checkpoint is still to be set, given gluster's `checkpoint` option
     /// (epoch seconds; nil or 0 when none is set).
     public static func needsCheckpoint(glusterCheckpoint: Double?, window: SyncSchedule.Window) -> Bool {
@@ -76,11 +82,8 @@ public enum SyncWindowRule {
         return set < checkpointEpoch(window)
     }
 
-    /// The checkpoint of a window: its start, in the epoch seconds gluster's `config checkpoint`
-    /// takes. Everything written before the window began is to reach the secondary in it.
-    public static func checkpointValue(_ window: SyncSchedule.Window) -> String { String(Int(checkpointEpoch(window))) }
-
-    static func checkpointEpoch(_ window: SyncSchedule.Window) -> Double { window.start.timeIntervalSince1970.rounded(.down) }
+    /// The earliest checkpoint (epoch seconds) that counts as the window's.
+    static func checkpointEpoch(_ window: SyncSchedule.Window) -> Double { (window.start.timeIntervalSince1970 - clockSkew).rounded(.down) }
 
     /// Whether a checkpoint time (as the bricks or an announcement spell it) is the window's or later.
     static func reaches(_ checkpoint: String?, _ window: SyncSchedule.Window) -> Bool {
