@@ -59,8 +59,11 @@ actor SyncWindows {
     /// more often, so a window's end or completion is acted on within seconds.
     func busyClusters(now: Date, lead: TimeInterval) -> Set<String> {
         Set(schedules.values.filter { set in
-            records[set.sessionId]?.openWindow != nil
-                || (set.schedule.window(containing: now) ?? set.schedule.next(after: now)).map { $0.start <= now + lead } == true
+            let record = records[set.sessionId]
+            if record?.openWindow != nil { return true }
+            // A window closed already (its checkpoint completed early) needs no ticks until the next one.
+            if let current = set.schedule.window(containing: now), record?.closedStart != current.start { return true }
+            return set.schedule.next(after: now).map { $0.start <= now + lead } == true
         }.map(\.session.cluster))
     }
 }
