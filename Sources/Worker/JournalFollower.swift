@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// Reads the journal stream from its beginning (it keeps `journalMaxAge`) and then follows it:
 /// command results go to the ``CommandJournal``, pending waits to ``PendingWaits``, status changes
 /// and checkpoint announcements to the ``SessionTracker``, schedules and what was done in their
-/// windows (and checkpoint completions, and deletions) to ``SyncWindows``.
+/// windows (and checkpoint completions) to ``SyncWindows``.
 /// It has a connection of its own and reconnects on its own, resuming after the last offset read.
 struct JournalFollower: Sendable {
     let configuration: AMQPConfiguration
@@ -72,7 +72,7 @@ struct JournalFollower: Sendable {
             await waits.register(wait)
         case .scheduleSet, .windowOpened, .windowClosed:
             await windows.learn(event)
-        case .checkpointCompleted, .sessionDeleted:
+        case .checkpointCompleted:
             await windows.learn(event)
             await tracker.learn(event)
         default:

@@ -8,6 +8,8 @@ import GeoRepCore
 actor SyncWindows {
     private var schedules: [UUID: ScheduleSet] = [:]
     /// Kept apart from the schedules: a window's records may come before a re-published schedule.
+    /// Kept when a session is deleted: one made again under the same name within the same window
+    /// must not open it a second time.
     private var records: [UUID: SyncWindowRule.Record] = [:]
     /// How long a schedule may go unpublished before the owner publishes it again: well inside
     /// the journal's 24 h, which would forget it otherwise.
@@ -31,10 +33,6 @@ actor SyncWindows {
         case .checkpointCompleted(let e):
             let newer = records[e.sessionId]?.completedCheckpoint.map { $0 < e.checkpointTime } ?? true
             if newer { records[e.sessionId, default: .init()].completedCheckpoint = e.checkpointTime }
-        case .sessionDeleted(let e):
-            // Gone from gluster: its windows are over (the schedule stays; a new session of the
-            // same name gets it, as the operator set it).
-            records.removeValue(forKey: e.sessionId)
         default:
             return
         }
