@@ -44,7 +44,7 @@ extension Integration {
             }
             try await Task.sleep(for: .seconds(2))  // the short one: Initializing → Active
 
-            let start = Date().addingTimeInterval(8)
+            let start = Date().addingTimeInterval(15)  // time to send 51 schedules while the lanes also read the cluster
             let window = SyncSchedule.Window(start: start, end: start + 120)
             let tooShort = SyncSchedule.Window(start: start, end: start + 15)
             for (ref, w) in sessions.map({ ($0, window) }) + [(short, tooShort)] {
