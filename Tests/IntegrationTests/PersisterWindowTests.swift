@@ -7,7 +7,8 @@ import Testing
 extension Integration.PersisterTests {
     /// Schedules and windows as the persister stores them: a schedule read late does not replace
     /// a newer one, a clear is kept (so an older copy cannot bring the schedule back), and a
-    /// window's rows survive replays — a closed window stays closed with its first outcome.
+    /// window's rows survive replays — a closed window stays closed with its first outcome; and
+    /// `georep status` shows the next window from the stored schedule.
     @Test func schedulesAndWindowsAreStoredOnceAndReplaysAreHarmless() async throws {
         let session = ref(1)
         let id = session.sessionID.uuidString
@@ -24,6 +25,16 @@ extension Integration.PersisterTests {
             try await apply([snapshot(session, seq: 1, status: .stopped), .scheduleSet(newer)])
             try await apply([.scheduleSet(older)])
             #expect(try await scalar("SELECT schedule->'daily'->>'at' FROM georep_session_schedules WHERE session_id = $1", [id]) == "02:00")
+            // georep status shows the next window beside the last checkpoint.
+            let status = runCommandCapturing([StandinLab.repository.appendingPathComponent(".build/debug/georep").path,
+                                              "status", "--json", "--cluster", cluster])
+            let fleet = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
+            let listed = ((fleet?["clusters"] as? [[String: Any]])?.first?["sessions"] as? [[String: Any]])?.first
+            let next = listed?["next_window"] as? [String: Any]
+            #expect((next?["start"] as? String)?.hasSuffix("T02:00Z") == true && (next?["end"] as? String)?.hasSuffix("T02:10Z") == true,
+                    "\(status.output)")
+            let plain = runCommandCapturing([StandinLab.repository.appendingPathComponent(".build/debug/georep").path, "status", "--cluster", cluster])
+            #expect(plain.output.contains("NEXT WINDOW") && plain.output.contains("T02:00Z - "), "\(plain.output)")
             try await apply([opened])
             #expect(try await scalar("SELECT coalesce(outcome, 'OPEN') FROM georep_session_windows WHERE session_id = $1", [id]) == "OPEN")
             try await apply([missed, opened])  // the opening read again after the close
