@@ -132,7 +132,7 @@ public struct GeoRepTopology: Sendable, Equatable {
     /// What the journal keeps: results (and pending waits), status changes and checkpoint
     /// announcements, not the (large, frequent) snapshots.
     public static let journalKeys = ["georep.command.*", "georep.session.status.*", "georep.brick.status.*", "georep.session.deleted",
-                                     "georep.session.checkpoint.*"]
+                                     "georep.session.checkpoint.*", "georep.session.schedule.*", "georep.session.window.*"]
 
     public var topology: Topology {
         let quorum: [(String, AMQPValue)] = [

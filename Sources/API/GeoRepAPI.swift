@@ -13,7 +13,7 @@ import Postgres
 /// - `POST …/georeplication-sessions` — create (body: a georeplication-session)
 /// - `GET  …/georeplication-sessions/{session}` — one session with its `session_details`
 /// - `GET  …/georeplication-sessions/{session}/options` — its config options
-/// - `POST …/georeplication-sessions/{session}/{start|stop|pause|resume|delete|setoption|resetoption|checkpoint|refresh}`
+/// - `POST …/georeplication-sessions/{session}/{start|stop|pause|resume|delete|setoption|resetoption|checkpoint|schedule|refresh}`
 /// - `DELETE …/georeplication-sessions/{session}` — delete
 /// - `GET  {base}/commands/{command}` — an action's state: pending, then succeeded, failed or rejected
 ///
@@ -33,7 +33,8 @@ public struct GeoRepAPI: Sendable {
         self.logger = logger
     }
 
-    static let actions: Set<String> = ["start", "stop", "pause", "resume", "delete", "setoption", "resetoption", "checkpoint", "refresh"]
+    static let actions: Set<String> = ["start", "stop", "pause", "resume", "delete", "setoption", "resetoption", "checkpoint", "schedule",
+                                       "refresh"]
 
     public func addRoutes(to router: Router<APIRequestContext>) {
         let base = configuration.basePath
@@ -80,7 +81,17 @@ public struct GeoRepAPI: Sendable {
         let (cluster, volume, id, row) = try await resolveSession(context)
         let details = try await store.details(of: id)
         let checkpoint = try await store.lastCheckpoint(of: id)
-        return format.response(Representation.session(row, details: details, lastCheckpoint: checkpoint, base: sessionsPath(cluster, volume)))
+        let stored = try await store.schedule(of: id)
+        var schedule: SyncSchedule?
+        if let stored {
+            do { schedule = try MessageCodec.decoder().decode(SyncSchedule.self, from: Data(stored.json.utf8)) } catch {
+                logger.warning("cannot read a stored sync schedule; the session is shown without it",
+                               metadata: ["session_id": "\(id.lowercasedString)", "error": "\(error)"])
+            }
+        }
+        let windows = Representation.syncSchedule(schedule, setAt: stored?.setAt, last: try await store.lastWindow(of: id))
+        return format.response(Representation.session(row, details: details, lastCheckpoint: checkpoint, syncSchedule: windows,
+                                                      base: sessionsPath(cluster, volume)))
     }
 
     func showOptions(_ request: Request, _ context: APIRequestContext, _ format: Format) async throws -> Response {
@@ -167,12 +178,39 @@ public struct GeoRepAPI: Sendable {
                 }
                 options.wait = seconds
             }
+        case "schedule":
+            commandAction = .schedule
+            options.schedule = try Self.schedule(fields)
         default:
             throw APIError.notFound("no action \(action)")
         }
         let current = row.geoRepStatus
         return try await submit(Command(action: commandAction, session: ref, options: options, sender: sender(context)), context,
                                 current: current, exists: true, format)
+    }
+
+    /// A `schedule` action's body: a daily window (`daily.at` `HH:MM` UTC, `daily.minutes`), one
+    /// explicit window (`window.start`, `window.end`, RFC 3339), or both; `clear=true` clears the
+    /// schedule. More explicit windows go through the bus (`georep.command.schedule`).
+    static func schedule(_ fields: RequestFields) throws(APIError) -> SyncSchedule {
+        if try fields.bool("clear") == true { return SyncSchedule() }
+        var schedule = SyncSchedule()
+        if let at = fields.first("daily.at") {
+            guard let minutes = fields.first("daily.minutes").flatMap({ Int($0) }) else {
+                throw .badRequest("a daily window needs its length: daily.minutes (1-\(SyncSchedule.maxMinutes))")
+            }
+            schedule.daily = .init(at: at, minutes: minutes)
+        }
+        if let start = fields.first("window.start") {
+            guard let from = Timestamp.parse(start), let to = fields.first("window.end").flatMap(Timestamp.parse) else {
+                throw .badRequest("a window is window.start and window.end, both RFC 3339 times")
+            }
+            schedule.windows = [.init(start: from, end: to)]
+        }
+        guard !schedule.isEmpty else {
+            throw .badRequest(#"schedule needs a window: {"daily": {"at": "02:00", "minutes": 60}}, {"window": {"start": …, "end": …}}, or {"clear": true}"#)
+        }
+        return schedule
     }
 
     /// Checks the command (its names, the caller's grant for the option it changes, the stored

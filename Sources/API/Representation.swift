@@ -17,7 +17,7 @@ enum Representation {
     /// tables know beyond the design follows. `<id>` repeats the `id` attribute as the design's
     /// first child.
     static func session(_ row: SessionStore.Session, details: [SessionStore.Detail]?, lastCheckpoint: SessionStore.Checkpoint? = nil,
-                        base: String) -> Document {
+                        syncSchedule: Document? = nil, base: String) -> Document {
         let id = row.id.lowercasedString
         let href = "\(base)/\(id)"
         var children: [Document] = [
@@ -41,10 +41,11 @@ enum Representation {
             .leaf("user_name", row.secondaryUser ?? "root"),
             .leaf("observed_at", row.observedAt),
             lastCheckpoint.map(checkpoint),
+            syncSchedule,
             Document("link", attributes: [("rel", "options"), ("href", "\(href)/options")]),
         ]
         children += beyond.compactMap { $0 }
-        for action in ["start", "stop", "pause", "resume", "delete", "setoption", "resetoption", "checkpoint"] {
+        for action in ["start", "stop", "pause", "resume", "delete", "setoption", "resetoption", "checkpoint", "schedule"] {
             children.append(Document("link", attributes: [("rel", action), ("href", "\(href)/\(action)")]))
         }
         return Document("georeplication-session", attributes: [("href", href), ("id", id)], children: children)

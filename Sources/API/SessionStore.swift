@@ -271,7 +271,7 @@ struct SessionStore: Sendable {
         }
     }
 
-    private func one<Row: Sendable>(_ sql: String, _ parameters: [String?],
+    func one<Row: Sendable>(_ sql: String, _ parameters: [String?],
                                     _ read: @escaping @Sendable (PGRow) throws(PGError) -> Row) async throws -> Row? {
         try await rows(sql, parameters, read).first
     }

@@ -321,6 +321,9 @@ extension Event {
         case .checkpointCompleted(let e): e.sessionId
         case .checkpointStalled(let e): e.sessionId
         case .commandWaiting(let e): e.sessionId
+        case .scheduleSet(let e): e.sessionId
+        case .windowOpened(let e): e.sessionId
+        case .windowClosed(let e): e.sessionId
         case .clusterInventory, .clusterAvailability: nil
         }
     }

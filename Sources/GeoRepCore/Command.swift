@@ -63,6 +63,11 @@ public struct Command: Codable, Hashable, Sendable {
                 throw ValidationError(field: "options.wait", value: String(wait),
                                       reason: "seconds to wait for the checkpoint: 1-\(CommandOptions.maxWaitSeconds), or leave it out")
             }
+        case .schedule:
+            guard let schedule = options.schedule else {
+                throw ValidationError(field: "options.schedule", value: "", reason: "schedule needs windows, daily, or an empty object to clear it")
+            }
+            try schedule.validate(field: "options.schedule")
         default:
             break
         }

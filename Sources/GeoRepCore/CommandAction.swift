@@ -11,4 +11,6 @@ public enum CommandAction: String, Codable, Sendable, CaseIterable {
     case checkpoint
     case refresh
     case discover
+    /// Set or clear the session's sync windows (``SyncSchedule``).
+    case schedule
 }

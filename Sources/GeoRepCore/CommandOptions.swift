@@ -21,6 +21,8 @@ public struct CommandOptions: Codable, Hashable, Sendable {
     /// For checkpoint: seconds to wait for the checkpoint to complete before the result
     /// (``CommandWaiting``), 1 … ``maxWaitSeconds``; nil answers as soon as it is set.
     public var wait: Int?
+    /// For schedule: the session's sync windows; empty clears them.
+    public var schedule: SyncSchedule?
 
     /// The longest wait: well inside the journal's 24 h, which must still hold the wait's record
     /// when it runs out.
@@ -29,7 +31,7 @@ public struct CommandOptions: Codable, Hashable, Sendable {
     public init(
         force: Bool? = nil, pushPem: Bool? = nil, sshPort: Int? = nil, noVerify: Bool? = nil,
         resetSyncTime: Bool? = nil, stopFirst: Bool? = nil, key: String? = nil, value: String? = nil,
-        checkpoint: String? = nil, wait: Int? = nil
+        checkpoint: String? = nil, wait: Int? = nil, schedule: SyncSchedule? = nil
     ) {
         self.force = force
         self.pushPem = pushPem
@@ -41,5 +43,6 @@ public struct CommandOptions: Codable, Hashable, Sendable {
         self.value = value
         self.checkpoint = checkpoint
         self.wait = wait
+        self.schedule = schedule
     }
 }

@@ -23,7 +23,8 @@ public enum CommandPolicy {
     public static func decide(_ action: CommandAction, current: GeoRepStatus?, options: CommandOptions, mayHaveRun: Bool,
                               checkpointSince: Bool = false) -> Decision {
         switch action {
-        case .refresh, .discover:
+        case .refresh, .discover, .schedule:
+            // A schedule is the service's, not gluster's: it may name a session before it exists.
             return .execute
         case .create:
             // gluster's own create is idempotent with force (it pushes the keys again); a create
@@ -65,7 +66,7 @@ public enum CommandPolicy {
             return .reject(code: "session_not_paused", message: "the session is \(current.rawValue); only a paused session can be resumed")
         case .configSet, .configReset, .checkpoint:
             return .execute
-        case .create, .delete, .refresh, .discover:
+        case .create, .delete, .refresh, .discover, .schedule:
             return .execute
         }
     }

@@ -16,6 +16,12 @@ public enum Event: Sendable, Hashable {
     case checkpointStalled(CheckpointStalled)
     /// A `checkpoint` command with `wait` set its checkpoint; its result follows later (``CommandWaiting``).
     case commandWaiting(CommandWaiting)
+    /// A session's sync schedule was set or cleared (``ScheduleSet``).
+    case scheduleSet(ScheduleSet)
+    /// The owner opened a session's sync window (``SyncWindowOpened``).
+    case windowOpened(SyncWindowOpened)
+    /// A session's sync window completed or was missed (``SyncWindowClosed``).
+    case windowClosed(SyncWindowClosed)
 
     /// Every CloudEvent type an event can have.
     public static let allTypes = [
@@ -24,6 +30,7 @@ public enum Event: Sendable, Hashable {
         "georep.session.snapshot", "georep.session.deleted", "georep.cluster.inventory", "georep.command.accepted",
         "georep.cluster.unavailable", "georep.cluster.available",
         "georep.session.checkpoint.completed", "georep.session.checkpoint.stalled", "georep.command.waiting",
+        "georep.session.schedule.set", "georep.session.window.opened", "georep.session.window.completed", "georep.session.window.missed",
     ]
 
     public var type: String {
@@ -39,6 +46,9 @@ public enum Event: Sendable, Hashable {
         case .checkpointCompleted: "georep.session.checkpoint.completed"
         case .checkpointStalled: "georep.session.checkpoint.stalled"
         case .commandWaiting: "georep.command.waiting"
+        case .scheduleSet: "georep.session.schedule.set"
+        case .windowOpened: "georep.session.window.opened"
+        case .windowClosed(let e): "georep.session.window.\(e.outcome.rawValue)"
         }
     }
 
@@ -57,6 +67,9 @@ public enum Event: Sendable, Hashable {
         case .checkpointCompleted: "georep.session.checkpoint.completed"
         case .checkpointStalled: "georep.session.checkpoint.stalled"
         case .commandWaiting: "georep.command.waiting"
+        case .scheduleSet: "georep.session.schedule.set"
+        case .windowOpened: "georep.session.window.opened"
+        case .windowClosed(let e): "georep.session.window.\(e.outcome.rawValue)"
         }
     }
 
@@ -74,6 +87,9 @@ public enum Event: Sendable, Hashable {
         case .checkpointCompleted(let e): e.session.key
         case .checkpointStalled(let e): e.session.key
         case .commandWaiting(let e): e.session.key
+        case .scheduleSet(let e): e.session.key
+        case .windowOpened(let e): e.session.key
+        case .windowClosed(let e): e.session.key
         }
     }
 

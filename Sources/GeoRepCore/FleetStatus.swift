@@ -46,9 +46,11 @@ public struct FleetStatus: Codable, Hashable, Sendable {
         public var lastCommand: LastCommand?
         /// The last checkpoint outcome (`georep.session.checkpoint.completed` / `.stalled`).
         public var lastCheckpoint: LastCheckpoint?
+        /// The sync window open now, or the next one (``SyncSchedule``); nil without a schedule.
+        public var nextWindow: NextWindow?
 
         public init(sessionId: String, primaryVolume: String, secondary: String, status: String, bricks: [String: Int],
-                    observedAt: String?, lastCommand: LastCommand?, lastCheckpoint: LastCheckpoint? = nil) {
+                    observedAt: String?, lastCommand: LastCommand?, lastCheckpoint: LastCheckpoint? = nil, nextWindow: NextWindow? = nil) {
             self.sessionId = sessionId
             self.primaryVolume = primaryVolume
             self.secondary = secondary
@@ -57,7 +59,31 @@ public struct FleetStatus: Codable, Hashable, Sendable {
             self.observedAt = observedAt
             self.lastCommand = lastCommand
             self.lastCheckpoint = lastCheckpoint
+            self.nextWindow = nextWindow
         }
+    }
+
+    /// A session's sync window open now, or its next one (RFC 3339, UTC, to the minute).
+    public struct NextWindow: Codable, Hashable, Sendable {
+        public var start: String
+        public var end: String
+        /// The window is open now.
+        public var open: Bool
+
+        /// The window of `schedule` open at `now`, else the next one; nil when there is none.
+        public init?(_ schedule: SyncSchedule, now: Date) {
+            let open = schedule.window(containing: now)
+            guard let window = open ?? schedule.next(after: now) else { return nil }
+            self.start = Self.minute(window.start)
+            self.end = Self.minute(window.end)
+            self.open = open != nil
+        }
+
+        /// One cell: `2026-12-01T02:00Z - 2026-12-01T03:30Z`, or `OPEN until 2026-12-01T03:30Z`.
+        var cell: String { open ? "OPEN until \(end)" : "\(start) - \(end)" }
+
+        /// To the minute: windows are set in minutes, and the column stays narrow.
+        static func minute(_ date: Date) -> String { String(Timestamp.format(date).prefix(16)) + "Z" }
     }
 
     /// A session's last checkpoint: `COMPLETED` or `STALLED`, with gluster's own times.
@@ -129,9 +155,9 @@ public struct FleetStatus: Codable, Hashable, Sendable {
                 let bricks = s.bricks.isEmpty ? "-" : s.bricks.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
                 let command = s.lastCommand.map { "\($0.action) \($0.outcome)\($0.at.map { " \($0)" } ?? "")" } ?? "-"
                 return ["\(s.primaryVolume) → \(s.secondary)", s.status, bricks, s.observedAt ?? "-", command,
-                        s.lastCheckpoint?.cell ?? "-", s.sessionId]
+                        s.lastCheckpoint?.cell ?? "-", s.nextWindow?.cell ?? "-", s.sessionId]
             }
-            let header = ["SESSION", "STATUS", "BRICKS", "OBSERVED", "LAST COMMAND", "LAST CHECKPOINT", "ID"]
+            let header = ["SESSION", "STATUS", "BRICKS", "OBSERVED", "LAST COMMAND", "LAST CHECKPOINT", "NEXT WINDOW", "ID"]
             let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
             out += "  " + header.indices.map { pad(header[$0], widths[$0]) }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
             for (row, session) in zip(rows, cluster.sessions) {

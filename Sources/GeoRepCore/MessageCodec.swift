@@ -103,6 +103,9 @@ public enum MessageCodec {
         case .checkpointCompleted(let p): return Array(try envelope(p))
         case .checkpointStalled(let p): return Array(try envelope(p))
         case .commandWaiting(let p): return Array(try envelope(p))
+        case .scheduleSet(let p): return Array(try envelope(p))
+        case .windowOpened(let p): return Array(try envelope(p))
+        case .windowClosed(let p): return Array(try envelope(p))
         }
     }
 
@@ -137,17 +140,20 @@ public enum MessageCodec {
             event = .commandAccepted(try decode(CloudEvent<CommandAccepted>.self, from: data).data)
         case "georep.cluster.unavailable", "georep.cluster.available":
             let availability = try decode(CloudEvent<ClusterAvailability>.self, from: data).data
-            guard availability.available == (header.type == "georep.cluster.available") else {
-                throw .invalid(ValidationError(field: "data.available", value: String(availability.available),
-                                               reason: "must agree with the type \(header.type)"))
-            }
-            event = .clusterAvailability(availability)
+            event = try agreeing(.clusterAvailability(availability), header, field: "data.available", value: String(availability.available))
         case "georep.session.checkpoint.completed":
             event = .checkpointCompleted(try decode(CloudEvent<CheckpointCompleted>.self, from: data).data)
         case "georep.session.checkpoint.stalled":
             event = .checkpointStalled(try decode(CloudEvent<CheckpointStalled>.self, from: data).data)
         case "georep.command.waiting":
             event = .commandWaiting(try decode(CloudEvent<CommandWaiting>.self, from: data).data)
+        case "georep.session.schedule.set":
+            event = .scheduleSet(try decode(CloudEvent<ScheduleSet>.self, from: data).data)
+        case "georep.session.window.opened":
+            event = .windowOpened(try decode(CloudEvent<SyncWindowOpened>.self, from: data).data)
+        case "georep.session.window.completed", "georep.session.window.missed":
+            let closed = try decode(CloudEvent<SyncWindowClosed>.self, from: data).data
+            event = try agreeing(.windowClosed(closed), header, field: "data.outcome", value: closed.outcome.rawValue)
         default:
             throw .unknownEventType(header.type)
         }
@@ -155,6 +161,14 @@ public enum MessageCodec {
     }
 
     // MARK: Helpers
+
+    /// An event whose type a field of its data decides (available, outcome): the two must agree.
+    private static func agreeing(_ event: Event, _ header: CloudEventHeader, field: String, value: String) throws(MessageError) -> Event {
+        guard event.type == header.type else {
+            throw .invalid(ValidationError(field: field, value: value, reason: "must agree with the type \(header.type)"))
+        }
+        return event
+    }
 
     private struct CommandWire: Codable, Sendable {
         var commandId: UUID

@@ -32,6 +32,7 @@ public struct EventStore: Sendable {
         var inventories: [String: ClusterInventory] = [:]
         var availability: [String: ClusterAvailability] = [:]
         var completed: [CheckpointCompleted] = [], stalled: [CheckpointStalled] = [], waiting: [CommandWaiting] = []
+        var schedules: [ScheduleSet] = [], opened: [SyncWindowOpened] = [], closed: [SyncWindowClosed] = []
         for event in events {
             switch event {
             case .sessionSnapshot(let s):
@@ -52,6 +53,9 @@ public struct EventStore: Sendable {
             case .checkpointCompleted(let e): completed.append(e)
             case .checkpointStalled(let e): stalled.append(e)
             case .commandWaiting(let w): waiting.append(w)
+            case .scheduleSet(let e): schedules.append(e)
+            case .windowOpened(let e): opened.append(e)
+            case .windowClosed(let e): closed.append(e)
             }
         }
         var changed = Set<UUID>()
@@ -69,6 +73,7 @@ public struct EventStore: Sendable {
         try applyResults(results, db)
         try applyAvailability(Array(availability.values), db)
         try CheckpointStore().apply(completed: completed, stalled: stalled, waiting: waiting, db)
+        try WindowStore().apply(schedules: schedules, opened: opened, closed: closed, db)
 
         changed.formUnion(snapshots.keys)
         deletions.forEach { changed.insert($0.sessionId) }
@@ -76,6 +81,9 @@ public struct EventStore: Sendable {
         brickChanges.forEach { changed.insert($0.sessionId) }
         completed.forEach { changed.insert($0.sessionId) }
         stalled.forEach { changed.insert($0.sessionId) }
+        schedules.forEach { changed.insert($0.sessionId) }
+        opened.forEach { changed.insert($0.sessionId) }
+        closed.forEach { changed.insert($0.sessionId) }
         if !changed.isEmpty { try notify(changed, db) }
         return changed
     }

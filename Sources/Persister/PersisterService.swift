@@ -209,6 +209,9 @@ func observedAt(_ event: Event) -> Date {
     case .checkpointCompleted(let e): e.observation.at
     case .checkpointStalled(let e): e.observation.at
     case .commandWaiting(let e): e.since
+    case .scheduleSet(let e): e.publishedAt
+    case .windowOpened(let e): e.openedAt
+    case .windowClosed(let e): e.closedAt
     }
 }
 

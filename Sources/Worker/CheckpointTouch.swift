@@ -5,7 +5,7 @@ import Logging
 import Synchronization
 
 /// Touches a session's primary volume after its checkpoint is set, and again while a wait for
-/// it is pending, at most once a ``interval`` per session (``VolumeRootTouch`` says why: a brick
+/// it is pending, at most once an ``interval`` per primary volume (``VolumeRootTouch`` says why: a brick
 /// nothing is written to never completes a checkpoint). `schedule_georep.py` does the same
 /// after it sets a checkpoint and on every round the checkpoint has not completed.
 ///
@@ -16,7 +16,8 @@ final class CheckpointTouch: Sendable {
     let enabled: Bool
     let interval: TimeInterval
     let logger: Logger
-    private let lastTouch = Mutex<[UUID: Date]>([:])
+    /// By cluster and primary volume: one touch serves every session of the volume.
+    private let lastTouch = Mutex<[String: Date]>([:])
 
     init(gluster: GlusterExecutor, enabled: Bool, interval: TimeInterval = 30, logger: Logger) {
         self.gluster = gluster
@@ -35,9 +36,10 @@ final class CheckpointTouch: Sendable {
             do { try await Task.sleep(for: .seconds(settle)) } catch { return }  // cancelled: the worker is stopping
         }
         let now = Date()
+        let volume = "\(ref.cluster)/\(ref.primaryVolume)"
         let due = lastTouch.withLock { last -> Bool in
-            if !force, let previous = last[ref.sessionID], now.timeIntervalSince(previous) < interval { return false }
-            last[ref.sessionID] = now
+            if !force, let previous = last[volume], now.timeIntervalSince(previous) < interval { return false }
+            last[volume] = now
             return true
         }
         guard due else { return }

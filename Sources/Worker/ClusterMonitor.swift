@@ -16,13 +16,15 @@ actor ClusterMonitor {
     private let touch: CheckpointTouch
     private let journal: CommandJournal
     private let sync: JournalSync
+    /// Acts on the sessions' sync schedules of the clusters this worker reads (``SyncWindowKeeper``).
+    private let windows: SyncWindowKeeper
     private let logger: Logger
     /// When each cluster was last read by this worker, and how many rounds it had.
     private var lastRead: [String: Date] = [:]
     private var rounds: [String: Int] = [:]
 
     init(reader: SessionReader, tracker: SessionTracker, snapshotEvery: Int, waits: PendingWaits, touch: CheckpointTouch, journal: CommandJournal,
-         sync: JournalSync, logger: Logger) {
+         sync: JournalSync, windows: SyncWindowKeeper, logger: Logger) {
         self.reader = reader
         self.tracker = tracker
         self.snapshotEvery = max(1, snapshotEvery)
@@ -30,6 +32,7 @@ actor ClusterMonitor {
         self.touch = touch
         self.journal = journal
         self.sync = sync
+        self.windows = windows
         self.logger = logger
     }
 
@@ -59,7 +62,8 @@ actor ClusterMonitor {
             try await bus.publish(events)
             for event in events where event.isCheckpointAnnouncement { await tracker.learn(event) }
             countPublished(events)
-            try await answerWaits(cluster: tick.cluster, synced: synced, bus: bus)
+            synced = try await answerWaits(cluster: tick.cluster, synced: synced, bus: bus)
+            countPublished(try await windows.round(cluster: tick.cluster, synced: synced, bus: bus))
             await updateStatusMetrics()
         }
         try await consumer.ack(delivery)
@@ -69,7 +73,8 @@ actor ClusterMonitor {
     /// (``CheckpointWait``): exactly one per command, so the journal is brought up to now first
     /// and a result some worker already published (before a handover, or before it was killed)
     /// is not published again.
-    private func answerWaits(cluster: String, synced: Bool, bus: GeoRepBus) async throws {
+    /// Returns whether the journal was brought up to now in this round.
+    private func answerWaits(cluster: String, synced: Bool, bus: GeoRepBus) async throws -> Bool {
         var synced = synced
         for wait in await waits.pending(cluster: cluster) {
             let (status, progress) = await tracker.checkpoint(of: wait.sessionId)
@@ -83,7 +88,7 @@ actor ClusterMonitor {
             case .failed(let error): outcome = (.failed, error.message, error)
             }
             if !synced {
-                guard await sync.catchUp(bus: bus, log: logger) else { return }  // the next read tries again
+                guard await sync.catchUp(bus: bus, log: logger) else { return false }  // the next read tries again
                 synced = true
             }
             guard await journal.result(of: wait.commandId) == nil else {
@@ -103,6 +108,7 @@ actor ClusterMonitor {
                 "outcome": "\(result.outcome.rawValue)", "message": "\(result.message)",
             ])
         }
+        return synced
     }
 
     /// Whether to read now (and whether as a full snapshot); nil when a read already followed the tick.

@@ -130,6 +130,11 @@ struct CommandHandler: Sendable {
             return
         }
 
+        if command.action == .schedule {
+            try await setSchedule(command, delivery, consumer: consumer, bus: bus, log: log)
+            return
+        }
+
         let outcome: (CommandResult.Outcome, String, ErrorInfo?)
         do {
             outcome = try await run(command, mayHaveRun: mayHaveRun, log: log)
@@ -161,6 +166,27 @@ struct CommandHandler: Sendable {
         var done: Logger.Metadata = ["outcome": "\(result.outcome.rawValue)", "message": "\(result.message)"]
         for (key, value) in CommandTiming.current?.metadata ?? [:] { done[key] = "\(value)" }
         log.info("command done", metadata: done)
+    }
+
+    /// A `schedule` command: nothing runs on gluster now. The schedule goes to the journal
+    /// (``ScheduleSet``), where every worker learns it and the cluster's owner acts on its
+    /// windows (``SyncWindowKeeper``); then the result.
+    func setSchedule(_ command: Command, _ delivery: Delivery, consumer: AMQPConnection, bus: GeoRepBus, log: Logger) async throws {
+        let set = ScheduleSet(session: command.session, schedule: command.options.schedule ?? SyncSchedule(), commandId: command.commandId,
+                              setAt: Date())
+        let message = if set.schedule.isEmpty {
+            "schedule cleared"
+        } else {
+            "schedule set; next window \(set.nextWindow.map { "\(Timestamp.format($0.start)) - \(Timestamp.format($0.end))" } ?? "none")"
+        }
+        let result = CommandResult(commandId: command.commandId, action: command.action.rawValue, session: command.session,
+                                   outcome: .succeeded, message: message)
+        try await bus.publish([.scheduleSet(set)], then: .commandResult(result), correlationId: command.commandId.uuidString.lowercased(),
+                              replyTo: delivery.properties.replyTo)
+        countPublished([.scheduleSet(set), .commandResult(result)])
+        try await consumer.ack(delivery)
+        GeoRepMetrics.command(action: command.action.rawValue, outcome: result.outcome.rawValue)
+        log.info("command done", metadata: ["outcome": "\(result.outcome.rawValue)", "message": "\(message)"])
     }
 
     /// The command's first result, if it has one. For a command that may have run, the journal
@@ -199,7 +225,7 @@ struct CommandHandler: Sendable {
     /// (gluster's create answers for itself), nor do refresh and discover.
     func currentStatus(_ command: Command) async throws(GlusterError) -> GeoRepStatus? {
         switch command.action {
-        case .create, .refresh, .discover: return nil
+        case .create, .refresh, .discover, .schedule: return nil
         default: break
         }
         do {
@@ -321,6 +347,9 @@ struct CommandHandler: Sendable {
             return "refreshed"
         case .discover:
             return "discovered"
+        case .schedule:
+            // Never reaches gluster (setSchedule answers it).
+            return "scheduled"
         }
     }
 }

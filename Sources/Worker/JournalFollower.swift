@@ -8,7 +8,8 @@ import ServiceLifecycle
 
 /// Reads the journal stream from its beginning (it keeps `journalMaxAge`) and then follows it:
 /// command results go to the ``CommandJournal``, pending waits to ``PendingWaits``, status changes
-/// and checkpoint announcements to the ``SessionTracker``.
+/// and checkpoint announcements to the ``SessionTracker``, schedules and what was done in their
+/// windows (and checkpoint completions) to ``SyncWindows``.
 /// It has a connection of its own and reconnects on its own, resuming after the last offset read.
 struct JournalFollower: Sendable {
     let configuration: AMQPConfiguration
@@ -16,6 +17,7 @@ struct JournalFollower: Sendable {
     let journal: CommandJournal
     let tracker: SessionTracker
     let waits: PendingWaits
+    let windows: SyncWindows
     let name: String
     let logger: Logger
 
@@ -68,6 +70,11 @@ struct JournalFollower: Sendable {
             if let id = result.commandId { await waits.answered(id) }
         case .commandWaiting(let wait):
             await waits.register(wait)
+        case .scheduleSet, .windowOpened, .windowClosed:
+            await windows.learn(event)
+        case .checkpointCompleted:
+            await windows.learn(event)
+            await tracker.learn(event)
         default:
             await tracker.learn(event)
         }

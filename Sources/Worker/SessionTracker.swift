@@ -187,7 +187,8 @@ actor SessionTracker {
             checkpoints.learnCompleted(session: e.sessionId, checkpointTime: e.checkpointTime)
         case .checkpointStalled(let e):
             checkpoints.learnStalled(session: e.sessionId, checkpointTime: e.checkpointTime)
-        case .commandResult, .sessionSnapshot, .clusterInventory, .commandAccepted, .clusterAvailability, .commandWaiting:
+        case .commandResult, .sessionSnapshot, .clusterInventory, .commandAccepted, .clusterAvailability, .commandWaiting, .scheduleSet,
+             .windowOpened, .windowClosed:
             return
         }
     }

@@ -15,6 +15,7 @@ public struct WorkerService: Service {
     let tracker: SessionTracker
     let journal = CommandJournal()
     let waits = PendingWaits()
+    let windows = SyncWindows()
     /// `amqp` is up while the worker's connections are.
     public let health: ServiceHealth
 
@@ -43,13 +44,15 @@ public struct WorkerService: Service {
                                      journalSyncTimeout: .seconds(20), instance: instance, adminPublishers: configuration.adminPublishers,
                                      logger: logger)
         let gate = ConcurrencyGate(limit: configuration.concurrency)
+        let sync = JournalSync(journal: journal, instance: instance, timeout: .seconds(20))
+        let keeper = SyncWindowKeeper(gluster: gluster, tracker: tracker, windows: windows, sync: sync, touch: touch, logger: logger)
         let monitor = ClusterMonitor(reader: reader, tracker: tracker, snapshotEvery: configuration.snapshotEvery, waits: waits, touch: touch,
-                                     journal: journal, sync: JournalSync(journal: journal, instance: instance, timeout: .seconds(20)),
-                                     logger: logger)
+                                     journal: journal, sync: sync, windows: keeper, logger: logger)
         let topology = configuration.topology
         let name = "georep worker \(instance)"
         let membership = Membership(me: instance, expiry: configuration.heartbeatInterval * 3)
-        let follower = JournalFollower(configuration: amqp, topology: topology, journal: journal, tracker: tracker, waits: waits, name: name, logger: logger)
+        let follower = JournalFollower(configuration: amqp, topology: topology, journal: journal, tracker: tracker, waits: waits,
+                                       windows: windows, name: name, logger: logger)
         let health = self.health
         let supervisor = ConnectionSupervisor(configuration: amqp, name: name, topology: topology.declarations, logger: logger) { up in
             if !up && health.snapshot["amqp"] == true { GeoRepMetrics.reconnect(target: "amqp", role: "worker") }
@@ -161,13 +164,15 @@ public struct WorkerService: Service {
         }
     }
 
-    /// While a `checkpoint` with `wait` is pending on a cluster whose ticks this worker sends,
-    /// an extra tick every `waitTickInterval`: the wait's result then follows the completion
-    /// within seconds instead of a monitor interval. The regular ticks remain the backstop.
+    /// While a `checkpoint` with `wait` is pending, or a sync window is open or about to open, on a
+    /// cluster whose ticks this worker sends, an extra tick every `waitTickInterval`: the wait's
+    /// result, or the window's opening and closing, then follows within seconds instead of a
+    /// monitor interval. The regular ticks remain the backstop.
     private func waitTicks(bus: GeoRepBus, membership: Membership) async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try await Task.sleep(for: configuration.waitTickInterval)
-            let waiting = await waits.clusters
+            let lead = max(configuration.monitorInterval, 1)
+            let waiting = await waits.clusters.union(windows.busyClusters(now: Date(), lead: lead))
             guard !waiting.isEmpty else { continue }
             let members = await membership.members()
             let mine = waiting.sorted().filter { cluster in

@@ -85,6 +85,10 @@ struct DemoCommand: AsyncParsableCommand {
         case .checkpointCompleted(let e): "\(event.routingKey) \(e.session.key): \(e.checkpointTime) completed at \(e.completedAt ?? "-")"
         case .checkpointStalled(let e): "\(event.routingKey) \(e.session.key): \(e.checkpointTime) \(e.reason.rawValue)"
         case .commandWaiting(let e): "\(event.routingKey) \(e.action) for \(e.session.key) until \(Timestamp.format(e.deadline))"
+        case .scheduleSet(let e): "\(event.routingKey) \(e.session.key): next window \(e.nextWindow.map { Timestamp.format($0.start) } ?? "none")"
+        case .windowOpened(let e): "\(event.routingKey) \(e.session.key): \(Timestamp.format(e.window.start)) - \(Timestamp.format(e.window.end))"
+        case .windowClosed(let e):
+            "\(event.routingKey) \(e.session.key): \(Timestamp.format(e.window.start)), \(e.progress.map(CheckpointWait.describe) ?? "progress not known")"
         }
     }
 

@@ -30,6 +30,7 @@ struct PublishCommand: AsyncParsableCommand {
         discussion: """
             Actions: \(CommandAction.allCases.map(\.rawValue).joined(separator: ", ")).
             Example: georep publish start --secondary vm::svol
+            A nightly window: georep publish schedule --secondary vm::svol --daily 02:00 --minutes 90
             With --raw FILE the file's bytes are sent as they are (to see how bad input is rejected).
             """)
 
@@ -53,6 +54,10 @@ struct PublishCommand: AsyncParsableCommand {
         checkpoint may take to complete: its result comes when it completed or the time ran out.
         """) var wait: Double?
     @Option(help: "Send this file's bytes as the command, unchecked.") var raw: String?
+    @Option(help: "schedule: a daily window's start, HH:MM in UTC (with --minutes).") var daily: String?
+    @Option(help: "schedule: the daily window's length in minutes.") var minutes: Int?
+    @Option(help: "schedule: one window, START/END in RFC 3339 (repeat for more).") var window: [String] = []
+    @Flag(help: "schedule: clear the session's schedule.") var clear = false
 
     func run() async throws {
         let settings = try self.settings.resolve()
@@ -79,7 +84,8 @@ struct PublishCommand: AsyncParsableCommand {
         let options = CommandOptions(
             force: force ? true : nil, pushPem: noPushPem ? false : nil, sshPort: sshPort, resetSyncTime: resetSyncTime ? true : nil,
             stopFirst: stopFirst ? true : nil, key: key, value: value, checkpoint: checkpoint,
-            wait: action == .checkpoint ? self.wait.flatMap { $0 > 0 ? Int($0.rounded(.up)) : nil } : nil)
+            wait: action == .checkpoint ? self.wait.flatMap { $0 > 0 ? Int($0.rounded(.up)) : nil } : nil,
+            schedule: action == .schedule ? try schedule() : nil)
         let command = Command(action: action, session: try session.ref(), options: options, sender: "georep-cli")
         do { try command.validate() } catch { throw ValidationError(error.description) }
         print("sending \(action.rawValue) for \(command.session) as command \(command.commandId.uuidString.lowercased())")
@@ -93,6 +99,27 @@ struct PublishCommand: AsyncParsableCommand {
         try printJSON(result)
         await client.close()
         if result.outcome != .succeeded { throw ExitCode(2) }
+    }
+}
+
+extension PublishCommand {
+    /// The schedule `--daily`/`--minutes`, `--window` and `--clear` describe.
+    func schedule() throws -> SyncSchedule {
+        if clear { return SyncSchedule() }
+        var schedule = SyncSchedule()
+        if let daily {
+            guard let minutes else { throw ValidationError("--daily needs --minutes, the window's length") }
+            schedule.daily = .init(at: daily, minutes: minutes)
+        }
+        for text in window {
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, let start = Timestamp.parse(parts[0]), let end = Timestamp.parse(parts[1]) else {
+                throw ValidationError("--window is START/END in RFC 3339, e.g. 2026-12-01T02:00:00Z/2026-12-01T03:00:00Z; not \(text)")
+            }
+            schedule.windows.append(.init(start: start, end: end))
+        }
+        guard !schedule.isEmpty else { throw ValidationError("schedule needs --daily with --minutes, --window, or --clear") }
+        return schedule
     }
 }
 

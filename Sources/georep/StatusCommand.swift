@@ -121,6 +121,25 @@ enum FleetQuery {
                 checkpoints[id] = FleetStatus.LastCheckpoint(status: status, checkpointTime: time, completedAt: row[3], stalledReason: row[4])
             }
         }
+        // Migration 0009 adds the table; a database without it shows no windows.
+        var windows: [String: FleetStatus.NextWindow] = [:]
+        if try db.execute("SELECT to_regclass('georep_session_schedules') IS NOT NULL").rows.first?[0] == "t" {
+            let rows = try db.execute("""
+                SELECT k.session_id::text, k.schedule::text FROM georep_session_schedules k JOIN gluster_georep_session s USING (session_id)
+                WHERE $1::text IS NULL OR s.cluster_id = $1
+                """, [cluster])
+            let now = Date()
+            for row in rows.rows {
+                guard let id = row[0], let text = row[1] else { continue }
+                do {
+                    let schedule = try MessageCodec.decoder().decode(SyncSchedule.self, from: Data(text.utf8))
+                    windows[id] = FleetStatus.NextWindow(schedule, now: now)
+                } catch {
+                    // Said, not hidden: the persister wrote it from a message this version cannot read.
+                    FileHandle.standardError.write(Data("georep status: the schedule of session \(id) is unreadable: \(error)\n".utf8))
+                }
+            }
+        }
         var byCluster: [String: [FleetStatus.Session]] = [:]
         for i in sessions.rows.indices {
             func value(_ column: String) -> String? { sessions[i, column] }
@@ -132,7 +151,7 @@ enum FleetQuery {
                 sessionId: id, primaryVolume: value("master_volume_name") ?? "",
                 secondary: "\(value("user_name") ?? "root")@\(value("slave_host_name") ?? "?")::\(value("slave_volume_name") ?? "?")",
                 status: value("status") ?? "UNKNOWN", bricks: bricksBySession[id] ?? [:], observedAt: value("observed_at"), lastCommand: command,
-                lastCheckpoint: checkpoints[id]))
+                lastCheckpoint: checkpoints[id], nextWindow: windows[id]))
         }
         // A session of a cluster the inventory has not listed yet still shows.
         let names = Set(clusters).union(byCluster.keys).union(availability.keys.filter { cluster == nil || $0 == cluster }).sorted()

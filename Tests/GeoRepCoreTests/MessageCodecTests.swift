@@ -47,6 +47,43 @@ import Testing
         #expect(events[0].routingKey == "georep.session.checkpoint.completed" && events[2].routingKey == "georep.command.waiting")
     }
 
+    @Test func scheduleCommandsAndWindowEventsRoundTrip() throws {
+        let start = Timestamp.parse("2026-11-30T02:00:00Z")!
+        let window = SyncSchedule.Window(start: start, end: start + 600)
+        let schedule = SyncSchedule(windows: [window], daily: .init(at: "03:00", minutes: 30))
+        let command = Command(action: .schedule, session: ref, options: CommandOptions(schedule: schedule), sender: "t")
+        let bytes = try MessageCodec.encode(command, source: "t")
+        #expect(String(decoding: bytes, as: UTF8.self).contains(#""type":"georep.command.schedule""#))
+        #expect(try MessageCodec.decodeCommand(bytes).options.schedule == schedule)
+        // A schedule command without a schedule, or with a bad one, is refused before any worker acts on it.
+        #expect(throws: ValidationError.self) { try Command(action: .schedule, session: ref, sender: "t").validate() }
+        #expect(throws: ValidationError.self) {
+            try Command(action: .schedule, session: ref, options: CommandOptions(schedule: SyncSchedule(daily: .init(at: "7:00", minutes: 5))),
+                        sender: "t").validate()
+        }
+        try Command(action: .schedule, session: ref, options: CommandOptions(schedule: SyncSchedule()), sender: "t").validate()
+
+        let set = ScheduleSet(session: ref, schedule: schedule, commandId: command.commandId, setAt: start - 60, publishedAt: start - 60)
+        #expect(set.nextWindow == window)
+        let events: [Event] = [
+            .scheduleSet(set),
+            .windowOpened(SyncWindowOpened(session: ref, window: window, started: true, checkpointTime: start + 1, openedAt: start + 1)),
+            .windowClosed(SyncWindowClosed(session: ref, window: window, outcome: .completed, stopped: true, progress: nil, closedAt: start + 9)),
+            .windowClosed(SyncWindowClosed(session: ref, window: window, outcome: .missed, stopped: false, progress: nil, closedAt: start + 600)),
+        ]
+        #expect(events.map(\.routingKey) == ["georep.session.schedule.set", "georep.session.window.opened",
+                                              "georep.session.window.completed", "georep.session.window.missed"])
+        for event in events {
+            let decoded = try MessageCodec.decodeEvent(MessageCodec.encode(event, source: "test"))
+            #expect(decoded.event == event)
+            #expect(Event.allTypes.contains(event.type))
+        }
+        // An outcome that disagrees with the type is refused, not read as the other one.
+        let missed = String(decoding: try MessageCodec.encode(events[3], source: "t"), as: UTF8.self)
+            .replacingOccurrences(of: "georep.session.window.missed", with: "georep.session.window.completed")
+        #expect(throws: MessageError.self) { try MessageCodec.decodeEvent(Array(missed.utf8)) }
+    }
+
     @Test func aCheckpointsWaitIsBounded() throws {
         for (wait, ok) in [(1, true), (CommandOptions.maxWaitSeconds, true), (0, false), (-5, false), (CommandOptions.maxWaitSeconds + 1, false)] {
             let command = Command(action: .checkpoint, session: ref, options: CommandOptions(wait: wait), sender: "test")

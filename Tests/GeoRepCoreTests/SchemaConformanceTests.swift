@@ -16,6 +16,8 @@ import Testing
                                 primaryBrick: "/b1", secondaryUser: "geo", secondaryHost: "vm", status: .active, rawStatus: "Active",
                                 crawlStatus: "Changelog Crawl", entry: 0, data: 1, meta: 2, failures: 0, checkpointCompleted: true,
                                 lastSynced: Timestamp.parse("2026-11-23T03:58:02Z"))
+        let window = SyncSchedule.Window(start: Date(), end: Date().addingTimeInterval(600))
+        let schedule = SyncSchedule(windows: [window], daily: .init(at: "02:00", minutes: 60))
         let events: [(String, Event)] = [
             ("command-result.schema.json", .commandResult(CommandResult(commandId: UUID(), action: "start", session: ref, outcome: .succeeded, message: "ok"))),
             ("command-result.schema.json", .commandResult(CommandResult(commandId: nil, action: "frobnicate", session: nil, outcome: .rejected,
@@ -49,6 +51,14 @@ import Testing
             ("command-waiting.schema.json", .commandWaiting(CommandWaiting(commandId: UUID(), action: "checkpoint", session: ref,
                 checkpointTime: "2026-11-23 04:01:15", since: Date(), deadline: Date().addingTimeInterval(600), replyTo: "amq.gen-x",
                 correlationId: "c"))),
+            ("schedule-set.schema.json", .scheduleSet(ScheduleSet(session: ref, schedule: schedule, commandId: UUID(), setAt: Date()))),
+            ("schedule-set.schema.json", .scheduleSet(ScheduleSet(session: ref, schedule: SyncSchedule(), commandId: nil, setAt: Date()))),
+            ("window-opened.schema.json", .windowOpened(SyncWindowOpened(session: ref, window: window, started: true, checkpointTime: Date()))),
+            ("window-closed.schema.json", .windowClosed(SyncWindowClosed(session: ref, window: window, outcome: .completed, stopped: true,
+                progress: CheckpointProgress(state: .completed, checkpointTime: Timestamp.format(window.start), completionTime: Timestamp.format(window.start + 30),
+                                             activeBricks: 2, completedBricks: 2, oldestLastSynced: Timestamp.format(window.start + 29))))),
+            ("window-closed.schema.json", .windowClosed(SyncWindowClosed(session: ref, window: window, outcome: .missed, stopped: false,
+                                                                       progress: nil))),
         ]
         var cases: [[String: Any]] = []
         for (schema, event) in events {
@@ -56,7 +66,8 @@ import Testing
         }
         for action in CommandAction.allCases {
             let command = Command(action: action, session: ref, options: CommandOptions(force: true, key: "sync-jobs", value: "4",
-                                                                                      wait: action == .checkpoint ? 600 : nil), sender: "test")
+                                                                                      wait: action == .checkpoint ? 600 : nil,
+                                                                                      schedule: action == .schedule ? schedule : nil), sender: "test")
             let message = try JSONSerialization.jsonObject(with: Data(MessageCodec.encode(command, source: "test")))
             cases.append(["schema": "command.schema.json", "message": message])
             cases.append(["schema": "commands/\(action.rawValue).schema.json", "message": message])
@@ -101,6 +112,12 @@ import Testing
         }
         #expect(try await validate([["schema": "session-snapshot.schema.json", "message": try snapshot(lastSynced: "2026-11-23 03:58:02")]]) == 0)
         #expect(try await validate([["schema": "session-snapshot.schema.json", "message": try snapshot(lastSynced: "yesterday")]]) == 1)
+        // A schedule at an hour that does not exist.
+        let badHour = String(decoding: try JSONSerialization.data(withJSONObject: cases.first {
+            $0["schema"] as? String == "commands/schedule.schema.json" }!["message"]!), as: UTF8.self)
+        #expect(badHour.contains(#""at":"02:00""#))
+        #expect(try await validate([["schema": "commands/schedule.schema.json", "message": try JSONSerialization.jsonObject(
+            with: Data(badHour.replacingOccurrences(of: #""at":"02:00""#, with: #""at":"25:00""#).utf8))]]) == 1)
         #expect(try await validate([
             ["schema": "command.schema.json", "message": hostile],
             ["schema": "session-status-changed.schema.json", "message": badStatus],

@@ -194,6 +194,32 @@ extension Integration {
                 #expect(last?["status"] as? String == "COMPLETED", "\(String(describing: last))")
                 let lastXML = get(session, token: reader, accept: "application/xml").body.components(separatedBy: "<last_checkpoint>").last ?? ""
                 #expect(lastXML.prefix(200).contains("<status>COMPLETED</status>"), "\(lastXML)")
+                // A nightly window: a bad one is a 400; a good one reaches the session's view through
+                // the worker (georep.session.schedule.set) and the persister, with its next window.
+                for bad in [#"{"daily": {"at": "25:00", "minutes": 60}}"#, #"{"daily": {"at": "02:00"}}"#, "{}",
+                            #"{"window": {"start": "2026-12-01T02:00:00Z", "end": "2026-12-01T01:00:00Z"}}"#] {
+                    let r = post("\(session)/schedule", token: writer, body: bad)
+                    #expect(r.status == 400, "\(bad): \(r.status) \(r.body)")
+                }
+                let nightly = post("\(session)/schedule", token: writer, body: #"{"daily": {"at": "02:00", "minutes": 90}}"#)
+                #expect(nightly.status == 202, "\(nightly.body)")
+                #expect(try await outcome(base, try #require(location(nightly.headers)))?["status"] as? String == "succeeded")
+                let scheduled = try await eventually(30) { () -> [String: Any]? in
+                    json(get(session, token: reader).body)["sync_schedule"] as? [String: Any]
+                }
+                let next = scheduled?["next_window"] as? [String: Any]
+                let nextStart = (next?["start"] as? String).flatMap(Timestamp.parse)
+                #expect(nextStart.map { Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: $0).hour } == 2,
+                        "\(String(describing: scheduled))")
+                let inADay = nextStart.map { $0 > Date() && $0 < Date().addingTimeInterval(86_400) }
+                #expect(inADay == true)
+                #expect((scheduled?["daily"] as? [String: Any])?["minutes"] as? Int == 90)
+                let cleared = post("\(session)/schedule", token: writer, body: #"<action><clear>true</clear></action>"#, type: "application/xml")
+                #expect(cleared.status == 202, "\(cleared.body)")
+                let unscheduled = try await eventually(30) { () -> Bool? in
+                    json(get(session, token: reader).body)["sync_schedule"] == nil ? true : nil
+                }
+                #expect(unscheduled == true, "the cleared schedule is still shown")
                 // An admin token's change of an option gsyncd runs: the worker grants it (the API's
                 // RabbitMQ user is listed), gluster applies it, and the history says whose grant it was.
                 let ssh = post("\(session)/setoption", token: adminToken, body: #"{"option": {"name": "ssh-command", "value": "/usr/bin/ssh"}}"#)
@@ -230,12 +256,12 @@ extension Integration {
                 let persister = get("http://127.0.0.1:\(ports.persister)/metrics", accept: "text/plain").body
                 let api = get("\(base)/metrics", accept: "text/plain").body
                 for (action, outcome, count) in [("create", "succeeded", 1.0), ("start", "succeeded", 1), ("config.set", "succeeded", 2), ("delete", "succeeded", 1),
-                                                 ("checkpoint", "succeeded", 1)] {
+                                                 ("checkpoint", "succeeded", 1), ("schedule", "succeeded", 2)] {
                     #expect(metric(worker, "georep_commands_total", ["action": action, "outcome": outcome]) == count, "\(action) in \(worker)")
                 }
                 #expect(metric(worker, "georep_gluster_cli_seconds_count", ["operation": "create", "transport": "local"]) == 1)
                 #expect((metric(worker, "georep_gluster_cli_seconds_count", ["operation": "status-detail", "transport": "local"]) ?? 0) >= 4)
-                #expect(metric(worker, "georep_command_overhead_seconds_count", [:]) == 6)
+                #expect(metric(worker, "georep_command_overhead_seconds_count", [:]) == 8)  // six commands and two schedules
                 #expect((metric(worker, "georep_events_published_total", ["type": "georep.command.succeeded"]) ?? 0) >= 4)
                 #expect(metric(worker, "georep_worker_shards", [:]) == 2)
                 #expect(metric(worker, "georep_sessions", ["status": "ACTIVE"]) != nil)

@@ -103,8 +103,8 @@ struct StandinLab {
         return (lab, admin, database)
     }
 
-    /// ``tearDown(_:)``, and the rows the lab's clusters left in PostgreSQL (commands, sessions,
-    /// volumes, the clusters); then closes `database`. A failure to delete is printed, not thrown:
+    /// ``tearDown(_:)``, and the rows the lab's clusters left in PostgreSQL (commands, schedules
+    /// and windows, sessions, volumes, the clusters); then closes `database`. A failure to delete is printed, not thrown:
     /// the test's own outcome is what the caller reports.
     func tearDown(_ admin: AMQPConnection, database: PGConnection) async {
         await tearDown(admin)
@@ -112,6 +112,9 @@ struct StandinLab {
             do {
                 try await database.run { (db) throws(PGError) in
                     try db.execute("DELETE FROM georep_commands WHERE session_ref LIKE $1", ["\(cluster)/%"])
+                    try db.execute("DELETE FROM georep_session_schedules WHERE session_ref LIKE $1", ["\(cluster)/%"])
+                    try db.execute("DELETE FROM georep_session_windows WHERE session_id IN (SELECT session_id FROM gluster_georep_session WHERE cluster_id = $1)",
+                                   [cluster])
                     try db.execute("DELETE FROM gluster_georep_session WHERE cluster_id = $1", [cluster])
                     try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1", [cluster])
                     try db.execute("DELETE FROM gluster_clusters WHERE cluster_id = $1", [cluster])
