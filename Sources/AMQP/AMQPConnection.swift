@@ -23,10 +23,16 @@ public final class AMQPConnection: @unchecked Sendable {
     private var nextPublishTag: UInt64 = 1
     private var sink: DeliverySink?
     private let channel: amqp_channel_t = 1
+    /// The node of ``AMQPConfiguration/nodes`` to try first: after a loss, the one after the lost one.
+    private var firstNode = 0
+    private var connectedNode: Int?
     private let openLock = NSLock()
     private var openFlag = false
+    private var openNode: AMQPConfiguration.Node?
     /// Whether the connection is up, readable from any thread.
     public var isOpen: Bool { openLock.withLock { openFlag } }
+    /// The node of a cluster the connection is up to, readable from any thread.
+    public var node: AMQPConfiguration.Node? { openLock.withLock { openFlag ? openNode : nil } }
 
     public init(configuration: AMQPConfiguration, name: String, logger: Logger) {
         self.configuration = configuration
@@ -54,32 +60,27 @@ public final class AMQPConnection: @unchecked Sendable {
 
     private func openOnOwner() throws(AMQPError) {
         teardown(error: nil, polite: false)
-        guard let conn = amqp_new_connection() else { throw .library(operation: "new connection", reason: "out of memory") }
         let c = configuration
-        let socket: OpaquePointer?
-        if let tls = c.tls {
-            socket = amqp_ssl_socket_new(conn)
-            guard let socket else { amqp_destroy_connection(conn); throw .library(operation: "TLS socket", reason: "cannot create") }
-            amqp_ssl_socket_set_verify_peer(socket, 1)
-            amqp_ssl_socket_set_verify_hostname(socket, 1)
-            if let ca = tls.caCertificateFile, amqp_ssl_socket_set_cacert(socket, ca) != AMQP_STATUS_OK.rawValue {
-                amqp_destroy_connection(conn)
-                throw .connectionFailed(host: c.host, port: c.port, reason: "cannot read CA file \(ca)")
+        // A cluster: the first node that takes the connection, starting after the one lost last.
+        var conn: amqp_connection_state_t?
+        var lastError = AMQPError.notConnected
+        for step in 0..<c.nodes.count {
+            let index = (firstNode + step) % c.nodes.count
+            do {
+                conn = try connect(to: c.nodes[index])
+                connectedNode = index
+                break
+            } catch {
+                if c.nodes.count > 1 {
+                    logger.warning("RabbitMQ node did not take the connection; trying the next", metadata: [
+                        "node": "\(c.nodes[index])", "connection": "\(name)", "error": "\(error)",
+                    ])
+                }
+                lastError = error
             }
-            if let cert = tls.certificateFile, let key = tls.keyFile,
-               amqp_ssl_socket_set_key(socket, cert, key) != AMQP_STATUS_OK.rawValue {
-                amqp_destroy_connection(conn)
-                throw .connectionFailed(host: c.host, port: c.port, reason: "cannot read client certificate \(cert) / key \(key)")
-            }
-        } else {
-            socket = amqp_tcp_socket_new(conn)
         }
+        guard let conn else { throw lastError }
         var tv = timeval(tv_sec: c.timeout, tv_usec: 0)
-        let rc = amqp_socket_open_noblock(socket, c.host, Int32(c.port), &tv)
-        guard rc == AMQP_STATUS_OK.rawValue else {
-            amqp_destroy_connection(conn)
-            throw .connectionFailed(host: c.host, port: c.port, reason: String(cString: amqp_error_string2(rc)))
-        }
         _ = amqp_set_rpc_timeout(conn, &tv)
         let strings = CStrings()
         var properties = strings.table([
@@ -96,14 +97,52 @@ public final class AMQPConnection: @unchecked Sendable {
         state = conn
         _ = amqp_channel_open(conn, channel)
         try check("channel.open")
-        openLock.withLock { openFlag = true }
+        openLock.withLock { (openFlag, openNode) = (true, connectedNode.map { c.nodes[$0] }) }
         nextPublishTag = 1
         confirming = false
-        logger.info("connected to RabbitMQ", metadata: ["url": "\(c.redacted)", "connection": "\(name)"])
+        logger.info("connected to RabbitMQ", metadata: [
+            "url": "\(c.redacted)", "node": "\(connectedNode.map { "\(c.nodes[$0])" } ?? "-")", "connection": "\(name)",
+        ])
+    }
+
+    /// A new connection whose socket (TLS for amqps) is open to `node`, not yet logged in.
+    private func connect(to node: AMQPConfiguration.Node) throws(AMQPError) -> amqp_connection_state_t {
+        guard let conn = amqp_new_connection() else { throw .library(operation: "new connection", reason: "out of memory") }
+        let c = configuration
+        let socket: OpaquePointer?
+        if let tls = c.tls {
+            socket = amqp_ssl_socket_new(conn)
+            guard let socket else { amqp_destroy_connection(conn); throw .library(operation: "TLS socket", reason: "cannot create") }
+            amqp_ssl_socket_set_verify_peer(socket, 1)
+            amqp_ssl_socket_set_verify_hostname(socket, 1)
+            if let ca = tls.caCertificateFile, amqp_ssl_socket_set_cacert(socket, ca) != AMQP_STATUS_OK.rawValue {
+                amqp_destroy_connection(conn)
+                throw .connectionFailed(host: node.host, port: node.port, reason: "cannot read CA file \(ca)")
+            }
+            if let cert = tls.certificateFile, let key = tls.keyFile,
+               amqp_ssl_socket_set_key(socket, cert, key) != AMQP_STATUS_OK.rawValue {
+                amqp_destroy_connection(conn)
+                throw .connectionFailed(host: node.host, port: node.port, reason: "cannot read client certificate \(cert) / key \(key)")
+            }
+        } else {
+            socket = amqp_tcp_socket_new(conn)
+        }
+        var tv = timeval(tv_sec: c.timeout, tv_usec: 0)
+        let rc = amqp_socket_open_noblock(socket, node.host, Int32(node.port), &tv)
+        guard rc == AMQP_STATUS_OK.rawValue else {
+            amqp_destroy_connection(conn)
+            throw .connectionFailed(host: node.host, port: node.port, reason: String(cString: amqp_error_string2(rc)))
+        }
+        return conn
     }
 
     private func teardown(error: AMQPError?, polite: Bool) {
         openLock.withLock { openFlag = false }
+        if error != nil, let lost = connectedNode {
+            // Lost, not closed: the reconnect starts with another node of the cluster.
+            firstNode = (lost + 1) % max(1, configuration.nodes.count)
+        }
+        connectedNode = nil
         if let conn = state {
             if polite {
                 _ = amqp_channel_close(conn, channel, Int32(AMQP_REPLY_SUCCESS))

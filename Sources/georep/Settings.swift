@@ -92,8 +92,10 @@ enum Setting: String, CaseIterable, Sendable {
     var help: String {
         switch self {
         case .config: "file of NAME=value lines read for any setting not in the environment"
-        case .amqpURL: "RabbitMQ URL, amqp:// or amqps://user:password@host:port/vhost?cacertfile=…&certfile=…&keyfile=…"
-        case .postgresURL: "PostgreSQL URL or libpq connection string (sslmode=verify-full&sslrootcert=… for TLS)"
+        case .amqpURL:
+            "RabbitMQ URL, amqp:// or amqps://user:password@host:port/vhost?cacertfile=…&certfile=…&keyfile=…; a comma-separated list of such URLs for the nodes of a cluster"
+        case .postgresURL:
+            "PostgreSQL URL or libpq connection string (sslmode=verify-full&sslrootcert=… for TLS); host1:port1,host2:port2 with target_session_attrs=read-write for a primary and standbys"
         case .shards: "command shard queues; the same in every process"
         case .topologyPrefix: "name prefix of every exchange and queue"
         case .declareTopology: "declare the exchanges and queues on connect; false where ops import them and users may not configure"

@@ -268,6 +268,46 @@ extension Integration {
         await connection.close()
     }
 
+    /// A URL list as for a cluster (issue 18), on the one broker: a node that does not answer
+    /// (port 1) beside the live one. The connection goes to the live node whichever comes first,
+    /// and after the broker drops it, the next open starts with the other node and still gets up.
+    @Test func aListOfNodeURLsConnectsToTheNodeThatAnswersAndMovesOnAfterALoss() async throws {
+        let live = try #require(amqp.nodes.first)
+        let dead = env.amqpURL.replacingOccurrences(of: "@\(live.host):\(live.port)/", with: "@127.0.0.1:1/")
+        try #require(dead != env.amqpURL, "cannot make a dead node's URL from \(amqp.redacted)")
+        try await withTopology { topology, admin in
+            for (order, urls) in [("dead first", [dead, env.amqpURL]), ("live first", [env.amqpURL, dead])] {
+                let config = try AMQPConfiguration(url: urls.joined(separator: ","))
+                #expect(config.nodes.count == 2 && config.nodes.contains(live), "\(config.nodes)")
+                let name = "georep tests cluster list \(UUID().uuidString.prefix(8))"
+                let c = AMQPConnection(configuration: config, name: name, logger: logger)
+                try await c.open()
+                #expect(c.node == live, "\(order): connected to \(String(describing: c.node))")
+                try await c.publish(exchange: topology.eventsExchange, routingKey: "georep.list", body: [1], properties: props("1"))
+                // The broker drops the connection, as a dying node would.
+                let listed = runCommandCapturing(["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"])
+                let pid = try #require(listed.output.split(separator: "\n").first { $0.contains(name) }?.split(separator: "\t").first,
+                                       "\(order): our connection is not listed: \(listed.output.prefix(500))")
+                #expect(runCommand(["rabbitmqctl", "-q", "close_connection", String(pid), "node lost (test)"]) == 0)
+                let lost = try await eventually(10) { () -> Bool? in
+                    do {
+                        try await c.publish(exchange: topology.eventsExchange, routingKey: "georep.list", body: [2], properties: props("2"))
+                        return nil
+                    } catch { return true }
+                }
+                #expect(lost == true, "\(order): the dropped connection still published")
+                try await c.open()
+                #expect(c.node == live, "\(order): reconnected to \(String(describing: c.node))")
+                try await c.publish(exchange: topology.eventsExchange, routingKey: "georep.list", body: [3], properties: props("3"))
+                await c.close()
+            }
+            #expect(try await admin.messageCount(queue: topology.persisterQueue) == 4)
+        }
+        // A list whose URLs differ in more than host and port is refused, with the reason.
+        let other = env.amqpURL.replacingOccurrences(of: "://", with: "://someoneelse")
+        #expect(throws: AMQPError.self) { try AMQPConfiguration(url: "\(env.amqpURL),\(other)") }
+    }
+
     @Test func heartbeatsKeepAnIdleConnectionOpen() async throws {
         // heartbeat=1: the broker closes a connection after two silent seconds unless heartbeats flow.
         let config = try AMQPConfiguration(url: env.amqpURL + "?heartbeat=1")

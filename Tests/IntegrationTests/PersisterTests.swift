@@ -313,6 +313,22 @@ extension Integration {
         try await cleanup()
     }
 
+    /// libpq's own host list, as for a primary with a standby (issue 18): a host that does not
+    /// answer comes first, and `target_session_attrs=read-write` settles on the writable one.
+    @Test func aHostListSettlesOnTheWritableServer() async throws {
+        let url = try #require(URLComponents(string: env.postgresURL))
+        let host = url.host ?? "127.0.0.1", port = url.port ?? 5432
+        let listed = env.postgresURL.replacingOccurrences(of: "@\(host):\(port)/", with: "@127.0.0.1:1,\(host):\(port)/")
+        try #require(listed != env.postgresURL, "cannot put a dead host before \(host):\(port)")
+        let separator = listed.contains("?") ? "&" : "?"
+        let primary = PGConnection(url: listed + separator + "target_session_attrs=read-write&connect_timeout=5", name: "host list", logger: logger)
+        let answer = try await primary.run { (db) throws(PGError) in
+            try db.execute("SELECT pg_is_in_recovery()::text, current_setting('port')").rows.first
+        }
+        #expect(answer == ["false", "\(port)"], "\(String(describing: answer))")
+        await primary.close()
+    }
+
     @Test func migrationsRunSafelyFromSeveralProcessesAtOnce() async throws {
         let scratch = "georep_migtest_\(getpid())"
         try await database.run { (db) throws(PGError) in
