@@ -178,6 +178,17 @@ actor SessionTracker {
             } else {
                 known[id] = Known(session: e.session, status: e.to, seq: e.observation.seq, bricks: [:], details: nil)
             }
+        case .sessionSnapshot(let s):
+            // A snapshot moves the session's row in PostgreSQL to its stamp: a worker whose clock is
+            // behind must stamp above it too, or the persister keeps the older state (issue 18).
+            let id = s.sessionId
+            if let held = known[id] {
+                guard held.seq < s.observation.seq else { return }
+                known[id]?.status = s.status
+                known[id]?.seq = s.observation.seq
+            } else {
+                known[id] = Known(session: s.session, status: s.status, seq: s.observation.seq, bricks: [:], details: nil)
+            }
         case .brickStatusChanged(let e):
             guard let held = known[e.sessionId], held.seq <= e.observation.seq else { return }
             known[e.sessionId]?.bricks[e.brick] = e.to
@@ -187,7 +198,7 @@ actor SessionTracker {
             checkpoints.learnCompleted(session: e.sessionId, checkpointTime: e.checkpointTime)
         case .checkpointStalled(let e):
             checkpoints.learnStalled(session: e.sessionId, checkpointTime: e.checkpointTime)
-        case .commandResult, .sessionSnapshot, .clusterInventory, .commandAccepted, .clusterAvailability, .commandWaiting, .scheduleSet,
+        case .commandResult, .clusterInventory, .commandAccepted, .clusterAvailability, .commandWaiting, .scheduleSet,
              .windowOpened, .windowClosed:
             return
         }

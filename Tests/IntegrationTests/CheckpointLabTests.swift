@@ -25,7 +25,7 @@ extension Integration {
         runWithoutPipes(program, arguments)
     }
 
-    @Test(.timeLimit(.minutes(6)))
+    @Test(.timeLimit(.minutes(9)))
     func aWaitedCheckpointAnswersAfterTheFilesAreOnTheSecondary() async throws {
         try await InProcessServices.with(env, prefix: "k") { services in try await drive(services) }
     }
@@ -56,19 +56,38 @@ extension Integration {
         var failure: Error?
         do {
             #expect(Self.mount(["-t", "glusterfs", "\(env.labHost):/cvol", mount]) == 0, "mount of cvol")
-            for action in [CommandAction.create, .start] {
-                let r = try await run(action, CommandOptions(force: action == .create ? true : nil))
-                #expect(r.outcome == .succeeded, "\(action): \(r.message)")
+            let created = try await run(.create, CommandOptions(force: true))
+            #expect(created.outcome == .succeeded, "create: \(created.message)")
+            // A gsyncd worker of this lab at times enters its changelog crawl and never processes
+            // a changelog (seen 2026-11-30 on one brick of mvol in 3 runs of 4, and on cvol in the
+            // full suite: "Changelog Crawl", no batch for minutes, a stop and start cures it). A
+            // gluster matter, not the service's: a probe file must reach the secondary first, and
+            // a worker that does not sync it gets a restart of the session, as an operator would.
+            try FileManager.default.createDirectory(atPath: "\(mount)/\(directory)", withIntermediateDirectories: true)
+            var syncing = false
+            for attempt in 1...3 where !syncing {
+                if attempt > 1 {
+                    print("gsyncd did not sync the probe; restarting the session (attempt \(attempt))")
+                    let stopped = try await run(.stop, CommandOptions(force: true))
+                    #expect(stopped.outcome == .succeeded, "stop: \(stopped.message)")
+                }
+                let started = try await run(.start)
+                #expect(started.outcome == .succeeded, "start: \(started.message)")
+                let active = try await eventually(150, every: 1) { () -> Bool? in
+                    while let next = await client.nextEvent(timeout: 0.05), case .success(let (_, event)) = next { collect(event) }
+                    return try await gluster.statusDetail(cluster: "lab", session: ref, volumeIDs: [:]).first?.status == .active ? true : nil
+                }
+                try #require(active == true, "the session never became ACTIVE")
+                let probe = "probe-\(attempt)"
+                try "probe\n".write(toFile: "\(mount)/\(directory)/\(probe)", atomically: false, encoding: .utf8)
+                syncing = try await eventually(45, every: 1) {
+                    FileManager.default.fileExists(atPath: "\(secondaryBrick.path)/\(directory)/\(probe)") ? true : nil
+                } == true
             }
-            let active = try await eventually(150, every: 1) { () -> Bool? in
-                while let next = await client.nextEvent(timeout: 0.05), case .success(let (_, event)) = next { collect(event) }
-                return try await gluster.statusDetail(cluster: "lab", session: ref, volumeIDs: [:]).first?.status == .active ? true : nil
-            }
-            try #require(active == true, "the session never became ACTIVE")
+            try #require(syncing, "gsyncd synced nothing after three starts of the session")
 
             // Written before the checkpoint: the checkpoint completes only once they are on the secondary.
             let names = (0..<20).map { "f\($0).txt" }
-            try FileManager.default.createDirectory(atPath: "\(mount)/\(directory)", withIntermediateDirectories: true)
             for name in names { try "checkpoint \(tag) \(name)\n".write(toFile: "\(mount)/\(directory)/\(name)", atomically: false, encoding: .utf8) }
             let onSecondary = { names.filter { FileManager.default.fileExists(atPath: "\(secondaryBrick.path)/\(directory)/\($0)") }.count }
 

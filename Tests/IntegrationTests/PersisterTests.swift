@@ -43,14 +43,15 @@ extension Integration {
         .sessionStatusChanged(SessionStatusChanged(session: ref, from: nil, to: to, observation: Observation(seq: seq, at: Date(), cause: .monitor)))
     }
 
-    func apply(_ events: [Event]) async throws {
-        try await database.run { (db) throws(PGError) in
+    func apply(_ events: [Event], in other: PGConnection? = nil) async throws {
+        try await (other ?? database).run { (db) throws(PGError) in
             try db.transaction { () throws(PGError) in _ = try EventStore().apply(batch: events, in: db) }
         }
     }
 
     /// One value; a read that meets a restarting PostgreSQL is asked again on a new connection.
-    func scalar(_ sql: String, _ params: [String?] = []) async throws -> String? {
+    func scalar(_ sql: String, _ params: [String?] = [], in other: PGConnection? = nil) async throws -> String? {
+        let database = other ?? database
         var attempt = 0
         while true {
             do {
@@ -255,9 +256,10 @@ extension Integration {
         }
     }
 
-    func historyCount(sessions: Int) async throws -> Int {
+    func historyCount(sessions: Int, in other: PGConnection? = nil) async throws -> Int {
         let ids = (0..<sessions).map { ref(100 + $0).sessionID.uuidString }
-        return Int(try await scalar("SELECT count(*) FROM georep_status_history WHERE session_id = ANY($1::uuid[])", [PGArray.literal(ids)]) ?? "0") ?? 0
+        return Int(try await scalar("SELECT count(*) FROM georep_status_history WHERE session_id = ANY($1::uuid[])", [PGArray.literal(ids)],
+                                    in: other) ?? "0") ?? 0
     }
 
     @Test(.timeLimit(.minutes(4)))

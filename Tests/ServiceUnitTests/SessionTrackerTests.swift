@@ -64,6 +64,26 @@ import Testing
         #expect(await tracker.statusCounts(clusters: ["lab"]) == [.active: 1])
     }
 
+    /// A worker whose clock is 30 s behind, after another worker's snapshot: its next observation
+    /// is stamped above the snapshot, or PostgreSQL would keep the older state (issue 18).
+    @Test func aSlowClockStampsAboveASnapshotItLearnt() async throws {
+        let tracker = SessionTracker()
+        let observed = try Self.observed()
+        let ref = observed.ref(cluster: "lab")
+        var fast = ObservationClock()
+        let snapshotStamp = fast.next(now: Date().addingTimeInterval(30), cause: .monitor)
+        await tracker.learn(.sessionSnapshot(SessionSnapshot(
+            session: ref, sessionKey: nil, primaryVolumeId: "v", secondaryVolumeId: nil, status: .active, bricks: [], options: nil,
+            observation: snapshotStamp)))
+        #expect(await tracker.status(of: ref.sessionID) == .active)
+        var paused = observed
+        paused.bricks = paused.bricks.map { var b = $0; b.status = .paused; return b }
+        let events = await tracker.observe(ref, observed: paused, primaryVolumeId: "v", options: nil, cause: .monitor)
+        let change = events.compactMap { if case .sessionStatusChanged(let e) = $0 { e } else { nil } }.first
+        #expect(change?.to == .paused, "\(events.map(\.type))")
+        #expect((change?.observation.seq ?? 0) > snapshotStamp.seq, "stamped below the snapshot it learnt")
+    }
+
     /// A completed checkpoint is announced by the monitor only, once; one another worker
     /// announced (read back from the journal) is not announced again, nor filtered back in.
     @Test func aCompletedCheckpointIsAnnouncedOnceAndNotAfterAnotherWorkerDid() async throws {
