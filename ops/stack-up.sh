@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 export DEBIAN_FRONTEND=noninteractive
 
 # --- packages -------------------------------------------------------------------------------
-packages=(rabbitmq-server postgresql glusterfs-server openssh-server openssh-client rsync librabbitmq-dev libpq-dev pkg-config openssl libfaketime)
+packages=(rabbitmq-server postgresql glusterfs-server openssh-server openssh-client rsync librabbitmq-dev libpq-dev pkg-config openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -33,10 +33,15 @@ actor SessionTracker {
     /// Which checkpoints to announce as completed or stalled, once each (``CheckpointWatch``).
     private var checkpoints: CheckpointWatch
 
+    /// Seconds added to this machine's wall clock for stamps: how the tests make one worker's
+    /// clock disagree with another's (`GEOREP_TEST_CLOCK_OFFSET`); 0 everywhere else.
+    private let clockOffset: TimeInterval
+
     /// `checkpointStallAfter`: seconds without brick progress before a pending checkpoint is
     /// announced as stalled.
-    init(checkpointStallAfter: TimeInterval = 600) {
+    init(checkpointStallAfter: TimeInterval = 600, clockOffset: TimeInterval = 0) {
         checkpoints = CheckpointWatch(stallAfter: checkpointStallAfter)
+        self.clockOffset = clockOffset
     }
 
     /// Counts one more ambiguous empty answer for `cluster`; returns how many in a row.
@@ -49,7 +54,7 @@ actor SessionTracker {
 
     /// A stamp taken before a cluster is read: a session seen by anyone after it is newer than
     /// the inventory, so the inventory cannot make it vanish.
-    func stampBeforeReading() -> Observation { clock.next(now: Date(), cause: .monitor) }
+    func stampBeforeReading() -> Observation { clock.next(now: Date().addingTimeInterval(clockOffset), cause: .monitor) }
 
     /// A cluster inventory event when it differs from the last one published (or when forced).
     func inventory(cluster: String, volumes: [ClusterInventory.Volume], sessionIds: [UUID]?, force: Bool,
@@ -91,7 +96,7 @@ actor SessionTracker {
     /// A stamp for a new observation of `id`, above anything published about it so far (by any
     /// worker: clocks of different machines may disagree a little).
     private func stamp(_ id: UUID, cause: Observation.Cause) -> Observation {
-        var observation = clock.next(now: Date(), cause: cause)
+        var observation = clock.next(now: Date().addingTimeInterval(clockOffset), cause: cause)
         if let seq = known[id]?.seq, seq >= observation.seq {
             observation.seq = seq + 1
             clock = ObservationClock(after: observation.seq)

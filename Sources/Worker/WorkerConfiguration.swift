@@ -32,6 +32,8 @@ public struct WorkerConfiguration: Sendable {
     public var waitTickInterval: Duration
     /// Touch the primary volume's root after a checkpoint is set (``GlusterExecutor/touchVolumeRoot(cluster:volume:)``).
     public var touchAfterCheckpoint: Bool
+    /// Seconds added to the wall clock for observation stamps; tests only (`GEOREP_TEST_CLOCK_OFFSET`).
+    public var clockOffset: Double = 0
     public var instance: String
 
     public init(amqpURL: String, inventory: Inventory, topology: GeoRepTopology = GeoRepTopology(), monitorInterval: Double = 15,

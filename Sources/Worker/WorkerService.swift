@@ -21,7 +21,7 @@ public struct WorkerService: Service {
 
     public init(configuration: WorkerConfiguration, health: ServiceHealth = ServiceHealth(dependencies: ["amqp"]), logger: Logger) {
         self.configuration = configuration
-        self.tracker = SessionTracker(checkpointStallAfter: configuration.checkpointStallAfter)
+        self.tracker = SessionTracker(checkpointStallAfter: configuration.checkpointStallAfter, clockOffset: configuration.clockOffset)
         self.health = health
         self.logger = logger
     }

@@ -53,7 +53,13 @@ struct WorkerCommand: AsyncParsableCommand {
             glusterSuspectAfter: suspectAfter, concurrency: workers, heartbeatInterval: .milliseconds(Int(heartbeat * 1000)),
             adminPublishers: settings.adminPublishers, checkpointStallAfter: settings.number(.checkpointStallAfter),
             touchAfterCheckpoint: settings.string(.checkpointTouch).lowercased() != "false")
-        let worker = WorkerService(configuration: configuration, logger: logger)
+        var tuned = configuration
+        // Tests only, and not a setting: how ClockSkewTests gives two workers clocks 30 s apart.
+        if let offset = ProcessInfo.processInfo.environment["GEOREP_TEST_CLOCK_OFFSET"].flatMap(Double.init) {
+            tuned.clockOffset = offset
+            logger.warning("observation clock offset for tests", metadata: ["seconds": "\(offset)"])
+        }
+        let worker = WorkerService(configuration: tuned, logger: logger)
         let publisher = ReconnectingPublisher(configuration: try AMQPConfiguration(url: amqpURL), topology: settings.topology,
                                               source: "georep/webhooks/\(configuration.instance)",
                                               name: "georep worker \(configuration.instance) webhooks", logger: logger)

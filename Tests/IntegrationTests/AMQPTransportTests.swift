@@ -415,17 +415,7 @@ func runCommand(_ argv: [String]) -> Int32 { runCommandCapturing(argv).status }
 /// Runs `argv` (looked up in PATH) with `environment` on top of `inheriting`; stdout and stderr together.
 func runCommandCapturing(_ argv: [String], environment: [String: String] = [:],
                          inheriting: [String: String] = ProcessInfo.processInfo.environment) -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = argv
-    process.environment = inheriting.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    do { try process.run() } catch { return (-1, "\(error)") }
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, output)
+    spawnAndWait("/usr/bin/env", argv, environment: inheriting.merging(environment) { $1 }, capture: true)
 }
 
 /// ``runCommandCapturing(_:environment:inheriting:)`` waited for on a thread of its own, not one of

@@ -66,21 +66,52 @@ func restartService(_ service: String) -> Int32 {
 /// FUSE client) keeps whatever descriptors it was given, and a reader of its output would wait
 /// forever. Returns the exit status (-1 when it cannot start).
 func runWithoutPipes(_ program: String, _ arguments: [String]) -> Int32 {
-    // posix_spawn and waitpid rather than Foundation's Process: its waitUntilExit once missed
-    // the end of `mount -t glusterfs` (the child left a zombie, the test waited for 6 minutes).
+    spawnAndWait(program, arguments, environment: nil, capture: false).status
+}
+
+/// Runs `program` with `arguments` to its end through posix_spawn and waitpid, not Foundation's
+/// Process: its waitUntilExit missed the exit of a child now and then once a test had reaped one
+/// of its processes itself (a `mount` and an `ops/pg-pair.sh` left as zombies, the test waiting
+/// for minutes). `capture`: stdout and stderr together, else both to /dev/null; stdin is
+/// /dev/null, and no other descriptor of ours (broker and database sockets) reaches the child.
+func spawnAndWait(_ program: String, _ arguments: [String], environment: [String: String]?, capture: Bool) -> (status: Int32, output: String) {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
-    // Nor any other descriptor of ours (broker and database sockets) in a server that outlives us.
+    var pipeFDs: [Int32] = [-1, -1]
+    if capture {
+        guard pipe(&pipeFDs) == 0 else { return (-1, "pipe: \(String(cString: strerror(errno)))") }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 2)
+    } else {
+        for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+    }
     georep_spawn_addclosefrom(&actions, 3)
     let cArgs = ([program] + arguments).map { strdup($0) } + [nil]
     defer { cArgs.forEach { free($0) } }
+    let cEnv = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+    defer { cEnv?.forEach { free($0) } }
     var pid: pid_t = 0
-    guard posix_spawn(&pid, program, &actions, nil, cArgs, environ) == 0 else { return -1 }
+    let spawned = cEnv.map { env in env.withUnsafeBufferPointer { posix_spawn(&pid, program, &actions, nil, cArgs, UnsafeMutablePointer(mutating: $0.baseAddress)) } }
+        ?? posix_spawn(&pid, program, &actions, nil, cArgs, environ)
+    if capture { close(pipeFDs[1]) }
+    guard spawned == 0 else {
+        if capture { close(pipeFDs[0]) }
+        return (-1, "\(program): \(String(cString: strerror(spawned)))")
+    }
+    var output = [UInt8]()
+    if capture {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(pipeFDs[0], &buffer, buffer.count)
+            if n > 0 { output += buffer[0..<n] } else if n == 0 || errno != EINTR { break }
+        }
+        close(pipeFDs[0])
+    }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 {
-        if errno != EINTR { return -1 }
+        if errno != EINTR { return (-1, String(decoding: output, as: UTF8.self)) }
     }
-    return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return ((status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F), String(decoding: output, as: UTF8.self))
 }
