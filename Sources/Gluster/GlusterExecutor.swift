@@ -240,12 +240,17 @@ public struct GlusterExecutor: Sendable {
         health.probeFailed(cluster)
     }
 
+    /// `remote` as run on `host`: as it is on this machine, or through ssh.
+    func argv(on host: Inventory.Host, _ remote: [String]) -> [String] {
+        switch host.transport {
+        case .local: remote
+        case .ssh: SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: remote)
+        }
+    }
+
     /// glusterd's helpers that have run for long on `host` (empty when `ps` cannot tell).
     func stuckProcesses(on host: Inventory.Host, minimumSeconds: Int? = nil) async -> [StuckProcess] {
-        let argv: [String] = switch host.transport {
-        case .local: StuckProcessScan.arguments
-        case .ssh: SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: StuckProcessScan.arguments)
-        }
+        let argv = self.argv(on: host, StuckProcessScan.arguments)
         do {
             let out = try await runner.run(argv, timeout: 15)
             return StuckProcessScan.parse(out.stdout, minimumSeconds: minimumSeconds ?? Int(min(suspectAfter, commandTimeout)))
@@ -262,11 +267,7 @@ public struct GlusterExecutor: Sendable {
     /// unknown outcome, which its caller reports (and a redelivery's policy handles).
     func run(on host: Inventory.Host, _ operation: GlusterOperation, _ arguments: [String], environment: [String: String] = [:],
              timeout: Double, watch: Bool, locked: Bool = false) async throws(GlusterError) -> Output {
-        let argv: [String]
-        switch host.transport {
-        case .local: argv = [host.gluster ?? glusterProgram] + arguments
-        case .ssh: argv = SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: [host.gluster ?? glusterProgram] + arguments)
-        }
+        let argv = self.argv(on: host, [host.gluster ?? glusterProgram] + arguments)
         // `locked`: the caller holds the host's lock already (a change, or a probe of a wedge a
         // change left).
         let held = locked ? nil : try await HostLock(directory: lockDirectory).acquire(host: host.name, exclusive: operation.changesCluster,
@@ -343,10 +344,7 @@ extension GlusterExecutor {
 
     private func touchRoot(_ touch: VolumeRootTouch, on host: Inventory.Host) async throws(GlusterError) {
         func step(_ remote: [String], timeout: Double = 30) async throws(GlusterError) -> Bool {
-            let argv = switch host.transport {
-            case .local: remote
-            case .ssh: SSHCommand.argv(host: host.name, settings: inventory.ssh ?? SSHSettings(), remote: remote)
-            }
+            let argv = self.argv(on: host, remote)
             let out = try await runner.run(argv, timeout: timeout)
             if out.timedOut { throw .timeout(host: host.name, seconds: timeout) }
             if host.transport == .ssh && out.exitCode == 255 {

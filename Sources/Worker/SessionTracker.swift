@@ -175,25 +175,11 @@ actor SessionTracker {
     func learn(_ event: Event) {
         switch event {
         case .sessionStatusChanged(let e):
-            let id = e.sessionId
-            if let held = known[id] {
-                guard held.seq < e.observation.seq else { return }
-                known[id]?.status = e.to
-                known[id]?.seq = e.observation.seq
-            } else {
-                known[id] = Known(session: e.session, status: e.to, seq: e.observation.seq, bricks: [:], details: nil)
-            }
+            learn(e.session, id: e.sessionId, status: e.to, seq: e.observation.seq)
         case .sessionSnapshot(let s):
             // A snapshot moves the session's row in PostgreSQL to its stamp: a worker whose clock is
             // behind must stamp above it too, or the persister keeps the older state (issue 18).
-            let id = s.sessionId
-            if let held = known[id] {
-                guard held.seq < s.observation.seq else { return }
-                known[id]?.status = s.status
-                known[id]?.seq = s.observation.seq
-            } else {
-                known[id] = Known(session: s.session, status: s.status, seq: s.observation.seq, bricks: [:], details: nil)
-            }
+            learn(s.session, id: s.sessionId, status: s.status, seq: s.observation.seq)
         case .brickStatusChanged(let e):
             guard let held = known[e.sessionId], held.seq <= e.observation.seq else { return }
             known[e.sessionId]?.bricks[e.brick] = e.to
@@ -206,6 +192,17 @@ actor SessionTracker {
         case .commandResult, .clusterInventory, .commandAccepted, .clusterAvailability, .commandWaiting, .scheduleSet,
              .windowOpened, .windowClosed:
             return
+        }
+    }
+
+    /// A session's status as of `seq`, unless this worker knows a newer one.
+    private func learn(_ session: SessionRef, id: UUID, status: GeoRepStatus, seq: Int64) {
+        if let held = known[id] {
+            guard held.seq < seq else { return }
+            known[id]?.status = status
+            known[id]?.seq = seq
+        } else {
+            known[id] = Known(session: session, status: status, seq: seq, bricks: [:], details: nil)
         }
     }
 }
