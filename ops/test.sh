@@ -17,5 +17,13 @@ python3 ops/check-requirements.py ops/requirements.txt || python3 -m pip install
 
 echo "[test] building"
 swift build --build-tests
+if [ $# -eq 0 ]; then
+    # The lab's checkpoint test first, on a lab that no other test has touched yet: after the
+    # suite's other lab tests, the lab's gsyncd for cvol stopped processing changelogs mid-test
+    # (twice, 2026-11-30), while a first run on a fresh lab passes (Tests/.../CheckpointLabTests).
+    echo "[test] the lab checkpoint test (first, on an untouched lab)"
+    GEOREP_LAB_CHECKPOINT_TEST=1 swift test --skip-build --filter CheckpointLabTests
+    set -- --skip CheckpointLabTests
+fi
 echo "[test] running the tests (unit + integration against the real stack)"
-swift test "$@"
+swift test --skip-build "$@"
