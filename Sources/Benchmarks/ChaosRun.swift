@@ -26,6 +26,10 @@ struct ChaosRun: AsyncParsableCommand {
     @Option(help: "Persister SIGKILLs.") var persisterKills = 5
     @Option(help: "RabbitMQ restarts.") var rabbitRestarts = 3
     @Option(help: "PostgreSQL restarts.") var postgresRestarts = 3
+    @Option(help: "RabbitMQ cluster node SIGKILLs (ops/rabbit-cluster.sh; GEOREP_AMQP_URL lists its nodes): each kills the node leading most shard queues and starts it again one fault later.")
+    var rabbitNodeKills = 0
+    @Flag(help: "After the faults, restart the RabbitMQ cluster's nodes one at a time (ops/rabbit-cluster.sh rolling).")
+    var rollingRestart = false
     @Flag(help: "Also drive mvol → <lab host>::svol3 on the real gluster lab (slow: seconds a command).") var labSession = false
     @Option(help: "Seconds the whole run may take.") var timeLimit: Double = 1800
 
@@ -69,7 +73,7 @@ struct ChaosRun: AsyncParsableCommand {
                                 at: min(sequence.count, (i + 1) * sequence.count / 20))
             }
         }
-        print("chaos: \(sequence.count) commands over \(refs.count + (world.labSession == nil ? 0 : 1)) sessions (\(clusters) stand-in clusters\(world.labSession == nil ? "" : " + the real lab")), \(workers) workers; \(workerKills) worker kills, \(persisterKills) persister kills, \(rabbitRestarts) RabbitMQ restarts, \(postgresRestarts) PostgreSQL restarts")
+        print("chaos: \(sequence.count) commands over \(refs.count + (world.labSession == nil ? 0 : 1)) sessions (\(clusters) stand-in clusters\(world.labSession == nil ? "" : " + the real lab")), \(workers) workers; \(workerKills) worker kills, \(persisterKills) persister kills, \(rabbitRestarts) RabbitMQ restarts, \(postgresRestarts) PostgreSQL restarts\(rabbitNodeKills > 0 ? ", \(rabbitNodeKills) RabbitMQ cluster node kills" : "")\(rollingRestart ? ", a rolling restart of the cluster" : "")")
 
         let admin = AMQPConnection(configuration: try AMQPConfiguration(url: amqpURL), name: "georep chaos admin", logger: logger)
         try await admin.open()
@@ -109,7 +113,13 @@ struct ChaosRun: AsyncParsableCommand {
         faults += Array(repeating: "persister", count: persisterKills)
         faults += Array(repeating: "rabbitmq", count: rabbitRestarts)
         faults += Array(repeating: "postgres", count: postgresRestarts)
+        faults += Array(repeating: "rabbit-node", count: rabbitNodeKills)
         faults.shuffle()
+        // A killed cluster node comes back one fault later (a node that stays away is not the test).
+        faults = faults.flatMap { $0 == "rabbit-node" ? [$0, "rabbit-node-start"] : [$0] }
+        let cluster = repository.appendingPathComponent("ops/rabbit-cluster.sh").path
+        var killedNode: String?
+        var nodeKills: [String] = []
         let expected = Set(sequence.map(\.commandId))
         var done = (kills: 0, persisterKills: 0, rabbit: 0, postgres: 0)
         // Spread the faults over the first part of the work: one each time another slice of the
@@ -124,10 +134,22 @@ struct ChaosRun: AsyncParsableCommand {
             case "worker": fleet.killWorker(); try fleet.startWorker(); done.kills += 1
             case "persister": fleet.killPersister(); try fleet.startPersister(); done.persisterKills += 1
             case "rabbitmq": if run([repository.appendingPathComponent("ops/restart.sh").path, "rabbitmq"]) == 0 { done.rabbit += 1 }
+            case "rabbit-node":
+                let leader = capture([cluster, "leader", "\(topology.prefix).commands.shard"]).trimmingCharacters(in: .whitespacesAndNewlines)
+                if !leader.isEmpty, run([cluster, "kill", leader]) == 0 {
+                    killedNode = leader
+                    nodeKills.append("node \(leader) after \(await collector.count) results")
+                }
+            case "rabbit-node-start":
+                if let node = killedNode, run([cluster, "start", node]) == 0 { killedNode = nil }
             default: if run([repository.appendingPathComponent("ops/restart.sh").path, "postgres"]) == 0 { done.postgres += 1 }
             }
         }
-        print("faults done: \(done.kills) worker kills, \(done.persisterKills) persister kills, \(done.rabbit) RabbitMQ restarts, \(done.postgres) PostgreSQL restarts (after \(Int(Date().timeIntervalSince(started))) s)")
+        if rollingRestart {
+            let code = run([cluster, "rolling"])
+            print("rolling restart of the cluster \(code == 0 ? "done" : "FAILED (exit \(code))") after \(await collector.count) results")
+        }
+        print("faults done: \(done.kills) worker kills, \(done.persisterKills) persister kills, \(done.rabbit) RabbitMQ restarts, \(done.postgres) PostgreSQL restarts\(nodeKills.isEmpty ? "" : ", cluster node kills: \(nodeKills.joined(separator: "; "))") (after \(Int(Date().timeIntervalSince(started))) s)")
 
         while await collector.commandIds().isSuperset(of: expected) == false && Date().timeIntervalSince(started) < timeLimit {
             try await Task.sleep(for: .seconds(1))
@@ -215,6 +237,20 @@ struct ChaosRun: AsyncParsableCommand {
         do { try process.run() } catch { return -1 }
         process.waitUntilExit()
         return process.terminationStatus
+    }
+
+    /// `argv`'s standard output (the cluster script's answer), empty when it could not run.
+    func capture(_ argv: [String]) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return "" }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

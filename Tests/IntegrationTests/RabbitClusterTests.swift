@@ -1,0 +1,119 @@
+import AMQP
+import Foundation
+import GeoRepCore
+import Logging
+import Testing
+
+/// A three-node RabbitMQ cluster (ops/rabbit-cluster.sh; issue 18): nodes die under the service
+/// and under a client that is not ours, and nothing is lost.
+extension Integration {
+@Suite(.serialized) struct RabbitClusterTests {
+    let logger = TestEnvironment.logger
+    static let script = StandinLab.repository.appendingPathComponent("ops/rabbit-cluster.sh").path
+
+    /// Brings the cluster up (idempotent) and answers its URL list.
+    func clusterURLs() throws -> String {
+        let up = runCommandCapturing([Self.script, "up"])
+        try #require(up.status == 0, "ops/rabbit-cluster.sh up failed: \(up.output.suffix(2000))")
+        let urls = runCommandCapturing([Self.script, "urls"])
+        try #require(urls.status == 0)
+        return urls.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The chaos run over the cluster: 2,000 commands on the stand-in gluster and three workers;
+    /// the node leading most shard queues killed with -9 mid-run and started a fault later, then
+    /// every node restarted in turn. Every command has exactly one result, no effect happened
+    /// twice, each session's cycle ran in order (a step out of order fails on the stand-in, and
+    /// every outcome must be a success), and PostgreSQL equals gluster.
+    @Test(.timeLimit(.minutes(20)))
+    func aClusterNodeKilledAndARollingRestartLoseNothing() throws {
+        _ = try TestEnvironment.load()
+        let urls = try clusterURLs()
+        let binary = StandinLab.repository.appendingPathComponent(".build/debug/georep-bench").path
+        let run = runCommandCapturing([binary, "chaos", "--commands", "2000", "--sessions", "100", "--clusters", "4", "--workers", "3",
+                                       "--worker-kills", "0", "--persister-kills", "0", "--rabbit-restarts", "0", "--postgres-restarts", "0",
+                                       "--rabbit-node-kills", "1", "--rolling-restart", "--time-limit", "1000"],
+                                      environment: ["GEOREP_AMQP_URL": urls])
+        print(run.output.split(separator: "\n").filter { !$0.hasPrefix("  ") }.joined(separator: "\n"))
+        #expect(run.status == 0, "\(run.output.suffix(3000))")
+        #expect(run.output.contains("chaos: PASS"))
+        #expect(run.output.contains("cluster node kills: node "), "no cluster node was killed")
+        #expect(run.output.contains("rolling restart of the cluster done"))
+        #expect(run.output.contains("2000 commands answered, 0 missing, 0 with more than one result event"))
+        #expect(run.output.contains("outcomes: succeeded 2000"), "a session's cycle ran out of order or failed")
+        #expect(run.output.contains("0 of them twice"))
+        #expect(run.output.contains(", 0 differences"))
+    }
+
+    /// pika (examples/publish_to_cluster.py) publishing commands with confirms: the node it is
+    /// connected to is killed with -9 mid-stream; it goes on through another node, and every
+    /// command it was told is confirmed is in the shard queues (a duplicate at most, never a gap).
+    @Test(.timeLimit(.minutes(8)))
+    func aPikaPublisherKeepsGoingWhenItsNodeDies() async throws {
+        let urls = try clusterURLs()
+        let amqp = try AMQPConfiguration(url: urls)
+        let topology = GeoRepTopology(shards: 4, prefix: "pc\(UUID().uuidString.prefix(8).lowercased())")
+        let admin = AMQPConnection(configuration: amqp, name: "georep tests cluster admin", logger: logger)
+        try await admin.open()
+        try await admin.declare(topology.topology)
+        let progress = FileManager.default.temporaryDirectory.appendingPathComponent("pika-cluster-\(topology.prefix)").path
+        let count = 3000
+        var killed: String?
+        var failure: Error?
+        do {
+            let example = StandinLab.repository.appendingPathComponent("examples/publish_to_cluster.py").path
+            let publishing = Task {
+                await runCommandOffPool(["python3", example, String(count), "chaoscluster", "pv", "sh", "sv"], environment: [
+                    "GEOREP_AMQP_URL": urls, "GEOREP_COMMANDS_EXCHANGE": topology.commandsExchange, "GEOREP_PROGRESS_FILE": progress,
+                    "GEOREP_WAIT": "240",
+                ])
+            }
+            // Kill the node the client is on once a few hundred commands are confirmed.
+            let port = try await eventually(120, every: 0.1) { () -> Int? in
+                guard let text = try? String(contentsOfFile: progress, encoding: .utf8) else { return nil }
+                let fields = text.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                return fields.count == 2 && fields[1] >= 400 ? fields[0] : nil
+            }
+            let node = try #require(port.map { String($0 - 5680) }, "the client confirmed no 400 commands")
+            #expect(runCommand([Self.script, "kill", node]) == 0, "kill of node \(node)")
+            killed = node
+            let result = await publishing.value
+            print(result.output.split(separator: "\n").suffix(8).joined(separator: "\n"))
+            #expect(result.status == 0, "\(result.output.suffix(2000))")
+            #expect(result.output.contains("confirmed \(count) of \(count)"))
+            #expect(result.output.contains("lost the connection"), "the client never saw its node die")
+
+            // Every confirmed command is in a shard queue, read back by command id (on a new
+            // connection: the admin's may have been on the node that died).
+            let reader = AMQPConnection(configuration: amqp, name: "georep tests cluster reader", logger: logger)
+            try await reader.open()
+            var queued = 0
+            for queue in topology.shardQueues { queued += try await reader.messageCount(queue: queue) }
+            #expect(queued >= count, "\(queued) messages in the shard queues, \(count) confirmed")
+            let deliveries = try await reader.consume(queues: topology.shardQueues, prefetch: 500)
+            let ids = try await withTimeout(90) { () -> Set<String> in
+                var ids = Set<String>()
+                for try await delivery in deliveries {
+                    ids.insert(delivery.properties.messageId ?? "?")
+                    try await reader.ack(delivery)
+                    if ids.count == count { break }
+                }
+                return ids
+            }
+            await reader.close()
+            #expect(ids?.count == count, "\(ids?.count ?? 0) distinct commands read back from the shard queues, \(count) confirmed")
+            print("pika over the cluster: \(count) confirmed, \(queued) queued (\(queued - count) duplicated by the republish "
+                  + "after node \(node)'s death), \(ids?.count ?? 0) distinct read back")
+        } catch {
+            failure = error
+        }
+        if let killed { #expect(runCommand([Self.script, "start", killed]) == 0, "node \(killed) did not start again") }
+        await admin.close()
+        let cleanup = AMQPConnection(configuration: amqp, name: "georep tests cluster cleanup", logger: logger)
+        if (try? await cleanup.open()) != nil { await cleanup.remove(topology.topology) }
+        await cleanup.close()
+        try? FileManager.default.removeItem(atPath: progress)
+        if let failure { throw failure }
+    }
+}
+}
