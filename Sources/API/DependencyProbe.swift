@@ -4,8 +4,8 @@ import Observability
 import Postgres
 import ServiceLifecycle
 
-/// Keeps the API's readiness current: PostgreSQL answers `SELECT 1` and the publisher is connected
-/// (connecting it when it is not), every few seconds.
+/// Keeps the API's readiness current: PostgreSQL answers (and says whether it is a primary or a
+/// standby) and the publisher is connected (connecting it when it is not), every few seconds.
 public struct DependencyProbe: Service {
     let health: ServiceHealth
     let database: PGConnectionPool
@@ -26,14 +26,35 @@ public struct DependencyProbe: Service {
         // What was last said of each dependency: nil until its first probe (health starts all
         // down, so it cannot tell a first failure from a known one).
         var known: [String: Bool] = [:]
+        var servers: [String: String] = [:]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var server: String?
             known["postgres"] = await check("postgres", wasUp: known["postgres"]) { () async throws -> Void in
-                try await database.run { (db) throws(PGError) -> Void in try db.execute("SELECT 1") }
+                server = try await database.run { (db) throws(PGError) -> String in
+                    try Self.server(of: db.execute(Self.serverQuery).namedRows.first)
+                }
+            }
+            if let server, server != servers["postgres"] {
+                // With target_session_attrs=prefer-standby the API reads from a standby while
+                // one answers; operators see here (and in readiness) which it is.
+                logger.notice("the API reads from PostgreSQL's \(server)", metadata: ["server": "\(server)"])
+                servers["postgres"] = server
+                health.set("postgres", up: true, server: server)
             }
             known["amqp"] = await check("amqp", wasUp: known["amqp"]) { try await publisher.connect() }
             // Only cancellation ends the sleep: the loop's condition then ends the probe.
             try? await Task.sleep(for: interval)
         }
+    }
+
+    /// The probe's query: whether the server is a standby, and where it listens.
+    static let serverQuery = "SELECT pg_is_in_recovery() AS standby, coalesce(host(inet_server_addr()), 'local socket') AS host, current_setting('port') AS port"
+
+    /// "primary 127.0.0.1:55442" or "standby 127.0.0.1:55443", from ``serverQuery``'s row.
+    static func server(of row: PGRow?) throws(PGError) -> String {
+        guard let row else { return "unknown server" }
+        let role = try row.bool("standby") == true ? "standby" : "primary"
+        return "\(role) \(try row.text("host") ?? "?"):\(try row.text("port") ?? "?")"
     }
 
     /// Sets the dependency's readiness and returns it; says why when it goes down (not every

@@ -3,7 +3,8 @@ import Hummingbird
 import Observability
 
 /// `/health/live` (the process answers), `/health/ready` (its broker and database are reachable:
-/// 200, else 503 with what is down) and `/metrics` (Prometheus text format). No authentication:
+/// 200, else 503 with what is down; `servers` says which server answers where a probe tells,
+/// e.g. whether the API reads from a PostgreSQL primary or standby) and `/metrics` (Prometheus text format). No authentication:
 /// they say nothing secret, and probes and scrapers do not carry tokens.
 public enum OpsRoutes {
     public static func add<Context: RequestContext>(to router: Router<Context>, health: ServiceHealth) {
@@ -14,8 +15,10 @@ public enum OpsRoutes {
         router.get("/health/ready") { _, _ -> Response in
             let checks = health.snapshot
             let ready = health.isReady
-            return json(ready ? .ok : .serviceUnavailable,
-                        ["status": ready ? "ready" : "not ready", "checks": checks.mapValues { $0 ? "up" : "down" }])
+            var body: [String: Any] = ["status": ready ? "ready" : "not ready", "checks": checks.mapValues { $0 ? "up" : "down" }]
+            let servers = health.servers
+            if !servers.isEmpty { body["servers"] = servers }
+            return json(ready ? .ok : .serviceUnavailable, body)
         }
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -9,7 +9,9 @@ extension Integration.PersisterTests {
     /// A primary with a synchronous standby (ops/pg-pair.sh; issue 18): the primary's postmaster
     /// killed with -9 while a persister process writes a stream of events, the standby promoted.
     /// Every event the persister acked is on the new primary, none twice, and the API — on the
-    /// same libpq host list — answers from the new primary within seconds.
+    /// same libpq host list — answers from the new primary within seconds. A second API with
+    /// `target_session_attrs=prefer-standby` reads from the standby and says so in its
+    /// readiness, then (its standby promoted) says it reads from a primary.
     @Test(.timeLimit(.minutes(6)))
     func aPrimaryKilledMidStreamLosesNothingAckedAndTheAPIFollowsThePromotion() async throws {
         let pair = StandinLab.repository.appendingPathComponent("ops/pg-pair.sh").path
@@ -30,10 +32,26 @@ extension Integration.PersisterTests {
                 let api = try spawnGeorep(["api"], environment: common.merging([
                     "GEOREP_HTTP": "127.0.0.1:\(port)", "GEOREP_API_TOKENS": "\(reader):read",
                 ]) { $1 })
-                defer { stop(persister); stop(api) }
+                let standbyPort = try freePort()
+                let standbyAPI = try spawnGeorep(["api"], environment: common.merging([
+                    "GEOREP_PG_URL": url.replacingOccurrences(of: "read-write", with: "prefer-standby"),
+                    "GEOREP_HTTP": "127.0.0.1:\(standbyPort)", "GEOREP_API_TOKENS": "\(reader):read",
+                ]) { $1 })
+                defer { stop(persister); stop(api); stop(standbyAPI) }
                 let sessionsURL = "http://127.0.0.1:\(port)/api/clusters/\(cluster)/glustervolumes/vol100/georeplication-sessions"
                 let before = try await eventually(30) { try await httpStatus(sessionsURL, token: reader) == 200 ? true : nil }
                 #expect(before == true, "the API did not answer from the first primary")
+                func readsFrom(_ port: Int) -> String? {
+                    let ready = runCommandCapturing(["curl", "-s", "--max-time", "5", "http://127.0.0.1:\(port)/health/ready"]).output
+                    let object = try? JSONSerialization.jsonObject(with: Data(ready.utf8)) as? [String: Any]
+                    return (object?["servers"] as? [String: String])?["postgres"]
+                }
+                let standbyRead = try await eventually(30) { readsFrom(standbyPort) == "standby 127.0.0.1:55443" ? true : nil }
+                #expect(standbyRead == true, "the prefer-standby API says it reads from \(readsFrom(standbyPort) ?? "nothing")")
+                #expect(readsFrom(port) == "primary 127.0.0.1:55442", "the read-write API says it reads from \(readsFrom(port) ?? "nothing")")
+                let standbySessions = sessionsURL.replacingOccurrences(of: ":\(port)/", with: ":\(standbyPort)/")
+                let fromStandby = try await eventually(30) { try await httpStatus(standbySessions, token: reader) == 200 ? true : nil }
+                #expect(fromStandby == true, "the prefer-standby API did not answer from the standby")
 
                 let bus = GeoRepBus(connection: admin, source: "tests", topology: topology)
                 var failover: Task<Int32, Never>?
@@ -55,6 +73,8 @@ extension Integration.PersisterTests {
                 #expect(server == "false 55443", "the writes went to \(server ?? "nothing"), not the promoted standby")
                 let answered = try await eventually(30) { try await httpStatus(sessionsURL, token: reader) == 200 ? Date() : nil }
                 #expect(answered != nil, "the API did not answer from the new primary")
+                let promoted = try await eventually(30) { readsFrom(standbyPort) == "primary 127.0.0.1:55443" ? true : nil }
+                #expect(promoted == true, "after the promotion the prefer-standby API says \(readsFrom(standbyPort) ?? "nothing")")
                 if let answered, let failedOverAt {
                     print("failover: \(events.count) transitions, all stored once on the promoted standby; the API answered "
                           + "\(String(format: "%.1f", answered.timeIntervalSince(failedOverAt))) s after the stream ended")

@@ -48,14 +48,22 @@ extension Integration {
     /// pika (examples/publish_to_cluster.py) publishing commands with confirms: the node it is
     /// connected to is killed with -9 mid-stream; it goes on through another node, and every
     /// command it was told is confirmed is in the shard queues (a duplicate at most, never a gap).
+    /// Our own client on the cluster's amqps list, on the same node, loses its connection too
+    /// and reopens it on the next node, over TLS verified against the stack's CA.
     @Test(.timeLimit(.minutes(8)))
-    func aPikaPublisherKeepsGoingWhenItsNodeDies() async throws {
+    func aPikaPublisherAndOurTLSClientKeepGoingWhenTheirNodeDies() async throws {
         let urls = try clusterURLs()
         let amqp = try AMQPConfiguration(url: urls)
         let topology = GeoRepTopology(shards: 4, prefix: "pc\(UUID().uuidString.prefix(8).lowercased())")
         let admin = AMQPConnection(configuration: amqp, name: "georep tests cluster admin", logger: logger)
         try await admin.open()
         try await admin.declare(topology.topology)
+        let tlsDirectory = ProcessInfo.processInfo.environment["GEOREP_TLS_DIR"] ?? "/var/lib/georep/tls"
+        let tlsURLs = (5691...5693).map { "amqps://georep:georep@localhost:\($0)/georep?cacertfile=\(tlsDirectory)/ca.pem" }
+        let tls = AMQPConnection(configuration: try AMQPConfiguration(url: tlsURLs.joined(separator: ",")),
+                                 name: "georep tests cluster tls", logger: logger)
+        try await tls.open()
+        #expect(tls.node?.port == 5691, "the TLS client is on \(String(describing: tls.node)), not the list's first node")
         let progress = FileManager.default.temporaryDirectory.appendingPathComponent("pika-cluster-\(topology.prefix)").path
         let count = 3000
         var killed: String?
@@ -82,6 +90,19 @@ extension Integration {
             #expect(result.status == 0, "\(result.output.suffix(2000))")
             #expect(result.output.contains("confirmed \(count) of \(count)"))
             #expect(result.output.contains("lost the connection"), "the client never saw its node die")
+            if node == "1" {
+                let lost = try await eventually(15) { () -> Bool? in
+                    do { _ = try await tls.messageCount(queue: topology.persisterQueue); return nil } catch { return true }
+                }
+                #expect(lost == true, "the TLS client's node died and it did not notice")
+                try await tls.open()
+                #expect(tls.node?.port == 5692, "the TLS client reopened on \(String(describing: tls.node)), not the next node")
+                try await tls.publish(exchange: topology.eventsExchange, routingKey: "georep.tls", body: [1],
+                                      properties: MessageProperties(contentType: "text/plain", messageId: "tls"))
+                #expect(try await tls.messageCount(queue: topology.persisterQueue) == 1, "the confirmed TLS publish is not in the queue")
+            } else {
+                Issue.record("pika was on node \(node), not the list's first: the TLS client's node did not die")
+            }
 
             // Every confirmed command is in a shard queue, read back by command id (on a new
             // connection: the admin's may have been on the node that died).
@@ -107,6 +128,7 @@ extension Integration {
         } catch {
             failure = error
         }
+        await tls.close()
         if let killed { #expect(runCommand([Self.script, "start", killed]) == 0, "node \(killed) did not start again") }
         await admin.close()
         let cleanup = AMQPConnection(configuration: amqp, name: "georep tests cluster cleanup", logger: logger)
