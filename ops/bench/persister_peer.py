@@ -143,8 +143,8 @@ def main():
     p.add_argument("--batch-delay", type=float, default=0.02)
     a = p.parse_args()
 
-    amqp = pika.URLParameters(a.amqp_url)
-    connection = pika.BlockingConnection(amqp)
+    # A cluster's list (as GEOREP_AMQP_URL takes it): pika tries the nodes in order.
+    connection = pika.BlockingConnection([pika.URLParameters(url) for url in a.amqp_url.split(",")])
     channel = connection.channel()
     channel.basic_qos(prefetch_count=a.batch * 2)
     db = psycopg2.connect(a.pg_url)
