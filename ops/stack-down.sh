@@ -9,6 +9,9 @@ purge=0
 [ "${1:-}" = "--purge" ] && purge=1
 
 pkill -f 'georep (worker|persister)' 2>/dev/null && log "stopped georep processes"
+# The tests' extra servers: the three-node RabbitMQ cluster and the PostgreSQL pair.
+[ -d "$GEOREP_STATE/rabbit-cluster" ] && "$here/rabbit-cluster.sh" down
+[ -d "$GEOREP_STATE/pg-pair" ] && "$here/pg-pair.sh" down
 if command -v gluster >/dev/null && pgrep -x glusterd >/dev/null; then
     if [ $purge = 1 ]; then
         # Columns: primary node, primary vol, primary brick, secondary user, secondary, ...

@@ -30,7 +30,7 @@ extension Integration {
         _ = try TestEnvironment.load()
         let urls = try clusterURLs()
         let binary = StandinLab.repository.appendingPathComponent(".build/debug/georep-bench").path
-        let run = runCommandCapturing([binary, "chaos", "--commands", "2000", "--sessions", "100", "--clusters", "4", "--workers", "3",
+        let run = runCommandCapturing([binary, "chaos", "--commands", "2000", "--sessions", "100", "--clusters", "8", "--workers", "3",
                                        "--worker-kills", "0", "--persister-kills", "0", "--rabbit-restarts", "0", "--postgres-restarts", "0",
                                        "--rabbit-node-kills", "1", "--rolling-restart", "--time-limit", "1000"],
                                       environment: ["GEOREP_AMQP_URL": urls])
