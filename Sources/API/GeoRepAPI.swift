@@ -189,9 +189,9 @@ public struct GeoRepAPI: Sendable {
                                 current: current, exists: true, format)
     }
 
-    /// A `schedule` action's body: a daily window (`daily.at` `HH:MM` UTC, `daily.minutes`), one
-    /// explicit window (`window.start`, `window.end`, RFC 3339), or both; `clear=true` clears the
-    /// schedule. More explicit windows go through the bus (`georep.command.schedule`).
+    /// A `schedule` action's body: a daily window (`daily.at` `HH:MM` UTC, `daily.minutes`),
+    /// explicit windows (`window.start`/`window.end`, RFC 3339, or in JSON a list
+    /// `windows: [{start, end}, …]`), or both; `clear=true` clears the schedule.
     static func schedule(_ fields: RequestFields) throws(APIError) -> SyncSchedule {
         if try fields.bool("clear") == true { return SyncSchedule() }
         var schedule = SyncSchedule()
@@ -207,8 +207,14 @@ public struct GeoRepAPI: Sendable {
             }
             schedule.windows = [.init(start: from, end: to)]
         }
+        for i in 0..<(fields["windows.count"].flatMap { Int($0) } ?? 0) {
+            guard let from = fields["windows.\(i).start"].flatMap(Timestamp.parse), let to = fields["windows.\(i).end"].flatMap(Timestamp.parse) else {
+                throw .badRequest("windows[\(i)] is {\"start\": …, \"end\": …}, both RFC 3339 times")
+            }
+            schedule.windows.append(.init(start: from, end: to))
+        }
         guard !schedule.isEmpty else {
-            throw .badRequest(#"schedule needs a window: {"daily": {"at": "02:00", "minutes": 60}}, {"window": {"start": …, "end": …}}, or {"clear": true}"#)
+            throw .badRequest(#"schedule needs a window: {"daily": {"at": "02:00", "minutes": 60}}, {"windows": [{"start": …, "end": …}, …]}, or {"clear": true}"#)
         }
         return schedule
     }

@@ -7,7 +7,9 @@ import FoundationXML
 ///
 /// XML: the root's child elements, and `<option name="…" value="…"/>` or
 /// `<option><name>…</name><value>…</value></option>` as oVirt's setoption takes it.
-/// JSON: the top-level keys, and `{"option": {"name": …, "value": …}}`. An empty body has no fields.
+/// JSON: the top-level keys, `{"option": {"name": …, "value": …}}`, and arrays of such objects as
+/// `key.0.inner`, `key.1.inner`, … with `key.count` (`{"windows": [{"start": …, "end": …}, …]}`).
+/// An empty body has no fields.
 struct RequestFields: Sendable {
     var values: [String: String] = [:]
 
@@ -42,6 +44,13 @@ struct RequestFields: Sendable {
         for (key, value) in object {
             if let nested = value as? [String: Any] {
                 for (inner, v) in nested { if let text = scalar(v) { fields.values["\(key).\(inner)"] = text } }
+            } else if let list = value as? [Any] {
+                guard list.count <= maxListItems else { throw .badRequest("\(key) has \(list.count) items; at most \(maxListItems)") }
+                fields.values["\(key).count"] = String(list.count)
+                for (i, item) in list.enumerated() {
+                    guard let nested = item as? [String: Any] else { throw .badRequest("\(key) must be a list of objects") }
+                    for (inner, v) in nested { if let text = scalar(v) { fields.values["\(key).\(i).\(inner)"] = text } }
+                }
             } else if let text = scalar(value) {
                 fields.values[key] = text
             } else if !(value is NSNull) {
@@ -50,6 +59,9 @@ struct RequestFields: Sendable {
         }
         return fields
     }
+
+    /// The longest list a body may carry (a schedule's windows: SyncSchedule takes up to 500).
+    static let maxListItems = 500
 
     static func scalar(_ value: Any) -> String? {
         if let s = value as? String { return s }

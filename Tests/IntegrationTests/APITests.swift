@@ -214,6 +214,18 @@ extension Integration {
                 let inADay = nextStart.map { $0 > Date() && $0 < Date().addingTimeInterval(86_400) }
                 #expect(inADay == true)
                 #expect((scheduled?["daily"] as? [String: Any])?["minutes"] as? Int == 90)
+                // A list of windows in one request (JSON), beside the daily one; a bad item is a 400.
+                let badList = post("\(session)/schedule", token: writer, body: #"{"windows": [{"start": "2030-01-01T02:00:00Z"}]}"#)
+                #expect(badList.status == 400, "\(badList.body)")
+                let windowList = post("\(session)/schedule", token: writer, body: #"{"daily": {"at": "02:00", "minutes": 90}, "windows": ["#
+                                  + #"{"start": "2030-01-01T02:00:00Z", "end": "2030-01-01T03:00:00Z"}, "#
+                                  + #"{"start": "2030-01-02T02:00:00Z", "end": "2030-01-02T03:00:00Z"}]}"#)
+                #expect(windowList.status == 202, "\(windowList.body)")
+                #expect(try await outcome(base, try #require(location(windowList.headers)))?["status"] as? String == "succeeded")
+                let twoWindows = try await eventually(30) { () -> Bool? in
+                    ((json(get(session, token: reader).body)["sync_schedule"] as? [String: Any])?["windows"] as? Int) == 2 ? true : nil
+                }
+                #expect(twoWindows == true, "the two listed windows are not on the session")
                 let cleared = post("\(session)/schedule", token: writer, body: #"<action><clear>true</clear></action>"#, type: "application/xml")
                 #expect(cleared.status == 202, "\(cleared.body)")
                 let unscheduled = try await eventually(30) { () -> Bool? in
