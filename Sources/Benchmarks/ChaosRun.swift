@@ -5,6 +5,7 @@ import GeoRepCore
 import Gluster
 import Logging
 import Postgres
+import Synchronization
 
 /// Commands over many sessions while workers and the persister are killed with SIGKILL and
 /// RabbitMQ and PostgreSQL are restarted; then the accounts: every command has exactly one
@@ -22,10 +23,7 @@ struct ChaosRun: AsyncParsableCommand {
     @Option(help: "Sessions they are spread over.") var sessions = 500
     @Option(help: "Stand-in clusters the sessions are spread over.") var clusters = 8
     @Option(help: "Workers running at any time.") var workers = 3
-    @Option(help: "Worker SIGKILLs.") var workerKills = 20
-    @Option(help: "Persister SIGKILLs.") var persisterKills = 5
-    @Option(help: "RabbitMQ restarts.") var rabbitRestarts = 3
-    @Option(help: "PostgreSQL restarts.") var postgresRestarts = 3
+    @OptionGroup var faults: ChaosFaults
     @Flag(help: "Also drive mvol → <lab host>::svol3 on the real gluster lab (slow: seconds a command).") var labSession = false
     @Option(help: "Seconds the whole run may take.") var timeLimit: Double = 1800
 
@@ -69,7 +67,7 @@ struct ChaosRun: AsyncParsableCommand {
                                 at: min(sequence.count, (i + 1) * sequence.count / 20))
             }
         }
-        print("chaos: \(sequence.count) commands over \(refs.count + (world.labSession == nil ? 0 : 1)) sessions (\(clusters) stand-in clusters\(world.labSession == nil ? "" : " + the real lab")), \(workers) workers; \(workerKills) worker kills, \(persisterKills) persister kills, \(rabbitRestarts) RabbitMQ restarts, \(postgresRestarts) PostgreSQL restarts")
+        print("chaos: \(sequence.count) commands over \(refs.count + (world.labSession == nil ? 0 : 1)) sessions (\(clusters) stand-in clusters\(world.labSession == nil ? "" : " + the real lab")), \(workers) workers; \(ChaosFaults.summary(faults.count))")
 
         let admin = AMQPConnection(configuration: try AMQPConfiguration(url: amqpURL), name: "georep chaos admin", logger: logger)
         try await admin.open()
@@ -104,30 +102,28 @@ struct ChaosRun: AsyncParsableCommand {
         let collector = ResultCollector(amqpURL: amqpURL, queue: resultsQueue, logger: logger)
         let collecting = Task { await collector.run() }
 
-        var faults: [String] = []
-        faults += Array(repeating: "worker", count: workerKills)
-        faults += Array(repeating: "persister", count: persisterKills)
-        faults += Array(repeating: "rabbitmq", count: rabbitRestarts)
-        faults += Array(repeating: "postgres", count: postgresRestarts)
-        faults.shuffle()
+        let injected = faults.shuffled()
         let expected = Set(sequence.map(\.commandId))
-        var done = (kills: 0, persisterKills: 0, rabbit: 0, postgres: 0)
+        var done: [ChaosFaults.Fault: Int] = [:]
         // Spread the faults over the first part of the work: one each time another slice of the
         // results is in (and at least every few seconds, so that none waits for a stall).
-        for fault in faults {
-            let target = await collector.count + max(1, expected.count / (faults.count + 2))
+        for fault in injected {
+            let target = await collector.count + max(1, expected.count / (injected.count + 2))
             let deadline = Date().addingTimeInterval(6)
             while await collector.count < target && Date() < deadline && Date().timeIntervalSince(started) < timeLimit {
                 try await Task.sleep(for: .milliseconds(200))
             }
+            let restart = repository.appendingPathComponent("ops/restart.sh").path
+            let succeeded: Bool
             switch fault {
-            case "worker": fleet.killWorker(); try fleet.startWorker(); done.kills += 1
-            case "persister": fleet.killPersister(); try fleet.startPersister(); done.persisterKills += 1
-            case "rabbitmq": if run([repository.appendingPathComponent("ops/restart.sh").path, "rabbitmq"]) == 0 { done.rabbit += 1 }
-            default: if run([repository.appendingPathComponent("ops/restart.sh").path, "postgres"]) == 0 { done.postgres += 1 }
+            case .workerKill: fleet.killWorker(); try fleet.startWorker(); succeeded = true
+            case .persisterKill: fleet.killPersister(); try fleet.startPersister(); succeeded = true
+            case .rabbitRestart: succeeded = run([restart, "rabbitmq"]) == 0
+            case .postgresRestart: succeeded = run([restart, "postgres"]) == 0
             }
+            if succeeded { done[fault, default: 0] += 1 }
         }
-        print("faults done: \(done.kills) worker kills, \(done.persisterKills) persister kills, \(done.rabbit) RabbitMQ restarts, \(done.postgres) PostgreSQL restarts (after \(Int(Date().timeIntervalSince(started))) s)")
+        print("faults done: \(ChaosFaults.summary { done[$0, default: 0] }) (after \(Int(Date().timeIntervalSince(started))) s)")
 
         while await collector.commandIds().isSuperset(of: expected) == false && Date().timeIntervalSince(started) < timeLimit {
             try await Task.sleep(for: .seconds(1))
@@ -219,17 +215,19 @@ struct ChaosRun: AsyncParsableCommand {
 }
 
 /// The processes of the run: workers and a persister, started and killed.
-final class Fleet: @unchecked Sendable {
+final class Fleet: Sendable {
     let georep: String
     let environment: [String: String]
     /// Where each process's output goes (`worker-1.log`, …): a crash's backtrace is there.
     let logs: URL
-    private var workers: [Process] = []
-    private var persister: Process?
-    /// Everything started, for ``stopAll()``.
-    private var started: [Process] = []
-    private var spawned = 0
-    private let lock = NSLock()
+    private struct State {
+        var workers: [Process] = []
+        var persister: Process?
+        /// Everything started, for ``stopAll()``.
+        var started: [Process] = []
+        var spawned = 0
+    }
+    private let state = Mutex(State())
 
     init(georep: String, logs: URL, environment: [String: String]) {
         self.georep = georep
@@ -242,14 +240,14 @@ final class Fleet: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: georep)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let n = lock.withLock { spawned += 1; return spawned }
+        let n = state.withLock { $0.spawned += 1; return $0.spawned }
         let log = logs.appendingPathComponent("\(arguments.first ?? "georep")-\(n).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        lock.withLock { started.append(process) }
+        state.withLock { $0.started.append(process) }
         return process
     }
 
@@ -263,23 +261,24 @@ final class Fleet: @unchecked Sendable {
         }
     }
 
-    func startWorker() throws { let w = try spawn(["worker"]); lock.withLock { workers.append(w) } }
-    func startPersister() throws { let p = try spawn(["persister"]); lock.withLock { persister = p } }
+    func startWorker() throws { let w = try spawn(["worker"]); state.withLock { $0.workers.append(w) } }
+    func startPersister() throws { let p = try spawn(["persister"]); state.withLock { $0.persister = p } }
 
     func killWorker() {
-        guard let victim = lock.withLock({ workers.isEmpty ? nil : workers.remove(at: Int.random(in: 0..<workers.count)) }) else { return }
+        let victim = state.withLock { s in s.workers.isEmpty ? nil : s.workers.remove(at: Int.random(in: 0..<s.workers.count)) }
+        guard let victim else { return }
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
     }
 
     func killPersister() {
-        guard let victim = lock.withLock({ persister }) else { return }
+        guard let victim = state.withLock({ $0.persister }) else { return }
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
     }
 
     func stopAll() {
-        let all = lock.withLock { started }
+        let all = state.withLock { $0.started }
         for p in all where p.isRunning { p.terminate() }
         for p in all { p.waitUntilExit() }
     }
