@@ -33,6 +33,18 @@ enum BenchSupport {
         return url
     }
 
+    /// Runs `body`, then `cleanup` whether `body` returned or threw: the `defer` that cannot
+    /// await (a `Task` started in a `defer` would outlive the run it cleans up after).
+    static func withCleanup<T>(_ body: () async throws -> T, cleanup: () async -> Void) async throws -> T {
+        let result: T
+        do { result = try await body() } catch {
+            await cleanup()
+            throw error
+        }
+        await cleanup()
+        return result
+    }
+
     /// Clusters of the stand-in, each with a state directory under `root`, and their inventory file.
     static func standinInventory(root: URL, clusters: [String], latency: Int) throws -> String {
         let inventory = Inventory(clusters: clusters.map { id in

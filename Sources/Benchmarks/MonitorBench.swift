@@ -53,7 +53,17 @@ struct MonitorBench: AsyncParsableCommand {
         let admin = AMQPConnection(configuration: try AMQPConfiguration(url: url), name: "georep bench monitor", logger: logger)
         try await admin.open()
         try await admin.declare(topology.topology)
-        defer { Task { [admin] in await admin.remove(topology.topology); await admin.close() } }
+        try await BenchSupport.withCleanup {
+            try await measure(admin: admin, run: run, url: url, logger: logger)
+        } cleanup: {
+            await admin.remove(topology.topology)
+            await admin.close()
+        }
+    }
+
+    /// Idle workers, then monitoring ones, on `run`'s stand-in clusters; `admin` has declared the topology.
+    private func measure(admin: AMQPConnection, run: StandinRun, url: String, logger: Logger) async throws {
+        let topology = run.topology
         // Heartbeats at the default interval: the baseline is what an idle worker costs in production.
         func spawnWorkers(monitor: Bool) throws -> [Process] {
             try (0..<workers).map { _ in try run.spawnWorker(monitorInterval: monitor ? interval : 0, heartbeat: 2) }
