@@ -15,7 +15,7 @@ struct MonitorBench: AsyncParsableCommand {
         commandName: "monitor",
         abstract: "CPU per worker to monitor many sessions on the stand-in gluster, against idle workers.")
 
-    @Option(help: "RabbitMQ URL (env GEOREP_AMQP_URL).") var amqpURL: String?
+    @OptionGroup var broker: BrokerOption
     @Option(help: "Running sessions to monitor.") var sessions = 1000
     @Option(help: "Clusters they are spread over (the monitor reads a cluster with one status call).") var clusters = 20
     @Option(help: "Workers sharing the clusters.") var workers = 2
@@ -23,7 +23,7 @@ struct MonitorBench: AsyncParsableCommand {
     @Option(help: "Rounds measured after the first (which also reads every session's options).") var rounds = 3
 
     func run() async throws {
-        let url = try BenchSupport.amqpURL(amqpURL)
+        let url = try broker.url()
         var logger = Logger(label: "georep.bench")
         logger.logLevel = .warning
         let run = try StandinRun(name: "mon", url: url, clusters: clusters, shards: 16, latency: 0)
