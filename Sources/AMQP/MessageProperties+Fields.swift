@@ -2,8 +2,8 @@ import CRabbitMQ
 
 extension MessageProperties {
     /// The text properties and where librabbitmq keeps each in `amqp_basic_properties_t`, with
-    /// the flag that says it is set: the one table of them, for writing a publish's properties
-    /// (and for reading a delivery's).
+    /// the flag that says it is set: the one table of them (a publish's properties are written
+    /// from it).
     static let textFields: [(property: WritableKeyPath<MessageProperties, String?> & Sendable,
                              field: WritableKeyPath<amqp_basic_properties_t, amqp_bytes_t> & Sendable, flag: Int32)] = [
         (\.contentType, \.content_type, AMQP_BASIC_CONTENT_TYPE_FLAG),
