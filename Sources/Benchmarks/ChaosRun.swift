@@ -163,7 +163,7 @@ struct ChaosRun: AsyncParsableCommand {
             try await Task.sleep(for: .seconds(2))
             comparison = try await world.compare(database: database, logger: logger)
         }
-        try? await world.removeRows(database)
+        do { try await world.removeRows(database) } catch { print("chaos: the run's rows stay in PostgreSQL: \(error)") }
         await database.close()
 
         print(String(format: "commands %d in %.0f s; results: %d commands answered, %d missing, %d with more than one result event",
@@ -173,7 +173,12 @@ struct ChaosRun: AsyncParsableCommand {
         print("PostgreSQL vs a fresh status detail: \(comparison.sessions) sessions and \(comparison.bricks) bricks compared, \(comparison.mismatches.count) differences (after \(Int(Date().timeIntervalSince(settling))) s of settling)")
         for line in comparison.mismatches.prefix(10) { print("  \(line)") }
         let admin2 = AMQPConnection(configuration: try AMQPConfiguration(url: amqpURL), name: "georep chaos cleanup", logger: logger)
-        if (try? await admin2.open()) != nil {
+        var opened = true
+        do { try await admin2.open() } catch {
+            opened = false
+            print("chaos: no dead-letter count, and the run's queues stay in RabbitMQ: \(error)")
+        }
+        if opened {
             let dead = (try? await admin2.messageCount(queue: topology.deadLetterQueue)) ?? -1
             print("dead-lettered: \(dead)")
             if missing > 0 {
@@ -191,7 +196,7 @@ struct ChaosRun: AsyncParsableCommand {
                 world.keep = true
                 print("logs kept in \(world.root.path)")
             }
-            try? await admin2.deleteQueue(resultsQueue)
+            do { try await admin2.deleteQueue(resultsQueue) } catch { print("chaos: the results queue \(resultsQueue) stays: \(error)") }
             await admin2.remove(topology.topology)
             await admin2.close()
         }
