@@ -279,14 +279,9 @@ public final class AMQPConnection: @unchecked Sendable {
         let properties = message.properties
         var props = amqp_basic_properties_t()
         var flags: amqp_flags_t = 0
-        if let v = properties.contentType { props.content_type = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_CONTENT_TYPE_FLAG) }
-        if let v = properties.messageId { props.message_id = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_MESSAGE_ID_FLAG) }
-        if let v = properties.correlationId { props.correlation_id = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_CORRELATION_ID_FLAG) }
-        if let v = properties.replyTo { props.reply_to = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_REPLY_TO_FLAG) }
-        if let v = properties.type { props.type = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_TYPE_FLAG) }
-        if let v = properties.appId { props.app_id = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_APP_ID_FLAG) }
-        if let v = properties.expiration { props.expiration = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_EXPIRATION_FLAG) }
-        if let v = properties.userId { props.user_id = s.bytes(v); flags |= amqp_flags_t(AMQP_BASIC_USER_ID_FLAG) }
+        for (property, field, flag) in MessageProperties.textFields {
+            if let v = properties[keyPath: property] { props[keyPath: field] = s.bytes(v); flags |= amqp_flags_t(flag) }
+        }
         if !properties.headers.isEmpty { props.headers = s.table(properties.headers); flags |= amqp_flags_t(AMQP_BASIC_HEADERS_FLAG) }
         props.delivery_mode = properties.persistent ? 2 : 1
         flags |= amqp_flags_t(AMQP_BASIC_DELIVERY_MODE_FLAG)

@@ -87,6 +87,7 @@ public struct GeoRepAPI: Sendable {
             do { schedule = try MessageCodec.decoder().decode(SyncSchedule.self, from: Data(stored.json.utf8)) } catch {
                 logger.warning("cannot read a stored sync schedule; the session is shown without it",
                                metadata: ["session_id": "\(id.lowercasedString)", "error": "\(error)"])
+                GeoRepMetrics.dropped(reason: "unreadable_schedule", role: "api")
             }
         }
         let windows = Representation.syncSchedule(schedule, setAt: stored?.setAt, last: try await store.lastWindow(of: id))

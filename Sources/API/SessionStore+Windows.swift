@@ -4,7 +4,7 @@ import Postgres
 
 extension SessionStore {
     /// A row of `georep_session_schedules`: a session's sync schedule as the JSON of messages.
-    struct Schedule: Sendable {
+    struct Schedule: TableRow {
         static let select = "SELECT schedule::text AS schedule, set_at FROM georep_session_schedules"
         var json: String
         /// RFC 3339.
@@ -17,7 +17,7 @@ extension SessionStore {
     }
 
     /// A row of `georep_session_windows`: one window of a session and how it went.
-    struct Window: Sendable {
+    struct Window: TableRow {
         static let select = """
             SELECT window_start, window_end, outcome, opened_at, closed_at, started, stopped, completed_bricks, active_bricks,
                    oldest_last_synced::text
@@ -53,11 +53,11 @@ extension SessionStore {
 
     /// The session's schedule, or nil when it has none (or it was cleared).
     func schedule(of session: UUID) async throws -> Schedule? {
-        try await one("\(Schedule.select) WHERE session_id = $1 AND schedule <> '{\"windows\":[]}'::jsonb", [session.uuidString], Schedule.init)
+        try await one(where: "session_id = $1 AND schedule <> '{\"windows\":[]}'::jsonb", [session.uuidString])
     }
 
     /// The session's latest window that was opened or closed.
     func lastWindow(of session: UUID) async throws -> Window? {
-        try await one("\(Window.select) WHERE session_id = $1 ORDER BY window_start DESC LIMIT 1", [session.uuidString], Window.init)
+        try await one(where: "session_id = $1 ORDER BY window_start DESC LIMIT 1", [session.uuidString])
     }
 }

@@ -10,6 +10,14 @@ import Postgres
 struct SessionStore: Sendable {
     let pool: PGConnectionPool
 
+    /// A row type of one table: the statement that names its columns (`SELECT … FROM table`,
+    /// nothing after) beside the initializer that reads them. ``rows(where:_:)`` takes both from
+    /// the type, so a read cannot pair one type's statement with another's reader.
+    protocol TableRow: Sendable {
+        static var select: String { get }
+        init(_ row: PGRow) throws(PGError)
+    }
+
     /// A volume as the API addresses it: by gluster's volume UUID or by name.
     struct Volume: Sendable {
         var id: String?
@@ -37,7 +45,7 @@ struct SessionStore: Sendable {
     }
 
     /// A row of `georep_session_checkpoints`: a session's last checkpoint outcome.
-    struct Checkpoint: Sendable {
+    struct Checkpoint: TableRow {
         static let select = """
             SELECT checkpoint_time::text, status, completed_at::text, duration_seconds::text, stalled_reason, active_bricks,
                    completed_bricks, oldest_last_synced::text, observed_at
@@ -71,7 +79,7 @@ struct SessionStore: Sendable {
 
     /// A row of `gluster_georep_session`: the design's `master_*` / `slave_*` columns under the
     /// names the code uses (primary / secondary).
-    struct Session: Sendable {
+    struct Session: TableRow {
         static let select = """
             SELECT session_id, cluster_id, master_volume_id, master_volume_name, session_key, slave_host_name,
                    slave_host_uuid, slave_volume_name, slave_volume_id, user_name, status, observed_at
@@ -115,7 +123,7 @@ struct SessionStore: Sendable {
     }
 
     /// A row of `gluster_georep_session_details`: one primary brick of a session.
-    struct Detail: Sendable {
+    struct Detail: TableRow {
         static let select = """
             SELECT session_id, master_brick_id, master_node, master_node_uuid, master_brick_dir, slave_host_name, status,
                    checkpoint_status, crawl_status, files_synced, files_pending, files_skipped, bytes_pending, deletes_pending,
@@ -176,7 +184,7 @@ struct SessionStore: Sendable {
     }
 
     /// A row of `gluster_georep_config`.
-    struct Option: Sendable {
+    struct Option: TableRow {
         static let select = "SELECT config_key, config_value FROM gluster_georep_config"
         var key: String
         var value: String?
@@ -189,7 +197,7 @@ struct SessionStore: Sendable {
 
     /// A row of `georep_commands`: a command's outcome once a worker answered (NULL outcome
     /// columns before).
-    struct CommandRecord: Sendable {
+    struct CommandRecord: TableRow {
         static let select = """
             SELECT action, outcome, message, error_code, session_id, session_ref, accepted_at, finished_at FROM georep_commands
             """
@@ -229,37 +237,47 @@ struct SessionStore: Sendable {
     }
 
     func sessions(cluster: String, volume: String) async throws -> [Session] {
-        try await rows("""
-            \(Session.select) WHERE cluster_id = $1 AND master_volume_name = $2
+        try await rows(where: """
+            cluster_id = $1 AND master_volume_name = $2
             ORDER BY slave_host_name, slave_volume_name, user_name NULLS FIRST
-            """, [cluster, volume], Session.init)
+            """, [cluster, volume])
     }
 
     func session(_ id: UUID, cluster: String, volume: String) async throws -> Session? {
-        try await one("\(Session.select) WHERE session_id = $1 AND cluster_id = $2 AND master_volume_name = $3",
-                      [id.uuidString, cluster, volume], Session.init)
+        try await one(where: "session_id = $1 AND cluster_id = $2 AND master_volume_name = $3", [id.uuidString, cluster, volume])
     }
 
     /// A session by its id alone (a command's result names only the id).
     func session(_ id: UUID) async throws -> Session? {
-        try await one("\(Session.select) WHERE session_id = $1", [id.uuidString], Session.init)
+        try await one(where: "session_id = $1", [id.uuidString])
     }
 
     func details(of session: UUID) async throws -> [Detail] {
-        try await rows("\(Detail.select) WHERE session_id = $1 ORDER BY master_node, master_brick_dir", [session.uuidString], Detail.init)
+        try await rows(where: "session_id = $1 ORDER BY master_node, master_brick_dir", [session.uuidString])
     }
 
     /// The session's last checkpoint outcome (``CheckpointCompleted`` / ``CheckpointStalled``), if any.
     func lastCheckpoint(of session: UUID) async throws -> Checkpoint? {
-        try await one("\(Checkpoint.select) WHERE session_id = $1", [session.uuidString], Checkpoint.init)
+        try await one(where: "session_id = $1", [session.uuidString])
     }
 
     func options(of session: UUID) async throws -> [Option] {
-        try await rows("\(Option.select) WHERE session_id = $1 ORDER BY config_key", [session.uuidString], Option.init)
+        try await rows(where: "session_id = $1 ORDER BY config_key", [session.uuidString])
     }
 
     func command(_ id: UUID) async throws -> CommandRecord? {
-        try await one("\(CommandRecord.select) WHERE command_id = $1", [id.uuidString], CommandRecord.init)
+        try await one(where: "command_id = $1", [id.uuidString])
+    }
+
+    /// The rows of `Row`'s table that `clause` picks: a WHERE condition, then any ORDER BY or LIMIT.
+    func rows<Row: TableRow>(where clause: String, _ parameters: [String?]) async throws -> [Row] {
+        try await rows("\(Row.select) WHERE \(clause)", parameters) { (row) throws(PGError) in try Row(row) }
+    }
+
+    /// The first of ``rows(where:_:)``, if any.
+    func one<Row: TableRow>(where clause: String, _ parameters: [String?]) async throws -> Row? {
+        let found: [Row] = try await rows(where: clause, parameters)
+        return found.first
     }
 
     private func rows<Row: Sendable>(_ sql: String, _ parameters: [String?],
@@ -271,7 +289,7 @@ struct SessionStore: Sendable {
         }
     }
 
-    func one<Row: Sendable>(_ sql: String, _ parameters: [String?],
+    private func one<Row: Sendable>(_ sql: String, _ parameters: [String?],
                                     _ read: @escaping @Sendable (PGRow) throws(PGError) -> Row) async throws -> Row? {
         try await rows(sql, parameters, read).first
     }

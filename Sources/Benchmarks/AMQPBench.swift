@@ -9,13 +9,13 @@ struct AMQPBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amqp", abstract: "RabbitMQ publish (confirmed) and consume (acked) rates: georep's client vs pika.")
 
-    @Option(help: "RabbitMQ URL (env GEOREP_AMQP_URL).") var amqpURL: String?
+    @OptionGroup var broker: BrokerOption
     @Option(help: "Messages per run.") var messages = 5000
     @Option(help: "Body size in bytes.") var size = 512
     @Option(help: "Rounds; the best of each is reported.") var rounds = 3
 
     func run() async throws {
-        let url = try BenchSupport.amqpURL(amqpURL)
+        let url = try broker.url()
         var logger = Logger(label: "georep.bench")
         logger.logLevel = .warning
         let configuration = try AMQPConfiguration(url: url)

@@ -26,11 +26,16 @@ enum BenchSupport {
         return path
     }
 
-    static func amqpURL(_ option: String?) throws -> String {
-        guard let url = option ?? ProcessInfo.processInfo.environment["GEOREP_AMQP_URL"] else {
-            throw ValidationError("pass --amqp-url or set GEOREP_AMQP_URL (source /var/lib/georep/stack.env)")
+    /// Runs `body`, then `cleanup` whether `body` returned or threw: the `defer` that cannot
+    /// await (a `Task` started in a `defer` would outlive the run it cleans up after).
+    static func withCleanup<T>(_ body: () async throws -> T, cleanup: () async -> Void) async throws -> T {
+        let result: T
+        do { result = try await body() } catch {
+            await cleanup()
+            throw error
         }
-        return url
+        await cleanup()
+        return result
     }
 
     /// Clusters of the stand-in, each with a state directory under `root`, and their inventory file.

@@ -5,6 +5,7 @@ import GeoRepCore
 import Gluster
 import Logging
 import Postgres
+import Synchronization
 
 /// Commands over many sessions while workers and the persister are killed with SIGKILL and
 /// RabbitMQ and PostgreSQL are restarted; then the accounts: every command has exactly one
@@ -22,14 +23,7 @@ struct ChaosRun: AsyncParsableCommand {
     @Option(help: "Sessions they are spread over.") var sessions = 500
     @Option(help: "Stand-in clusters the sessions are spread over.") var clusters = 8
     @Option(help: "Workers running at any time.") var workers = 3
-    @Option(help: "Worker SIGKILLs.") var workerKills = 20
-    @Option(help: "Persister SIGKILLs.") var persisterKills = 5
-    @Option(help: "RabbitMQ restarts.") var rabbitRestarts = 3
-    @Option(help: "PostgreSQL restarts.") var postgresRestarts = 3
-    @Option(help: "RabbitMQ cluster node SIGKILLs (ops/rabbit-cluster.sh; GEOREP_AMQP_URL lists its nodes): each kills the node leading most shard queues and starts it again one fault later.")
-    var rabbitNodeKills = 0
-    @Flag(help: "After the faults, restart the RabbitMQ cluster's nodes one at a time (ops/rabbit-cluster.sh rolling).")
-    var rollingRestart = false
+    @OptionGroup var faults: ChaosFaults
     @Flag(help: "Also drive mvol → <lab host>::svol3 on the real gluster lab (slow: seconds a command).") var labSession = false
     @Option(help: "Seconds the whole run may take.") var timeLimit: Double = 1800
 
@@ -73,7 +67,7 @@ struct ChaosRun: AsyncParsableCommand {
                                 at: min(sequence.count, (i + 1) * sequence.count / 20))
             }
         }
-        print("chaos: \(sequence.count) commands over \(refs.count + (world.labSession == nil ? 0 : 1)) sessions (\(clusters) stand-in clusters\(world.labSession == nil ? "" : " + the real lab")), \(workers) workers; \(workerKills) worker kills, \(persisterKills) persister kills, \(rabbitRestarts) RabbitMQ restarts, \(postgresRestarts) PostgreSQL restarts\(rabbitNodeKills > 0 ? ", \(rabbitNodeKills) RabbitMQ cluster node kills" : "")\(rollingRestart ? ", a rolling restart of the cluster" : "")")
+        print("chaos: \(sequence.count) commands over \(refs.count + (world.labSession == nil ? 0 : 1)) sessions (\(clusters) stand-in clusters\(world.labSession == nil ? "" : " + the real lab")), \(workers) workers; \(ChaosFaults.summary(faults.count))\(faults.rollingRestart ? ", a rolling restart of the cluster" : "")")
 
         let admin = AMQPConnection(configuration: try AMQPConfiguration(url: amqpURL), name: "georep chaos admin", logger: logger)
         try await admin.open()
@@ -108,48 +102,52 @@ struct ChaosRun: AsyncParsableCommand {
         let collector = ResultCollector(amqpURL: amqpURL, queue: resultsQueue, logger: logger)
         let collecting = Task { await collector.run() }
 
-        var faults: [String] = []
-        faults += Array(repeating: "worker", count: workerKills)
-        faults += Array(repeating: "persister", count: persisterKills)
-        faults += Array(repeating: "rabbitmq", count: rabbitRestarts)
-        faults += Array(repeating: "postgres", count: postgresRestarts)
-        faults += Array(repeating: "rabbit-node", count: rabbitNodeKills)
-        faults.shuffle()
-        // A killed cluster node comes back one fault later (a node that stays away is not the test).
-        faults = faults.flatMap { $0 == "rabbit-node" ? [$0, "rabbit-node-start"] : [$0] }
+        let injected = faults.shuffled()
         let cluster = repository.appendingPathComponent("ops/rabbit-cluster.sh").path
+        // A killed cluster node comes back one fault later (a node that stays away is not the test).
         var killedNode: String?
         var nodeKills: [String] = []
+        func startKilledNode() {
+            if let node = killedNode, run([cluster, "start", node]) == 0 { killedNode = nil }
+        }
         let expected = Set(sequence.map(\.commandId))
-        var done = (kills: 0, persisterKills: 0, rabbit: 0, postgres: 0)
+        var done: [ChaosFaults.Fault: Int] = [:]
         // Spread the faults over the first part of the work: one each time another slice of the
         // results is in (and at least every few seconds, so that none waits for a stall).
-        for fault in faults {
-            let target = await collector.count + max(1, expected.count / (faults.count + 2))
+        for fault in injected {
+            let target = await collector.count + max(1, expected.count / (injected.count + 2))
             let deadline = Date().addingTimeInterval(6)
             while await collector.count < target && Date() < deadline && Date().timeIntervalSince(started) < timeLimit {
                 try await Task.sleep(for: .milliseconds(200))
             }
+            startKilledNode()
+            let restart = repository.appendingPathComponent("ops/restart.sh").path
+            let succeeded: Bool
             switch fault {
-            case "worker": fleet.killWorker(); try fleet.startWorker(); done.kills += 1
-            case "persister": fleet.killPersister(); try fleet.startPersister(); done.persisterKills += 1
-            case "rabbitmq": if run([repository.appendingPathComponent("ops/restart.sh").path, "rabbitmq"]) == 0 { done.rabbit += 1 }
-            case "rabbit-node":
+            case .workerKill: fleet.killWorker(); try fleet.startWorker(); succeeded = true
+            case .persisterKill: fleet.killPersister(); try fleet.startPersister(); succeeded = true
+            case .rabbitRestart: succeeded = run([restart, "rabbitmq"]) == 0
+            case .postgresRestart: succeeded = run([restart, "postgres"]) == 0
+            case .clusterNodeKill:
                 let leader = capture([cluster, "leader", "\(topology.prefix).commands.shard"]).trimmingCharacters(in: .whitespacesAndNewlines)
-                if !leader.isEmpty, run([cluster, "kill", leader]) == 0 {
+                succeeded = !leader.isEmpty && run([cluster, "kill", leader]) == 0
+                if succeeded {
                     killedNode = leader
                     nodeKills.append("node \(leader) after \(await collector.count) results")
                 }
-            case "rabbit-node-start":
-                if let node = killedNode, run([cluster, "start", node]) == 0 { killedNode = nil }
-            default: if run([repository.appendingPathComponent("ops/restart.sh").path, "postgres"]) == 0 { done.postgres += 1 }
             }
+            if succeeded { done[fault, default: 0] += 1 }
         }
-        if rollingRestart {
+        if killedNode != nil {
+            // The last fault was a node kill: the cluster works without it for a while first.
+            try await Task.sleep(for: .seconds(6))
+            startKilledNode()
+        }
+        if faults.rollingRestart {
             let code = run([cluster, "rolling"])
             print("rolling restart of the cluster \(code == 0 ? "done" : "FAILED (exit \(code))") after \(await collector.count) results")
         }
-        print("faults done: \(done.kills) worker kills, \(done.persisterKills) persister kills, \(done.rabbit) RabbitMQ restarts, \(done.postgres) PostgreSQL restarts\(nodeKills.isEmpty ? "" : ", cluster node kills: \(nodeKills.joined(separator: "; "))") (after \(Int(Date().timeIntervalSince(started))) s)")
+        print("faults done: \(ChaosFaults.summary { done[$0, default: 0] })\(nodeKills.isEmpty ? "" : ", cluster node kills: \(nodeKills.joined(separator: "; "))") (after \(Int(Date().timeIntervalSince(started))) s)")
 
         while await collector.commandIds().isSuperset(of: expected) == false && Date().timeIntervalSince(started) < timeLimit {
             try await Task.sleep(for: .seconds(1))
@@ -189,7 +187,7 @@ struct ChaosRun: AsyncParsableCommand {
             try await Task.sleep(for: .seconds(2))
             comparison = try await world.compare(database: database, logger: logger)
         }
-        try? await world.removeRows(database)
+        do { try await world.removeRows(database) } catch { print("chaos: the run's rows stay in PostgreSQL: \(error)") }
         await database.close()
 
         print(String(format: "commands %d in %.0f s; results: %d commands answered, %d missing, %d with more than one result event",
@@ -199,7 +197,12 @@ struct ChaosRun: AsyncParsableCommand {
         print("PostgreSQL vs a fresh status detail: \(comparison.sessions) sessions and \(comparison.bricks) bricks compared, \(comparison.mismatches.count) differences (after \(Int(Date().timeIntervalSince(settling))) s of settling)")
         for line in comparison.mismatches.prefix(10) { print("  \(line)") }
         let admin2 = AMQPConnection(configuration: try AMQPConfiguration(url: amqpURL), name: "georep chaos cleanup", logger: logger)
-        if (try? await admin2.open()) != nil {
+        var opened = true
+        do { try await admin2.open() } catch {
+            opened = false
+            print("chaos: no dead-letter count, and the run's queues stay in RabbitMQ: \(error)")
+        }
+        if opened {
             let dead = (try? await admin2.messageCount(queue: topology.deadLetterQueue)) ?? -1
             print("dead-lettered: \(dead)")
             if missing > 0 {
@@ -217,7 +220,7 @@ struct ChaosRun: AsyncParsableCommand {
                 world.keep = true
                 print("logs kept in \(world.root.path)")
             }
-            try? await admin2.deleteQueue(resultsQueue)
+            do { try await admin2.deleteQueue(resultsQueue) } catch { print("chaos: the results queue \(resultsQueue) stays: \(error)") }
             await admin2.remove(topology.topology)
             await admin2.close()
         }
@@ -255,17 +258,19 @@ struct ChaosRun: AsyncParsableCommand {
 }
 
 /// The processes of the run: workers and a persister, started and killed.
-final class Fleet: @unchecked Sendable {
+final class Fleet: Sendable {
     let georep: String
     let environment: [String: String]
     /// Where each process's output goes (`worker-1.log`, …): a crash's backtrace is there.
     let logs: URL
-    private var workers: [Process] = []
-    private var persister: Process?
-    /// Everything started, for ``stopAll()``.
-    private var started: [Process] = []
-    private var spawned = 0
-    private let lock = NSLock()
+    private struct State {
+        var workers: [Process] = []
+        var persister: Process?
+        /// Everything started, for ``stopAll()``.
+        var started: [Process] = []
+        var spawned = 0
+    }
+    private let state = Mutex(State())
 
     init(georep: String, logs: URL, environment: [String: String]) {
         self.georep = georep
@@ -278,14 +283,14 @@ final class Fleet: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: georep)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let n = lock.withLock { spawned += 1; return spawned }
+        let n = state.withLock { $0.spawned += 1; return $0.spawned }
         let log = logs.appendingPathComponent("\(arguments.first ?? "georep")-\(n).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        lock.withLock { started.append(process) }
+        state.withLock { $0.started.append(process) }
         return process
     }
 
@@ -299,23 +304,24 @@ final class Fleet: @unchecked Sendable {
         }
     }
 
-    func startWorker() throws { let w = try spawn(["worker"]); lock.withLock { workers.append(w) } }
-    func startPersister() throws { let p = try spawn(["persister"]); lock.withLock { persister = p } }
+    func startWorker() throws { let w = try spawn(["worker"]); state.withLock { $0.workers.append(w) } }
+    func startPersister() throws { let p = try spawn(["persister"]); state.withLock { $0.persister = p } }
 
     func killWorker() {
-        guard let victim = lock.withLock({ workers.isEmpty ? nil : workers.remove(at: Int.random(in: 0..<workers.count)) }) else { return }
+        let victim = state.withLock { s in s.workers.isEmpty ? nil : s.workers.remove(at: Int.random(in: 0..<s.workers.count)) }
+        guard let victim else { return }
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
     }
 
     func killPersister() {
-        guard let victim = lock.withLock({ persister }) else { return }
+        guard let victim = state.withLock({ $0.persister }) else { return }
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
     }
 
     func stopAll() {
-        let all = lock.withLock { started }
+        let all = state.withLock { $0.started }
         for p in all where p.isRunning { p.terminate() }
         for p in all { p.waitUntilExit() }
     }

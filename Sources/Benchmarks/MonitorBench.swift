@@ -15,7 +15,7 @@ struct MonitorBench: AsyncParsableCommand {
         commandName: "monitor",
         abstract: "CPU per worker to monitor many sessions on the stand-in gluster, against idle workers.")
 
-    @Option(help: "RabbitMQ URL (env GEOREP_AMQP_URL).") var amqpURL: String?
+    @OptionGroup var broker: BrokerOption
     @Option(help: "Running sessions to monitor.") var sessions = 1000
     @Option(help: "Clusters they are spread over (the monitor reads a cluster with one status call).") var clusters = 20
     @Option(help: "Workers sharing the clusters.") var workers = 2
@@ -23,7 +23,7 @@ struct MonitorBench: AsyncParsableCommand {
     @Option(help: "Rounds measured after the first (which also reads every session's options).") var rounds = 3
 
     func run() async throws {
-        let url = try BenchSupport.amqpURL(amqpURL)
+        let url = try broker.url()
         var logger = Logger(label: "georep.bench")
         logger.logLevel = .warning
         let run = try StandinRun(name: "mon", url: url, clusters: clusters, shards: 16, latency: 0)
@@ -53,7 +53,17 @@ struct MonitorBench: AsyncParsableCommand {
         let admin = AMQPConnection(configuration: try AMQPConfiguration(url: url), name: "georep bench monitor", logger: logger)
         try await admin.open()
         try await admin.declare(topology.topology)
-        defer { Task { [admin] in await admin.remove(topology.topology); await admin.close() } }
+        try await BenchSupport.withCleanup {
+            try await measure(admin: admin, run: run, url: url, logger: logger)
+        } cleanup: {
+            await admin.remove(topology.topology)
+            await admin.close()
+        }
+    }
+
+    /// Idle workers, then monitoring ones, on `run`'s stand-in clusters; `admin` has declared the topology.
+    private func measure(admin: AMQPConnection, run: StandinRun, url: String, logger: Logger) async throws {
+        let topology = run.topology
         // Heartbeats at the default interval: the baseline is what an idle worker costs in production.
         func spawnWorkers(monitor: Bool) throws -> [Process] {
             try (0..<workers).map { _ in try run.spawnWorker(monitorInterval: monitor ? interval : 0, heartbeat: 2) }

@@ -14,7 +14,7 @@ struct OverheadBench: AsyncParsableCommand {
         commandName: "overhead",
         abstract: "The worker's own time per command beyond gluster's (p50, p99), on the stand-in gluster.")
 
-    @Option(help: "RabbitMQ URL (env GEOREP_AMQP_URL).") var amqpURL: String?
+    @OptionGroup var broker: BrokerOption
     @Option(help: "Sessions; each runs create, start, pause, resume, config set, checkpoint, stop, delete.") var sessions = 50
     @Option(help: "Clusters the sessions are spread over.") var clusters = 4
     @Option(help: "Commands the worker runs at once (1 measures a command alone, without its neighbours' CPU).") var concurrency = 1
@@ -22,7 +22,7 @@ struct OverheadBench: AsyncParsableCommand {
     @Option(help: "The worker's log level (debug shows every gluster call); its JSON log is kept when set.") var workerLogLevel: String?
 
     func run() async throws {
-        let url = try BenchSupport.amqpURL(amqpURL)
+        let url = try broker.url()
         var logger = Logger(label: "georep.bench")
         logger.logLevel = .warning
         let run = try StandinRun(name: "ovh", url: url, clusters: clusters, shards: 4, latency: latency)

@@ -13,7 +13,7 @@ struct ScaleBench: AsyncParsableCommand {
         commandName: "scale",
         abstract: "Commands per second with 1, 2 and 4 workers on the stand-in gluster; checks per-session order.")
 
-    @Option(help: "RabbitMQ URL (env GEOREP_AMQP_URL).") var amqpURL: String?
+    @OptionGroup var broker: BrokerOption
     @Option(help: "Sessions the commands are spread over.") var sessions = 32
     @Option(help: "Clusters the sessions are spread over.") var clusters = 4
     @Option(help: "Command shard queues.") var shards = 16
@@ -25,7 +25,7 @@ struct ScaleBench: AsyncParsableCommand {
     static let script: [CommandAction] = [.create, .start, .pause, .resume, .configSet, .checkpoint, .stop, .delete]
 
     func run() async throws {
-        let url = try BenchSupport.amqpURL(amqpURL)
+        let url = try broker.url()
         let counts = workers.split(separator: ",").compactMap { Int($0) }
         var logger = Logger(label: "georep.bench")
         logger.logLevel = .warning

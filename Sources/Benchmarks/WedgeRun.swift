@@ -21,7 +21,7 @@ struct WedgeRun: AsyncParsableCommand {
         commandName: "wedge",
         abstract: "Creates and deletes on the real lab under a fast monitor and outside gluster loops: does glusterd stall?")
 
-    @Option(help: "RabbitMQ URL (env GEOREP_AMQP_URL).") var amqpURL: String?
+    @OptionGroup var broker: BrokerOption
     @Option(help: "The lab's inventory (env GEOREP_INVENTORY).") var inventory: String?
     @Option(help: "georep worker processes.") var workers = 3
     @Option(help: "Create + delete cycles.") var cycles = 6
@@ -31,7 +31,7 @@ struct WedgeRun: AsyncParsableCommand {
 
     func run() async throws {
         guard ["none", "plain", "turns"].contains(outside) else { throw ValidationError("--outside is none, plain or turns") }
-        let url = try BenchSupport.amqpURL(amqpURL)
+        let url = try broker.url()
         guard let inventoryPath = inventory ?? ProcessInfo.processInfo.environment["GEOREP_INVENTORY"],
               let host = ProcessInfo.processInfo.environment["GEOREP_LAB_HOST"] else {
             throw ValidationError("source /var/lib/georep/stack.env (GEOREP_INVENTORY, GEOREP_LAB_HOST)")

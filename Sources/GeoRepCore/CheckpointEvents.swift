@@ -2,7 +2,7 @@ import Foundation
 
 /// Every Active brick of a session reached its checkpoint (``CheckpointProgress``): published
 /// once per checkpoint, `georep.session.checkpoint.completed`. Times are gluster's local text.
-public struct CheckpointCompleted: Codable, Hashable, Sendable {
+public struct CheckpointCompleted: SessionEventPayload {
     public var sessionId: UUID
     public var session: SessionRef
     /// The checkpoint (`checkpoint_time`): everything written before it is on the secondary.
@@ -28,7 +28,7 @@ public struct CheckpointCompleted: Codable, Hashable, Sendable {
 /// A session's checkpoint stopped progressing: no Active brick moved for the configured time,
 /// or the session left ACTIVE before it completed. At most once per checkpoint and reason,
 /// `georep.session.checkpoint.stalled`.
-public struct CheckpointStalled: Codable, Hashable, Sendable {
+public struct CheckpointStalled: SessionEventPayload {
     public enum Reason: String, Codable, Sendable {
         /// No Active brick moved for `GEOREP_CHECKPOINT_STALL_AFTER` seconds.
         case noProgress = "no_progress"

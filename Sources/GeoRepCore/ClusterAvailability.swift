@@ -6,7 +6,7 @@ import Foundation
 /// Published by the worker that owns the cluster when its gluster calls time out, with the cause
 /// it could see on the host (a `gverify.sh` or hook script glusterd started minutes ago, a FUSE
 /// mount client waiting for its volfile), and again when a probe is answered.
-public struct ClusterAvailability: Codable, Hashable, Sendable {
+public struct ClusterAvailability: EventPayload {
     public var cluster: String
     public var available: Bool
     /// The host whose glusterd did not answer (or answered again).
@@ -32,6 +32,9 @@ public struct ClusterAvailability: Codable, Hashable, Sendable {
         self.stuckProcesses = stuckProcesses
         self.observedAt = observedAt
     }
+
+    /// About a cluster, not a session: the cluster's id.
+    public var subject: String? { cluster }
 }
 
 /// One process on a gluster host that glusterd waits for.

@@ -4,7 +4,7 @@ import Foundation
 /// its geo-replication sessions. Readers resolve volume names and brick ids with it (the API
 /// accepts a session on a volume that has none yet), and it lets the persister drop sessions that
 /// vanished while no worker was watching.
-public struct ClusterInventory: Codable, Hashable, Sendable {
+public struct ClusterInventory: EventPayload {
     public struct Volume: Codable, Hashable, Sendable {
         public var id: String
         public var name: String
@@ -48,11 +48,14 @@ public struct ClusterInventory: Codable, Hashable, Sendable {
         self.sessionIds = sessionIds
         self.observation = observation
     }
+
+    /// About a cluster, not a session: the cluster's id.
+    public var subject: String? { cluster }
 }
 
 /// A command was accepted for delivery (published by the HTTP API before the command itself), so
 /// that its status reads `pending` until its result arrives.
-public struct CommandAccepted: Codable, Hashable, Sendable {
+public struct CommandAccepted: SessionEventPayload {
     public var commandId: UUID
     public var action: String
     public var session: SessionRef

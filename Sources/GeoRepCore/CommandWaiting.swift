@@ -5,7 +5,7 @@ import Foundation
 /// worker knows the pending wait; the cluster's owner publishes the one result when the
 /// checkpoint completes (succeeded), the deadline passes or the session leaves ACTIVE (failed,
 /// ``CheckpointWait``) — also to `replyTo`, with `correlationId`.
-public struct CommandWaiting: Codable, Hashable, Sendable {
+public struct CommandWaiting: SessionEventPayload {
     public var commandId: UUID
     public var action: String
     public var session: SessionRef

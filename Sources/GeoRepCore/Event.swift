@@ -52,46 +52,39 @@ public enum Event: Sendable, Hashable {
         }
     }
 
-    /// Routing key on the events topic exchange; status keys end in the new status so that
-    /// `georep.session.status.faulty` or `georep.*.status.*faulty` can be bound directly.
+    /// Routing key on the events topic exchange: the type, except that status keys end in the new
+    /// status so that `georep.session.status.faulty` or `georep.*.status.*faulty` can be bound directly.
     public var routingKey: String {
         switch self {
-        case .commandResult(let r): "georep.command.\(r.outcome.rawValue)"
         case .sessionStatusChanged(let e): "georep.session.status.\(e.to.routingWord)"
         case .brickStatusChanged(let e): "georep.brick.status.\(e.to.routingWord)"
-        case .sessionSnapshot: "georep.session.snapshot"
-        case .sessionDeleted: "georep.session.deleted"
-        case .clusterInventory: "georep.cluster.inventory"
-        case .commandAccepted: "georep.command.accepted"
-        case .clusterAvailability(let e): e.available ? "georep.cluster.available" : "georep.cluster.unavailable"
-        case .checkpointCompleted: "georep.session.checkpoint.completed"
-        case .checkpointStalled: "georep.session.checkpoint.stalled"
-        case .commandWaiting: "georep.command.waiting"
-        case .scheduleSet: "georep.session.schedule.set"
-        case .windowOpened: "georep.session.window.opened"
-        case .windowClosed(let e): "georep.session.window.\(e.outcome.rawValue)"
+        default: type
         }
     }
 
-    /// The CloudEvent `subject`: the session key the event is about.
-    public var subject: String? {
+    /// The event's data, whichever event it is.
+    public var payload: any EventPayload {
         switch self {
-        case .commandResult(let r): r.session?.key
-        case .sessionStatusChanged(let e): e.session.key
-        case .brickStatusChanged(let e): e.session.key
-        case .sessionSnapshot(let e): e.session.key
-        case .sessionDeleted(let e): e.session.key
-        case .clusterInventory(let e): e.cluster
-        case .commandAccepted(let e): e.session.key
-        case .clusterAvailability(let e): e.cluster
-        case .checkpointCompleted(let e): e.session.key
-        case .checkpointStalled(let e): e.session.key
-        case .commandWaiting(let e): e.session.key
-        case .scheduleSet(let e): e.session.key
-        case .windowOpened(let e): e.session.key
-        case .windowClosed(let e): e.session.key
+        case .commandResult(let p): p
+        case .sessionStatusChanged(let p): p
+        case .brickStatusChanged(let p): p
+        case .sessionSnapshot(let p): p
+        case .sessionDeleted(let p): p
+        case .clusterInventory(let p): p
+        case .commandAccepted(let p): p
+        case .clusterAvailability(let p): p
+        case .checkpointCompleted(let p): p
+        case .checkpointStalled(let p): p
+        case .commandWaiting(let p): p
+        case .scheduleSet(let p): p
+        case .windowOpened(let p): p
+        case .windowClosed(let p): p
         }
     }
+
+    /// The CloudEvent `subject`: the session key the event is about (a cluster's id for the
+    /// cluster events).
+    public var subject: String? { payload.subject }
 
     /// A checkpoint completed or stalled: announced once per checkpoint.
     public var isCheckpointAnnouncement: Bool {

@@ -3,7 +3,7 @@ import Foundation
 /// A full picture of one session at one observation: the session row, every brick's row and
 /// the config options. Consumers replace what they hold for the session when `observation.seq`
 /// is newer.
-public struct SessionSnapshot: Codable, Hashable, Sendable {
+public struct SessionSnapshot: SessionEventPayload {
     public var sessionId: UUID
     public var session: SessionRef
     /// gluster's `session_secondary`: `<primary node uuid>:ssh://<host>::<volume>:<secondary volume uuid>`.
@@ -46,7 +46,7 @@ public struct SessionSnapshot: Codable, Hashable, Sendable {
 }
 
 /// A session went from one status to another (`from` is nil the first time it is seen).
-public struct SessionStatusChanged: Codable, Hashable, Sendable {
+public struct SessionStatusChanged: SessionEventPayload {
     public var sessionId: UUID
     public var session: SessionRef
     public var from: GeoRepStatus?
@@ -67,7 +67,7 @@ public struct SessionStatusChanged: Codable, Hashable, Sendable {
 }
 
 /// One brick of a session went from one status to another.
-public struct BrickStatusChanged: Codable, Hashable, Sendable {
+public struct BrickStatusChanged: SessionEventPayload {
     public var sessionId: UUID
     public var session: SessionRef
     public var brickId: UUID?
@@ -93,7 +93,7 @@ public struct BrickStatusChanged: Codable, Hashable, Sendable {
 }
 
 /// A session no longer exists on gluster.
-public struct SessionDeleted: Codable, Hashable, Sendable {
+public struct SessionDeleted: SessionEventPayload {
     public var sessionId: UUID
     public var session: SessionRef
     public var observation: Observation
@@ -110,7 +110,7 @@ public struct SessionDeleted: Codable, Hashable, Sendable {
 }
 
 /// What happened to a command. Exactly one is published per command id handled.
-public struct CommandResult: Codable, Hashable, Sendable {
+public struct CommandResult: EventPayload {
     public enum Outcome: String, Codable, Sendable {
         /// Applied, or the wanted state already held.
         case succeeded
@@ -148,6 +148,9 @@ public struct CommandResult: Codable, Hashable, Sendable {
         self.grant = grant
         self.finishedAt = finishedAt
     }
+
+    /// Its session's key; none for a message too broken to name one.
+    public var subject: String? { session?.key }
 }
 
 /// A machine-readable error: a stable `code`, what happened, and whether trying again may help.

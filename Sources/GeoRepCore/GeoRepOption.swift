@@ -49,11 +49,14 @@ public struct GeoRepOption: Sendable, Hashable {
     /// Other spellings gluster knows for the same option (GlusterFS 7.x and earlier).
     public let aliases: [String]
 
-    init(_ name: String, _ kind: Kind, _ form: ValueForm = .text, aliases: [String] = []) {
+    /// `older`: spellings beyond the one every option has whose name says primary or secondary:
+    /// the same name with `master` and `slave`, as GlusterFS 7.x and earlier spelled it.
+    init(_ name: String, _ kind: Kind, _ form: ValueForm = .text, older: [String] = []) {
         self.name = name
         self.kind = kind
         self.form = form
-        self.aliases = aliases
+        let renamed = name.replacingOccurrences(of: "primary", with: "master").replacingOccurrences(of: "secondary", with: "slave")
+        self.aliases = (renamed == name ? [] : [renamed]) + older
     }
 
     /// The option `key` names (`_` or `-`, any spelling in ``all``); nil for a name gsyncd does not have.
@@ -110,16 +113,17 @@ public struct GeoRepOption: Sendable, Hashable {
     }()
 
     /// Every option of gsyncd.conf (GlusterFS 10.3, in its order), the names GlusterFS 7.x used
-    /// for them, and the older names glusterd and gsyncd still recognise.
+    /// for them (master and slave for primary and secondary, which the initializer spells), and
+    /// the older names glusterd and gsyncd still recognise.
     public static let all: [GeoRepOption] = [
         // Filled in by gsyncd from the volumes; configurable=false.
-        GeoRepOption("primary-bricks", .fixed, aliases: ["master-bricks"]),
-        GeoRepOption("secondary-bricks", .fixed, aliases: ["slave-bricks"]),
-        GeoRepOption("primary-volume-id", .fixed, aliases: ["master-volume-id"]),
-        GeoRepOption("secondary-volume-id", .fixed, aliases: ["slave-volume-id"]),
-        GeoRepOption("primary-replica-count", .fixed, aliases: ["master-replica-count"]),
-        GeoRepOption("primary-disperse-count", .fixed, aliases: ["master-disperse-count"]),
-        GeoRepOption("primary-distribution-count", .fixed, aliases: ["master-distribution-count"]),
+        GeoRepOption("primary-bricks", .fixed),
+        GeoRepOption("secondary-bricks", .fixed),
+        GeoRepOption("primary-volume-id", .fixed),
+        GeoRepOption("secondary-volume-id", .fixed),
+        GeoRepOption("primary-replica-count", .fixed),
+        GeoRepOption("primary-disperse-count", .fixed),
+        GeoRepOption("primary-distribution-count", .fixed),
         // Directories every other path is made of.
         GeoRepOption("glusterd-workdir", .path),
         GeoRepOption("gluster-logdir", .path),
@@ -135,12 +139,12 @@ public struct GeoRepOption: Sendable, Hashable {
         GeoRepOption("state-file", .fixed),
         GeoRepOption("georep-session-working-dir", .fixed),
         GeoRepOption("access-mount", .tuning),
-        GeoRepOption("secondary-access-mount", .tuning, aliases: ["slave-access-mount"]),
+        GeoRepOption("secondary-access-mount", .tuning),
         // Unused by GlusterFS 10's gsyncd; kept from the days it chose peers.
-        GeoRepOption("isolated-secondarys", .access, aliases: ["isolated-slaves"]),
+        GeoRepOption("isolated-secondarys", .access),
         GeoRepOption("changelog-batch-size", .tuning),
         // `timeout` is the name before GlusterFS 4 (gsyncd's config upgrade renames it).
-        GeoRepOption("secondary-timeout", .tuning, aliases: ["slave-timeout", "timeout"]),
+        GeoRepOption("secondary-timeout", .tuning, older: ["timeout"]),
         GeoRepOption("connection-timeout", .tuning),
         GeoRepOption("replica-failover-interval", .tuning),
         // A strftime pattern that names the changelog archive files.
@@ -155,10 +159,10 @@ public struct GeoRepOption: Sendable, Hashable {
         // The gsyncd program ssh runs on the secondary.
         GeoRepOption("remote-gsyncd", .executing, .program),
         GeoRepOption("gluster-command-dir", .executing, .directory),
-        GeoRepOption("secondary-gluster-command-dir", .executing, .directory, aliases: ["slave-gluster-command-dir"]),
+        GeoRepOption("secondary-gluster-command-dir", .executing, .directory),
         // Each word becomes a `--word` option of the glusterfs mount gsyncd starts as root.
         GeoRepOption("gluster-params", .executing, .arguments),
-        GeoRepOption("secondary-gluster-params", .executing, .arguments, aliases: ["slave-gluster-params"]),
+        GeoRepOption("secondary-gluster-params", .executing, .arguments),
         GeoRepOption("ignore-deletes", .tuning),
         GeoRepOption("special-sync-mode", .tuning),
         GeoRepOption("gfid-conflict-resolution", .tuning),
@@ -169,14 +173,14 @@ public struct GeoRepOption: Sendable, Hashable {
         GeoRepOption("log-file", .fixed),
         GeoRepOption("changelog-log-file", .fixed),
         GeoRepOption("gluster-log-file", .fixed),
-        GeoRepOption("secondary-log-file", .fixed, aliases: ["slave-log-file"]),
-        GeoRepOption("secondary-gluster-log-file", .fixed, aliases: ["slave-gluster-log-file"]),
-        GeoRepOption("secondary-gluster-log-file-mbr", .fixed, aliases: ["slave-gluster-log-file-mbr"]),
+        GeoRepOption("secondary-log-file", .fixed),
+        GeoRepOption("secondary-gluster-log-file", .fixed),
+        GeoRepOption("secondary-gluster-log-file-mbr", .fixed),
         GeoRepOption("log-level", .tuning),
         GeoRepOption("gluster-log-level", .tuning),
         GeoRepOption("changelog-log-level", .tuning),
-        GeoRepOption("secondary-log-level", .tuning, aliases: ["slave-log-level"]),
-        GeoRepOption("secondary-gluster-log-level", .tuning, aliases: ["slave-gluster-log-level"]),
+        GeoRepOption("secondary-log-level", .tuning),
+        GeoRepOption("secondary-gluster-log-level", .tuning),
         // The same port `create ssh-port` takes.
         GeoRepOption("ssh-port", .tuning),
         GeoRepOption("ssh-command", .executing, .program),
@@ -203,7 +207,7 @@ public struct GeoRepOption: Sendable, Hashable {
         GeoRepOption("socketdir", .fixed),
         GeoRepOption("local-id", .fixed),
         GeoRepOption("local-path", .fixed),
-        GeoRepOption("secondary-id", .fixed, aliases: ["slave-id"]),
+        GeoRepOption("secondary-id", .fixed),
         GeoRepOption("state-detail-file", .fixed),
         // GlusterFS 3.x's ssh program for tar-over-ssh.
         GeoRepOption("ssh-command-tar", .executing, .program),

@@ -86,27 +86,12 @@ public enum MessageCodec {
     // MARK: Events
 
     public static func encode(_ event: Event, id: UUID = UUID(), source: String, time: Date = Date()) throws -> [UInt8] {
-        let e = encoder()
-        let idText = id.uuidString.lowercased()
-        func envelope<P: Codable & Sendable>(_ payload: P) throws -> Data {
-            try e.encode(CloudEvent(id: idText, source: source, type: event.type, time: time, subject: event.subject, data: payload))
+        // Opens the payload's type: the envelope is generic over it.
+        func encoded<P: EventPayload>(_ payload: P) throws -> Data {
+            try encoder().encode(CloudEvent(id: id.uuidString.lowercased(), source: source, type: event.type, time: time,
+                                            subject: payload.subject, data: payload))
         }
-        switch event {
-        case .commandResult(let p): return Array(try envelope(p))
-        case .sessionStatusChanged(let p): return Array(try envelope(p))
-        case .brickStatusChanged(let p): return Array(try envelope(p))
-        case .sessionSnapshot(let p): return Array(try envelope(p))
-        case .sessionDeleted(let p): return Array(try envelope(p))
-        case .clusterInventory(let p): return Array(try envelope(p))
-        case .commandAccepted(let p): return Array(try envelope(p))
-        case .clusterAvailability(let p): return Array(try envelope(p))
-        case .checkpointCompleted(let p): return Array(try envelope(p))
-        case .checkpointStalled(let p): return Array(try envelope(p))
-        case .commandWaiting(let p): return Array(try envelope(p))
-        case .scheduleSet(let p): return Array(try envelope(p))
-        case .windowOpened(let p): return Array(try envelope(p))
-        case .windowClosed(let p): return Array(try envelope(p))
-        }
+        return Array(try encoded(event.payload))
     }
 
     public static func decodeEvent(_ bytes: [UInt8]) throws(MessageError) -> (header: CloudEventHeader, event: Event) {

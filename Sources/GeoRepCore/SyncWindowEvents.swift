@@ -3,7 +3,7 @@ import Foundation
 /// A session's sync schedule as a `schedule` command set it (``SyncSchedule``; empty: cleared),
 /// `georep.session.schedule.set`. The journal carries it to every worker; the cluster's owner
 /// publishes it again before the journal's 24 h would forget it.
-public struct ScheduleSet: Codable, Hashable, Sendable {
+public struct ScheduleSet: SessionEventPayload {
     public var sessionId: UUID
     public var session: SessionRef
     public var schedule: SyncSchedule
@@ -30,7 +30,7 @@ public struct ScheduleSet: Codable, Hashable, Sendable {
 /// The cluster's owner opened a session's sync window (``SyncWindowRule``): it started the
 /// session (`started`) and set a checkpoint (unless gluster had one for the window). Once per window,
 /// `georep.session.window.opened`.
-public struct SyncWindowOpened: Codable, Hashable, Sendable {
+public struct SyncWindowOpened: SessionEventPayload {
     public var sessionId: UUID
     public var session: SessionRef
     public var window: SyncSchedule.Window
@@ -54,7 +54,7 @@ public struct SyncWindowOpened: Codable, Hashable, Sendable {
 /// A session's sync window closed: its checkpoint completed (`georep.session.window.completed`)
 /// or the window ended first (`georep.session.window.missed`, with how far the bricks got).
 /// The session was stopped (`stopped`) unless it was not running any more. Once per window.
-public struct SyncWindowClosed: Codable, Hashable, Sendable {
+public struct SyncWindowClosed: SessionEventPayload {
     public enum Outcome: String, Codable, Sendable {
         case completed
         case missed

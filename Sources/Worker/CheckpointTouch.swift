@@ -2,6 +2,7 @@ import Foundation
 import GeoRepCore
 import Gluster
 import Logging
+import Observability
 import Synchronization
 
 /// Touches a session's primary volume after its checkpoint is set, and again while a wait for
@@ -50,6 +51,7 @@ final class CheckpointTouch: Sendable {
             logger.warning("could not touch the primary volume for the checkpoint", metadata: [
                 "session": "\(ref.key)", "code": "\(error.code)", "error": "\(error)",
             ])
+            GeoRepMetrics.dropped(reason: "checkpoint_touch_failed", role: "worker")
         }
     }
 }

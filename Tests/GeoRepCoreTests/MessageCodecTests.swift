@@ -145,6 +145,36 @@ import Testing
         #expect(try MessageCodec.decodeEvent(try MessageCodec.encode(snapshot, source: "t")).event == snapshot)
     }
 
+    /// The envelope's subject is the payload's (``EventPayload``): the session's key, the cluster
+    /// for a cluster event, none for a result too broken to name a session. The routing key is
+    /// the type but for status changes; every event reads back as sent.
+    @Test func everyEventNamesItsSubjectAndRoutingKey() throws {
+        var clock = ObservationClock()
+        let at = Date(timeIntervalSince1970: 1_700_000_000)
+        let o = clock.next(now: at, cause: .monitor)
+        let window = SyncSchedule.Window(start: at, end: at.addingTimeInterval(600))
+        let cases: [(event: Event, subject: String?, routingKey: String)] = [
+            (.sessionDeleted(SessionDeleted(session: ref, observation: o)), ref.key, "georep.session.deleted"),
+            (.brickStatusChanged(BrickStatusChanged(session: ref, brickId: nil, brick: "vm:/b1", from: .active, to: .faulty, observation: o)),
+             ref.key, "georep.brick.status.faulty"),
+            (.windowOpened(SyncWindowOpened(session: ref, window: window, started: true, checkpointTime: at, openedAt: at)),
+             ref.key, "georep.session.window.opened"),
+            (.clusterInventory(ClusterInventory(cluster: "lab", volumes: [], sessionIds: nil, observation: o)), "lab", "georep.cluster.inventory"),
+            (.clusterAvailability(ClusterAvailability(cluster: "lab", available: false, host: "vm", since: at, cause: "x", observedAt: at)),
+             "lab", "georep.cluster.unavailable"),
+            (.commandResult(CommandResult(commandId: nil, action: "?", session: nil, outcome: .rejected, message: "no", finishedAt: at)),
+             nil, "georep.command.rejected"),
+        ]
+        for (event, subject, routingKey) in cases {
+            #expect(event.subject == subject)
+            #expect(event.routingKey == routingKey)
+            let decoded = try MessageCodec.decodeEvent(try MessageCodec.encode(event, source: "t"))
+            #expect(decoded.header.subject == subject)
+            #expect(decoded.header.type == event.type)
+            #expect(decoded.event == event)
+        }
+    }
+
     /// A brick's gluster times travel as RFC 3339; a snapshot from a worker that still sent
     /// gluster's own spelling (UTC) decodes to the same instants, and only those fields take it.
     @Test func brickTimesAreRFC3339AndOldWorkersSpellingIsRead() throws {

@@ -3,6 +3,7 @@ import Foundation
 import GeoRepCore
 import Gluster
 import Logging
+import Synchronization
 import Testing
 import Worker
 
@@ -403,11 +404,11 @@ actor ReceivedIDs {
     func missing(from all: [String]) -> [String] { all.filter { !ids.contains($0) } }
 }
 
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+/// Set once by one task, read by others.
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
 }
 
 func runCommand(_ argv: [String]) -> Int32 { runCommandCapturing(argv).status }

@@ -24,8 +24,14 @@ extension Integration {
     /// `SELECT`s one value on a fresh connection to `url`.
     func query(_ url: String, _ sql: String) async throws -> String? {
         let connection = PGConnection(url: url, name: "security", logger: logger)
-        defer { Task { await connection.close() } }
-        return try await connection.run { (db) throws(PGError) in try db.execute(sql).rows.first?[0] ?? nil }
+        let value: Result<String?, any Error>
+        do {
+            value = .success(try await connection.run { (db) throws(PGError) in try db.execute(sql).rows.first?[0] ?? nil })
+        } catch {
+            value = .failure(error)
+        }
+        await connection.close()
+        return try value.get()
     }
 
     /// A CA of the test's own, which signed nothing the servers present.
@@ -110,14 +116,14 @@ extension Integration {
             /// Runs `body` on a fresh connection as `role`; true when the broker refused (403).
             func refused(_ role: String, _ body: (AMQPConnection) async throws -> Void) async throws -> Bool {
                 let c = try await connect(role)
-                defer { Task { await c.close() } }
-                do {
-                    try await body(c)
-                    return false
-                } catch let error as AMQPError {
-                    if case .channelClosed(let code, _) = error { return code == 403 }
-                    if case .connectionClosed(let code, _) = error { return code == 403 }
-                    return false
+                let outcome: Result<Void, any Error>
+                do { outcome = .success(try await body(c)) } catch { outcome = .failure(error) }
+                await c.close()
+                switch outcome {
+                case .success: return false
+                case .failure(AMQPError.channelClosed(let code, _)), .failure(AMQPError.connectionClosed(let code, _)): return code == 403
+                case .failure(is AMQPError): return false
+                case .failure(let error): throw error
                 }
             }
             let command = try MessageCodec.encode(Command(action: .refresh, session: SessionRef(cluster: "x", primaryVolume: "v", secondaryHost: "h",
