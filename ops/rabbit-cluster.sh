@@ -8,6 +8,7 @@
 #   ops/rabbit-cluster.sh kill N          # kill -9 of node N's Erlang VM (no goodbye to its peers)
 #   ops/rabbit-cluster.sh start N         # node N started again (it rejoins by itself)
 #   ops/rabbit-cluster.sh leader PATTERN  # the node leading most quorum queues whose name has PATTERN
+#   ops/rabbit-cluster.sh replicas PATTERN  # NAME TYPE LEADER MEMBERS of the queues whose name has PATTERN
 #   ops/rabbit-cluster.sh rolling         # each node stopped and started in turn, never quorum-critical
 #   ops/rabbit-cluster.sh down            # all stopped and their data removed
 #
@@ -132,6 +133,18 @@ leader() {
     die "no node of the cluster runs"
 }
 
+# NAME TYPE LEADER MEMBERS (a count) of every queue whose name contains PATTERN, from a running node.
+replicas() {
+    local pattern=$1 n
+    for n in "${NODES[@]}"; do
+        running "$n" || continue
+        ctl "$n" list_queues -p georep name type leader members --no-table-headers |
+            awk -F'\t' -v p="$pattern" 'index($1, p) { m = $4; gsub(/[^,]/, "", m); print $1, $2, $3, ($4 ~ /@/ ? length(m) + 1 : 0) }'
+        return
+    done
+    die "no node of the cluster runs"
+}
+
 # Waits until stopping node N would leave every quorum queue with a majority.
 await_not_critical() {
     local n=$1 i
@@ -176,7 +189,8 @@ status) status ;;
 kill) kill_node "${2:?node number}" ;;
 start) start "${2:?node number}" ;;
 leader) leader "${2:?queue name pattern}" ;;
+replicas) replicas "${2:?queue name pattern}" ;;
 rolling) rolling ;;
 down) down ;;
-*) die "usage: $0 up|urls|status|kill N|start N|leader PATTERN|rolling|down" ;;
+*) die "usage: $0 up|urls|status|kill N|start N|leader PATTERN|replicas PATTERN|rolling|down" ;;
 esac

@@ -268,12 +268,12 @@ extension Integration {
                 let persister = get("http://127.0.0.1:\(ports.persister)/metrics", accept: "text/plain").body
                 let api = get("\(base)/metrics", accept: "text/plain").body
                 for (action, outcome, count) in [("create", "succeeded", 1.0), ("start", "succeeded", 1), ("config.set", "succeeded", 2), ("delete", "succeeded", 1),
-                                                 ("checkpoint", "succeeded", 1), ("schedule", "succeeded", 2)] {
+                                                 ("checkpoint", "succeeded", 1), ("schedule", "succeeded", 3)] {
                     #expect(metric(worker, "georep_commands_total", ["action": action, "outcome": outcome]) == count, "\(action) in \(worker)")
                 }
                 #expect(metric(worker, "georep_gluster_cli_seconds_count", ["operation": "create", "transport": "local"]) == 1)
                 #expect((metric(worker, "georep_gluster_cli_seconds_count", ["operation": "status-detail", "transport": "local"]) ?? 0) >= 4)
-                #expect(metric(worker, "georep_command_overhead_seconds_count", [:]) == 8)  // six commands and two schedules
+                #expect(metric(worker, "georep_command_overhead_seconds_count", [:]) == 9)  // six commands and three schedules
                 #expect((metric(worker, "georep_events_published_total", ["type": "georep.command.succeeded"]) ?? 0) >= 4)
                 #expect(metric(worker, "georep_worker_shards", [:]) == 2)
                 #expect(metric(worker, "georep_sessions", ["status": "ACTIVE"]) != nil)

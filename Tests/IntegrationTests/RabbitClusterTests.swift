@@ -58,6 +58,18 @@ extension Integration {
         let admin = AMQPConnection(configuration: amqp, name: "georep tests cluster admin", logger: logger)
         try await admin.open()
         try await admin.declare(topology.topology)
+        // Every quorum queue and the journal stream has a replica on each node; the shard
+        // queues' leaders are spread (queue_leader_locator = balanced).
+        let replicas = runCommandCapturing([Self.script, "replicas", "\(topology.prefix)."]).output
+            .split(separator: "\n").map { $0.split(separator: " ").map(String.init) }.filter { $0.count == 4 }
+        #expect(replicas.count == topology.topology.queues.count, "\(replicas)")
+        for queue in replicas where queue[1] == "quorum" || queue[1] == "stream" {
+            #expect(queue[3] == "3", "\(queue[0]) (\(queue[1])) has \(queue[3]) replicas")
+        }
+        let leaders = Set(replicas.filter { $0[0].contains(".commands.shard.") }.map { $0[2] })
+        #expect(leaders.count >= 2, "every shard queue is led by \(leaders)")
+        print("replicas on the cluster: " + replicas.map { "\($0[0].split(separator: ".").dropFirst().joined(separator: ".")) \($0[1]) led by \($0[2].prefix { $0 != "@" }), \($0[3]) replicas" }
+            .joined(separator: "; "))
         let tlsDirectory = ProcessInfo.processInfo.environment["GEOREP_TLS_DIR"] ?? "/var/lib/georep/tls"
         let tlsURLs = (5691...5693).map { "amqps://georep:georep@localhost:\($0)/georep?cacertfile=\(tlsDirectory)/ca.pem" }
         let tls = AMQPConnection(configuration: try AMQPConfiguration(url: tlsURLs.joined(separator: ",")),
