@@ -8,6 +8,18 @@ LAB_DIR=$GEOREP_STATE/lab
 log() { printf '[stack] %s\n' "$*"; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 
+# Closes every descriptor above stderr that the caller leaked to us (a test's pipes and sockets),
+# so that a server this script starts holds none of them: a restarted postmaster or RabbitMQ node
+# that inherits a pipe keeps its reader waiting forever.
+close_inherited_descriptors() {
+    local fd n
+    for fd in /proc/$$/fd/*; do
+        n=${fd##*/}
+        [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null
+    done
+    return 0
+}
+
 # wait_for SECONDS DESCRIPTION COMMAND...: retries COMMAND once a second.
 wait_for() {
     local seconds=$1 what=$2; shift 2

@@ -17,14 +17,10 @@
 # nodes (queue_leader_locator = balanced); quorum queues and streams declared while all three
 # run get a replica on each.
 set -euo pipefail
-# Close every descriptor the caller leaked to us: a started node must hold none of a test's pipes.
-for fd in /proc/$$/fd/*; do
-    n=${fd##*/}
-    [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null
-done
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+close_inherited_descriptors
 [ "$(id -u)" = 0 ] || die "run as root"
 CLUSTER=$GEOREP_STATE/rabbit-cluster
 PORT=${GEOREP_RABBIT_CLUSTER_PORT:-5681}

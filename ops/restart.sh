@@ -3,15 +3,10 @@
 # The tests and the chaos run use it; the server's output goes to its log, never to the
 # caller's pipes (a restarted postmaster that inherits a pipe keeps its reader waiting forever).
 set -euo pipefail
-# Close every descriptor the caller leaked to us (a test's pipes and sockets), so that the
-# restarted server holds none of them.
-for fd in /proc/$$/fd/*; do
-    n=${fd##*/}
-    [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null
-done
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+close_inherited_descriptors
 case "${1:-}" in
 postgres)
     pgbin=$(pg_bin) || die "PostgreSQL binaries not found"
