@@ -516,6 +516,8 @@ public final class AMQPConnection: @unchecked Sendable {
         }
     }
 
+    /// Reads the properties field by field rather than through ``MessageProperties/textFields``
+    /// (as `send` writes them): this runs for every delivery, and key-path access costs more.
     private static func delivery(from e: amqp_envelope_t) -> Delivery {
         let p = e.message.properties
         func has(_ flag: Int32) -> Bool { p._flags & amqp_flags_t(flag) != 0 }

@@ -221,37 +221,24 @@ enum EventDecoder {
             }
         }
 
-        func uuid(_ key: String) throws(Declined) -> UUID {
-            guard let id = EventDecoder.uuid(try string(key)) else { throw Declined() }
-            return id
+        /// A string field read by `parse`; declined when absent or when `parse` does not take it.
+        func parsed<T>(_ key: String, _ parse: (String) -> T?) throws(Declined) -> T {
+            guard let value = parse(try string(key)) else { throw Declined() }
+            return value
         }
 
-        func optionalUUID(_ key: String) throws(Declined) -> UUID? {
+        /// ``parsed(_:_:)`` for a field that may be absent or null.
+        func optionalParsed<T>(_ key: String, _ parse: (String) -> T?) throws(Declined) -> T? {
             guard let text = try optionalString(key) else { return nil }
-            guard let id = EventDecoder.uuid(text) else { throw Declined() }
-            return id
+            guard let value = parse(text) else { throw Declined() }
+            return value
         }
 
-        func status(_ key: String) throws(Declined) -> GeoRepStatus {
-            guard let status = GeoRepStatus(rawValue: try string(key)) else { throw Declined() }
-            return status
-        }
-
-        func optionalStatus(_ key: String) throws(Declined) -> GeoRepStatus? {
-            guard let text = try optionalString(key) else { return nil }
-            guard let status = GeoRepStatus(rawValue: text) else { throw Declined() }
-            return status
-        }
-
-        func date(_ key: String) throws(Declined) -> Date {
-            guard let date = Timestamp.parse(try string(key)) else { throw Declined() }
-            return date
-        }
-
-        func optionalDate(_ key: String) throws(Declined) -> Date? {
-            guard let text = try optionalString(key) else { return nil }
-            guard let date = Timestamp.parse(text) else { throw Declined() }
-            return date
-        }
+        func uuid(_ key: String) throws(Declined) -> UUID { try parsed(key, EventDecoder.uuid) }
+        func optionalUUID(_ key: String) throws(Declined) -> UUID? { try optionalParsed(key, EventDecoder.uuid) }
+        func status(_ key: String) throws(Declined) -> GeoRepStatus { try parsed(key, GeoRepStatus.init(rawValue:)) }
+        func optionalStatus(_ key: String) throws(Declined) -> GeoRepStatus? { try optionalParsed(key, GeoRepStatus.init(rawValue:)) }
+        func date(_ key: String) throws(Declined) -> Date { try parsed(key, Timestamp.parse) }
+        func optionalDate(_ key: String) throws(Declined) -> Date? { try optionalParsed(key, Timestamp.parse) }
     }
 }
