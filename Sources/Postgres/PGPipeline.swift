@@ -58,31 +58,63 @@ extension PGSession {
         if statements.count == 1 { return [try execute(statements[0].sql, statements[0].parameters)] }
         guard !statements.isEmpty else { return [] }
         guard PQenterPipelineMode(conn) == 1 else { throw .connectionLost(errorMessage()) }
+        // A statement with parameters is prepared the first time this connection sees it (the
+        // prepare travels in the same pipeline) and only executed after that: parsing and
+        // planning were a fifth of the persister's backend time.
+        enum Sent { case prepare(name: String, sql: String), statement(sql: String) }
+        var sent: [Sent] = []
+        var preparing: [String: String] = [:]
         for statement in statements {
-            guard send(statement.sql, statement.parameters) else {
-                // A send fails only when the connection does (the statements are well-formed);
-                // `PGConnection.run` drops a connection that reports a loss.
-                throw .connectionLost(errorMessage())
+            let ok: Bool
+            if let prepared, !statement.parameters.isEmpty {
+                var name = prepared.names[statement.sql] ?? preparing[statement.sql]
+                if name == nil {
+                    let fresh = prepared.nextName()
+                    guard PQsendPrepare(conn, fresh, statement.sql, 0, nil) == 1 else { throw .connectionLost(errorMessage()) }
+                    sent.append(.prepare(name: fresh, sql: statement.sql))
+                    preparing[statement.sql] = fresh
+                    name = fresh
+                }
+                ok = sendPrepared(name!, statement.parameters)
+            } else {
+                ok = send(statement.sql, statement.parameters)
             }
+            // A send fails only when the connection does (the statements are well-formed);
+            // `PGConnection.run` drops a connection that reports a loss.
+            guard ok else { throw .connectionLost(errorMessage()) }
+            sent.append(.statement(sql: statement.sql))
         }
         guard PQpipelineSync(conn) == 1 else { throw .connectionLost(errorMessage()) }
         var results: [PGResult] = []
         results.reserveCapacity(statements.count)
         var failure: PGError?
-        for statement in statements {
+        for item in sent {
             // Each statement's results end with a NULL; a statement skipped after an error
             // reports PGRES_PIPELINE_ABORTED.
             var outcome = PGResult(columns: [], rows: [], affectedRows: 0)
+            var prepareOK = false
+            let sql: String
+            switch item {
+            case .prepare(_, let text): sql = text
+            case .statement(let text): sql = text
+            }
             while let result = PQgetResult(conn) {
                 if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
                     PQclear(result)
                     continue
                 }
-                do throws(PGError) { outcome = try PGResult.take(result, conn: conn, sql: statement.sql) } catch {
+                do throws(PGError) {
+                    outcome = try PGResult.take(result, conn: conn, sql: sql)
+                    prepareOK = true
+                } catch {
                     if failure == nil { failure = error }
                 }
             }
-            results.append(outcome)
+            switch item {
+            // Only a prepare PostgreSQL confirmed is used again (one skipped after an error was not made).
+            case .prepare(let name, let text): if prepareOK { prepared?.names[text] = name }
+            case .statement: results.append(outcome)
+            }
         }
         // The sync point; a connection that broke meanwhile gives nothing here.
         guard let sync = PQgetResult(conn) else { throw failure ?? .connectionLost(errorMessage()) }
@@ -91,6 +123,16 @@ extension PGSession {
         guard synced, PQexitPipelineMode(conn) == 1 else { throw failure ?? .connectionLost(errorMessage()) }
         if let failure { throw failure }
         return results
+    }
+
+    private func sendPrepared(_ name: String, _ parameters: [String?]) -> Bool {
+        var cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        return cStrings.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, parameters.count)) { values in
+                PQsendQueryPrepared(conn, name, Int32(parameters.count), values, nil, nil, 0) == 1
+            }
+        }
     }
 
     private func send(_ sql: String, _ parameters: [String?]) -> Bool {
@@ -107,4 +149,20 @@ extension PGSession {
     private func errorMessage() -> String {
         String(cString: PQerrorMessage(conn)).trimmingCharacters(in: .whitespacesAndNewlines)
     }
+}
+
+/// The statements prepared on one connection, by their SQL. Used only on the connection's queue
+/// (like the connection itself), hence a plain class.
+final class PGPreparedStatements {
+    var names: [String: String] = [:]
+    private var counter = 0
+
+    /// A name no statement of this connection has.
+    func nextName() -> String {
+        counter += 1
+        return "georep_p\(counter)"
+    }
+
+    /// A new connection has none.
+    func removeAll() { names.removeAll() }
 }
