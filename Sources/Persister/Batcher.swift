@@ -25,7 +25,11 @@ actor Batcher<Item: Sendable> {
 
     /// The next batch; empty once the stream has finished and everything was taken.
     /// A cancelled caller gets what is there now (perhaps nothing) at once.
-    func next(maxSize: Int, maxDelay: Duration) async -> [Item] {
+    ///
+    /// With `quiet`, the batch also closes when a pause of that length brought nothing new: at a
+    /// light load lingering only adds latency (the persister's publish→commit), while under load
+    /// the items keep coming and the batch still fills. Without it the batch waits out `maxDelay`.
+    func next(maxSize: Int, maxDelay: Duration, quiet: Duration? = nil) async -> [Item] {
         if items.isEmpty && !finished && !Task.isCancelled {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { waiter = $0 }
@@ -34,10 +38,20 @@ actor Batcher<Item: Sendable> {
             }
         }
         if items.count < maxSize && !finished {
-            // Linger for the rest of the batch; a full batch, the deadline or a cancel ends the wait.
+            // Linger for the rest of the batch; a full batch, the deadline, a quiet pause or a
+            // cancel ends the wait.
             let deadline = ContinuousClock.now + maxDelay
+            let step = min(.milliseconds(2), quiet ?? .milliseconds(2))
+            var lastCount = items.count
+            var lastGrowth = ContinuousClock.now
             while items.count < maxSize && !finished && ContinuousClock.now < deadline {
-                do { try await Task.sleep(for: min(.milliseconds(2), deadline - ContinuousClock.now)) } catch { break }
+                do { try await Task.sleep(for: min(step, deadline - ContinuousClock.now)) } catch { break }
+                if items.count != lastCount {
+                    lastCount = items.count
+                    lastGrowth = ContinuousClock.now
+                } else if let quiet, ContinuousClock.now - lastGrowth >= quiet {
+                    break
+                }
             }
         }
         let batch = Array(items.prefix(maxSize))

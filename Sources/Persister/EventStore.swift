@@ -23,6 +23,39 @@ public struct EventStore: Sendable {
     /// sessions that changed (delivered on commit). Returns those session ids.
     @discardableResult
     public func apply(batch events: [Event], in db: PGSession) throws(PGError) -> Set<UUID> {
+        var pipeline = PGPipeline(db)
+        let changed = try write(events, &pipeline)
+        try pipeline.flush()
+        return changed
+    }
+
+    /// Applies a batch in a transaction of its own, committed when this returns (rolled back when
+    /// it throws), with the same NOTIFY as ``apply(batch:in:)``.
+    ///
+    /// The statements travel in pipelines (``PGPipeline``): BEGIN with the first, COMMIT with the
+    /// last, and a round trip only where an answer decides what follows (the tombstones and the
+    /// winners of the snapshots' upsert). A batch of status changes is one round trip, a batch
+    /// with snapshots three, where one statement each took about seventeen.
+    @discardableResult
+    public func commit(batch events: [Event], in db: PGSession) throws(PGError) -> Set<UUID> {
+        var pipeline = PGPipeline(db)
+        pipeline.queue("BEGIN")
+        do throws(PGError) {
+            let changed = try write(events, &pipeline)
+            pipeline.queue("COMMIT")
+            try pipeline.flush()
+            return changed
+        } catch {
+            // The statement's error is the one to report. A failed ROLLBACK means the connection
+            // is gone, and `PGConnection.run` drops a connection that is not OK.
+            _ = try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Queues (or runs, where an answer is needed) the batch's statements on `p`; the caller
+    /// flushes what is left queued.
+    private func write(_ events: [Event], _ p: inout PGPipeline) throws(PGError) -> Set<UUID> {
         var snapshots: [UUID: SessionSnapshot] = [:]
         var deletions: [SessionDeleted] = []
         var sessionChanges: [SessionStatusChanged] = []
@@ -59,21 +92,35 @@ public struct EventStore: Sendable {
             }
         }
         var changed = Set<UUID>()
-        for inventory in inventories.values { changed.formUnion(try applyInventory(inventory, db)) }
-        try applySnapshots(Array(snapshots.values), db)
-        for deletion in deletions { try applyDeleted(deletion, db) }
+        for inventory in inventories.values { changed.formUnion(try applyInventory(inventory, &p)) }
+        let winners = try applySnapshots(Array(snapshots.values), &p)
+        for deletion in deletions { applyDeleted(deletion, &p) }
+        // Every transition goes into the history, in one statement for sessions and bricks.
+        var transitions: [Transition] = sessionChanges.map { ($0.sessionId, nil, nil, $0.from, $0.to, $0.observation) }
+        transitions += brickChanges.map { ($0.sessionId, $0.brickId, $0.brick, $0.from, $0.to, $0.observation) }
+        history(transitions, &p)
         // A session change no newer than a snapshot of its session in this batch cannot move the
         // row (the snapshot, applied first, holds a stamp at least as new, or lost to a newer
         // one): it is recorded in the history but not run through the update.
-        try applySessionStatuses(sessionChanges, superseded: { change in
-            snapshots[change.sessionId].map { $0.observation.seq >= change.observation.seq } ?? false
-        }, db)
-        try applyBrickStatuses(brickChanges, db)
-        try applyAccepted(accepted, db)
-        try applyResults(results, db)
-        try applyAvailability(Array(availability.values), db)
-        try CheckpointStore().apply(completed: completed, stalled: stalled, waiting: waiting, db)
-        try WindowStore().apply(schedules: schedules, opened: opened, closed: closed, db)
+        applySessionStatuses(sessionChanges.filter { change in
+            !(snapshots[change.sessionId].map { $0.observation.seq >= change.observation.seq } ?? false)
+        }, &p)
+        // Likewise a brick change no newer than a snapshot of its session that won: that snapshot
+        // rewrote the brick's row under its own stamp (or deleted it, no longer listing the brick),
+        // so the guarded update could not move it. A snapshot that lost wrote no details, and
+        // the brick changes beside it still go through the update.
+        applyBrickStatuses(brickChanges.filter { change in
+            !(winners[change.sessionId].map { $0 >= change.observation.seq } ?? false)
+        }, &p)
+        applyAccepted(accepted, &p)
+        applyResults(results, &p)
+        applyAvailability(Array(availability.values), &p)
+        if !(completed.isEmpty && stalled.isEmpty && waiting.isEmpty && schedules.isEmpty && opened.isEmpty && closed.isEmpty) {
+            // Rare events with statements of their own, run one by one after what is queued.
+            try p.flush()
+            try CheckpointStore().apply(completed: completed, stalled: stalled, waiting: waiting, p.session)
+            try WindowStore().apply(schedules: schedules, opened: opened, closed: closed, p.session)
+        }
 
         changed.formUnion(snapshots.keys)
         deletions.forEach { changed.insert($0.sessionId) }
@@ -84,7 +131,7 @@ public struct EventStore: Sendable {
         schedules.forEach { changed.insert($0.sessionId) }
         opened.forEach { changed.insert($0.sessionId) }
         closed.forEach { changed.insert($0.sessionId) }
-        if !changed.isEmpty { try notify(changed, db) }
+        if !changed.isEmpty { notify(changed, &p) }
         return changed
     }
 
@@ -95,23 +142,24 @@ public struct EventStore: Sendable {
     /// one in stamp order. A tombstone at least as new keeps a snapshot out entirely; the session
     /// row takes a snapshot only when its stamp is newer (the upsert's guard), and only then are
     /// its brick details and options replaced.
-    private func applySnapshots(_ all: [SessionSnapshot], _ db: PGSession) throws(PGError) {
-        guard !all.isEmpty else { return }
-        let dead = try db.execute("SELECT session_id, observed_seq FROM georep_session_tombstones WHERE session_id = ANY($1::uuid[])",
+    /// Returns the stamps of the snapshots that won, by session.
+    private func applySnapshots(_ all: [SessionSnapshot], _ p: inout PGPipeline) throws(PGError) -> [UUID: Int64] {
+        guard !all.isEmpty else { return [:] }
+        let dead = try p.execute("SELECT session_id, observed_seq FROM georep_session_tombstones WHERE session_id = ANY($1::uuid[])",
                                   [PGArray.literal(all.map { $0.sessionId.uuidString })]).rows
         var tombstones: [UUID: Int64] = [:]
         for row in dead { if let id = row[0].flatMap(UUID.init(uuidString:)), let seq = row[1].flatMap({ Int64($0) }) { tombstones[id] = seq } }
         let snapshots = all.filter { s in tombstones[s.sessionId].map { $0 < s.observation.seq } ?? true }
             .sorted { $0.observation.seq < $1.observation.seq }
-        guard !snapshots.isEmpty else { return }
-        try upsertInventory(snapshots, db)
+        guard !snapshots.isEmpty else { return [:] }
+        upsertInventory(snapshots, &p)
 
         var columns = SnapshotColumns()
         for s in snapshots {
             columns.append(s, volumeID: uuidOrNil(s.primaryVolumeId), secondaryHostUUID: uuidOrNil(s.secondaryHostUuid),
                            secondaryVolumeID: uuidOrNil(s.secondaryVolumeId), timestamp: timestamp(s.observation.at))
         }
-        let won = try db.execute("""
+        let won = try p.execute("""
             INSERT INTO gluster_georep_session
                 (session_id, master_volume_id, session_key, slave_host_uuid, slave_host_name, slave_volume_id,
                  slave_volume_name, status, cluster_id, master_volume_name, user_name, observed_seq, observed_at, _update_date)
@@ -136,7 +184,8 @@ public struct EventStore: Sendable {
         // Older snapshots lost to newer state: their details and options stay as they are.
         let winners = Set(won.compactMap { $0[0].flatMap(UUID.init(uuidString:)) })
         let fresh = snapshots.filter { winners.contains($0.sessionId) }
-        guard !fresh.isEmpty else { return }
+        guard !fresh.isEmpty else { return [:] }
+        let stamps = Dictionary(fresh.map { ($0.sessionId, $0.observation.seq) }, uniquingKeysWith: max)
 
         // Each brick's row is rewritten in place (an update PostgreSQL can keep on its page, no
         // index entries touched) and the rows of bricks a snapshot no longer lists go: the state
@@ -153,7 +202,7 @@ public struct EventStore: Sendable {
             }
         }
         if details.count > 0 {
-            try db.execute("""
+            p.queue("""
                 INSERT INTO gluster_georep_session_details
                     (session_id, master_brick_id, slave_host_uuid, slave_host_name, status, checkpoint_status, crawl_status,
                      files_synced, files_pending, bytes_pending, deletes_pending, files_skipped,
@@ -185,12 +234,12 @@ public struct EventStore: Sendable {
                     _update_date = now()
                 """, details.columns.map(PGArray.literal))
         }
-        try db.execute("""
+        p.queue("""
             DELETE FROM gluster_georep_session_details d WHERE d.session_id = ANY($1::uuid[])
                 AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::uuid[]) AS n(s, b) WHERE n.s = d.session_id AND n.b = d.master_brick_id)
             """, [PGArray.literal(fresh.map { $0.sessionId.uuidString }), PGArray.literal(details.columns[0]), PGArray.literal(details.columns[3])])
         let withOptions = fresh.filter { $0.options != nil }
-        guard !withOptions.isEmpty else { return }
+        guard !withOptions.isEmpty else { return stamps }
         // Options rarely change: an unchanged one is not written at all; those gone are deleted.
         var ids: [String?] = [], keys: [String?] = [], values: [String?] = []
         for s in withOptions {
@@ -201,24 +250,25 @@ public struct EventStore: Sendable {
             }
         }
         if !ids.isEmpty {
-            try db.execute("""
+            p.queue("""
                 INSERT INTO gluster_georep_config (session_id, config_key, config_value, _update_date)
                 SELECT s, k, v, now() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS o(s, k, v)
                 ON CONFLICT (session_id, config_key) DO UPDATE SET config_value = EXCLUDED.config_value, _update_date = now()
                 WHERE gluster_georep_config.config_value IS DISTINCT FROM EXCLUDED.config_value
                 """, [PGArray.literal(ids), PGArray.literal(keys), PGArray.literal(values)])
         }
-        try db.execute("""
+        p.queue("""
             DELETE FROM gluster_georep_config c WHERE c.session_id = ANY($1::uuid[])
                 AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::text[]) AS o(s, k) WHERE o.s = c.session_id AND o.k = c.config_key)
             """, [PGArray.literal(withOptions.map { $0.sessionId.uuidString }), PGArray.literal(ids), PGArray.literal(keys)])
+        return stamps
     }
 
     /// The clusters, primary volumes, their bricks and hosts, as the snapshots show them, taken
     /// in stamp order: where two snapshots disagree (a volume re-created under its name, a host
     /// renamed), the newer one's word stands, as if they had been applied one after the other.
-    private func upsertInventory(_ snapshots: [SessionSnapshot], _ db: PGSession) throws(PGError) {
-        try db.execute("INSERT INTO gluster_clusters (cluster_id) SELECT DISTINCT c FROM unnest($1::text[]) AS c ON CONFLICT DO NOTHING",
+    private func upsertInventory(_ snapshots: [SessionSnapshot], _ p: inout PGPipeline) {
+        p.queue("INSERT INTO gluster_clusters (cluster_id) SELECT DISTINCT c FROM unnest($1::text[]) AS c ON CONFLICT DO NOTHING",
                        [PGArray.literal(Array(Set(snapshots.map(\.session.cluster))))])
         var volumes: [String: (cluster: String, name: String)] = [:]   // id → where
         var volumeByName: [[String]: String] = [:]                     // [cluster, name] → id
@@ -239,19 +289,19 @@ public struct EventStore: Sendable {
         guard !volumes.isEmpty else { return }
         let names = volumeByName.sorted { $0.value < $1.value }
         // A volume re-created under the same name has a new UUID: the old one goes.
-        try db.execute("""
+        p.queue("""
             DELETE FROM gluster_volumes v USING unnest($1::text[], $2::text[], $3::uuid[]) AS n(c, name, id)
             WHERE v.cluster_id = n.c AND v.vol_name = n.name AND v.id <> n.id
             """, [PGArray.literal(names.map { $0.key[0] }), PGArray.literal(names.map { $0.key[1] }), PGArray.literal(names.map(\.value))])
         let vols = volumes.sorted { $0.key < $1.key }
-        try db.execute("""
+        p.queue("""
             INSERT INTO gluster_volumes (id, cluster_id, vol_name, _update_date)
             SELECT i, c, n, now() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(i, c, n)
             ON CONFLICT (id) DO UPDATE SET vol_name = EXCLUDED.vol_name, _update_date = now()
             """, [PGArray.literal(vols.map(\.key)), PGArray.literal(vols.map(\.value.cluster)), PGArray.literal(vols.map(\.value.name))])
         if !servers.isEmpty {
             let list = servers.sorted { $0.key < $1.key }
-            try db.execute("""
+            p.queue("""
                 INSERT INTO gluster_server (server_uuid, cluster_id, host_name, _update_date)
                 SELECT u, c, h, now() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS s(u, c, h)
                 ON CONFLICT (server_uuid) DO UPDATE SET host_name = EXCLUDED.host_name, _update_date = now()
@@ -260,7 +310,7 @@ public struct EventStore: Sendable {
         // Bricks of a volume that a newer snapshot replaced went with it.
         let list = bricks.filter { volumes[$0.value.volume] != nil }.sorted { $0.key < $1.key }
         guard !list.isEmpty else { return }
-        try db.execute("""
+        p.queue("""
             INSERT INTO gluster_volume_bricks (id, volume_id, server_uuid, host_name, brick_dir, _update_date)
             SELECT i, v, u, h, d, now() FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS b(i, v, u, h, d)
             ON CONFLICT (id) DO UPDATE SET server_uuid = EXCLUDED.server_uuid, _update_date = now()
@@ -272,27 +322,23 @@ public struct EventStore: Sendable {
 
     // MARK: Deletions
 
-    private func applyDeleted(_ e: SessionDeleted, _ db: PGSession) throws(PGError) {
+    private func applyDeleted(_ e: SessionDeleted, _ p: inout PGPipeline) {
         let id = e.sessionId.uuidString
         let seq = String(e.observation.seq)
-        try db.execute("""
+        p.queue("""
             INSERT INTO georep_session_tombstones (session_id, observed_seq) VALUES ($1, $2)
             ON CONFLICT (session_id) DO UPDATE SET observed_seq = GREATEST(georep_session_tombstones.observed_seq, EXCLUDED.observed_seq),
                 deleted_at = now()
             """, [id, seq])
         // Details and options go with the session (ON DELETE CASCADE).
-        try db.execute("DELETE FROM gluster_georep_session WHERE session_id = $1 AND observed_seq < $2", [id, seq])
+        p.queue("DELETE FROM gluster_georep_session WHERE session_id = $1 AND observed_seq < $2", [id, seq])
     }
 
     // MARK: Status changes, set-based
 
-    private func applySessionStatuses(_ all: [SessionStatusChanged], superseded: (SessionStatusChanged) -> Bool,
-                                      _ db: PGSession) throws(PGError) {
-        guard !all.isEmpty else { return }
-        try history(all.map { ($0.sessionId, nil, nil, $0.from, $0.to, $0.observation) }, db)
-        let changes = all.filter { !superseded($0) }
+    private func applySessionStatuses(_ changes: [SessionStatusChanged], _ p: inout PGPipeline) {
         guard !changes.isEmpty else { return }
-        try db.execute("""
+        p.queue("""
             UPDATE gluster_georep_session s
             SET status = v.to_status, observed_seq = v.seq, observed_at = v.at, _update_date = now()
             FROM (SELECT DISTINCT ON (id) id, to_status, seq, at
@@ -305,12 +351,10 @@ public struct EventStore: Sendable {
             ])
     }
 
-    private func applyBrickStatuses(_ changes: [BrickStatusChanged], _ db: PGSession) throws(PGError) {
-        guard !changes.isEmpty else { return }
-        try history(changes.map { ($0.sessionId, $0.brickId, $0.brick, $0.from, $0.to, $0.observation) }, db)
+    private func applyBrickStatuses(_ changes: [BrickStatusChanged], _ p: inout PGPipeline) {
         let known = changes.filter { $0.brickId != nil }
         guard !known.isEmpty else { return }
-        try db.execute("""
+        p.queue("""
             UPDATE gluster_georep_session_details d
             SET status = v.to_status, observed_seq = v.seq, observed_at = v.at, _update_date = now()
             FROM (SELECT DISTINCT ON (sid, bid) sid, bid, to_status, seq, at
@@ -327,8 +371,9 @@ public struct EventStore: Sendable {
     private typealias Transition = (session: UUID, brickID: UUID?, brick: String?, from: GeoRepStatus?, to: GeoRepStatus, observation: Observation)
 
     /// One row per transition, once (a replayed event hits the unique index and is skipped).
-    private func history(_ rows: [Transition], _ db: PGSession) throws(PGError) {
-        try db.execute("""
+    private func history(_ rows: [Transition], _ p: inout PGPipeline) {
+        guard !rows.isEmpty else { return }
+        p.queue("""
             INSERT INTO georep_status_history
                 (session_id, master_brick_id, brick_name, from_status, to_status, observed_seq, observed_at, cause, cause_command_id)
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::varchar[], $5::varchar[], $6::bigint[], $7::timestamptz[],
@@ -345,11 +390,11 @@ public struct EventStore: Sendable {
     }
 
     /// One row per cluster; an older observation (a late redelivery) changes nothing.
-    private func applyAvailability(_ rows: [ClusterAvailability], _ db: PGSession) throws(PGError) {
+    private func applyAvailability(_ rows: [ClusterAvailability], _ p: inout PGPipeline) {
         for a in rows {
             // Cannot fail: process ids, kinds, seconds and command lines encode always.
             let stuck = (try? MessageCodec.encoder().encode(a.stuckProcesses)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-            try db.execute("""
+            p.queue("""
                 INSERT INTO georep_cluster_availability (cluster_id, available, host, since, recovered_at, cause, stuck_processes, observed_at)
                 VALUES ($1, $2::boolean, $3, $4::timestamptz, $5::timestamptz, $6, $7, $8::timestamptz)
                 ON CONFLICT (cluster_id) DO UPDATE SET
@@ -362,9 +407,9 @@ public struct EventStore: Sendable {
         }
     }
 
-    private func applyAccepted(_ rows: [CommandAccepted], _ db: PGSession) throws(PGError) {
+    private func applyAccepted(_ rows: [CommandAccepted], _ p: inout PGPipeline) {
         guard !rows.isEmpty else { return }
-        try db.execute("""
+        p.queue("""
             INSERT INTO georep_commands (command_id, action, session_id, session_ref, outcome, message, sender, accepted_at)
             SELECT c, a, s, r, 'pending', 'accepted; waiting for a worker', n, t
             FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::text[], $5::varchar[], $6::timestamptz[]) AS x(c, a, s, r, n, t)
@@ -379,10 +424,10 @@ public struct EventStore: Sendable {
     /// A result replaces a pending row; a second result for a command (which the workers never
     /// send, but a replay might) changes nothing. A change made through the admin grant keeps
     /// who held it and what changed (the audit trail of ``OptionGrant``).
-    private func applyResults(_ results: [CommandResult], _ db: PGSession) throws(PGError) {
+    private func applyResults(_ results: [CommandResult], _ p: inout PGPipeline) {
         let rows = results.filter { $0.commandId != nil }
         guard !rows.isEmpty else { return }
-        try db.execute("""
+        p.queue("""
             INSERT INTO georep_commands (command_id, action, session_id, session_ref, outcome, message, error_code, finished_at,
                                          sender, granted_to, option_name, option_kind, option_value)
             SELECT DISTINCT ON (c) * FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::text[], $5::varchar[], $6::text[],
@@ -410,21 +455,21 @@ public struct EventStore: Sendable {
 
     /// Volumes, bricks and hosts as the cluster has them now; sessions it no longer has are
     /// removed (when the inventory could tell). Returns the sessions removed.
-    private func applyInventory(_ i: ClusterInventory, _ db: PGSession) throws(PGError) -> Set<UUID> {
+    private func applyInventory(_ i: ClusterInventory, _ p: inout PGPipeline) throws(PGError) -> Set<UUID> {
         let seq = String(i.observation.seq)
-        try db.execute("INSERT INTO gluster_clusters (cluster_id) VALUES ($1) ON CONFLICT DO NOTHING", [i.cluster])
-        let newer = try db.execute("""
+        try p.execute("INSERT INTO gluster_clusters (cluster_id) VALUES ($1) ON CONFLICT DO NOTHING", [i.cluster])
+        let newer = try p.execute("""
             UPDATE gluster_clusters SET inventory_seq = $2, inventory_at = $3
             WHERE cluster_id = $1 AND (inventory_seq IS NULL OR inventory_seq < $2)
             """, [i.cluster, seq, timestamp(i.observation.at)])
         guard newer.affectedRows == 1 else { return [] }
         let volumes = i.volumes.filter { uuidOrNil($0.id) != nil }
         // Volumes gone, or re-created under the same name (a new id): out, with their bricks.
-        try db.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1 AND NOT (id = ANY($2::uuid[]))",
+        try p.execute("DELETE FROM gluster_volumes WHERE cluster_id = $1 AND NOT (id = ANY($2::uuid[]))",
                        [i.cluster, PGArray.literal(volumes.map(\.id))])
-        try db.execute("DELETE FROM gluster_volumes v USING unnest($2::uuid[], $3::text[]) AS n(id, name) WHERE v.cluster_id = $1 AND v.vol_name = n.name AND v.id <> n.id",
+        try p.execute("DELETE FROM gluster_volumes v USING unnest($2::uuid[], $3::text[]) AS n(id, name) WHERE v.cluster_id = $1 AND v.vol_name = n.name AND v.id <> n.id",
                        [i.cluster, PGArray.literal(volumes.map(\.id)), PGArray.literal(volumes.map(\.name))])
-        try db.execute("""
+        try p.execute("""
             INSERT INTO gluster_volumes (id, cluster_id, vol_name, status, _update_date)
             SELECT id, $1, name, status, now() FROM unnest($2::uuid[], $3::text[], $4::text[]) AS v(id, name, status)
             ON CONFLICT (id) DO UPDATE SET vol_name = EXCLUDED.vol_name, status = EXCLUDED.status, _update_date = now()
@@ -433,16 +478,16 @@ public struct EventStore: Sendable {
         let bricks = volumes.flatMap { v in v.bricks.map { (v.id, $0) } }
         let servers = Dictionary(bricks.compactMap { b in uuidOrNil(b.1.hostUuid).map { ($0, b.1.host) } }, uniquingKeysWith: { a, _ in a })
         if !servers.isEmpty {
-            try db.execute("""
+            try p.execute("""
                 INSERT INTO gluster_server (server_uuid, cluster_id, host_name, _update_date)
                 SELECT u, $1, h, now() FROM unnest($2::uuid[], $3::text[]) AS s(u, h)
                 ON CONFLICT (server_uuid) DO UPDATE SET host_name = EXCLUDED.host_name, _update_date = now()
                 """, [i.cluster, PGArray.literal(Array(servers.keys)), PGArray.literal(Array(servers.values))])
         }
-        try db.execute("DELETE FROM gluster_volume_bricks b USING gluster_volumes v WHERE b.volume_id = v.id AND v.cluster_id = $1 AND NOT (b.id = ANY($2::uuid[]))",
+        try p.execute("DELETE FROM gluster_volume_bricks b USING gluster_volumes v WHERE b.volume_id = v.id AND v.cluster_id = $1 AND NOT (b.id = ANY($2::uuid[]))",
                        [i.cluster, PGArray.literal(bricks.map { $0.1.id.uuidString })])
         if !bricks.isEmpty {
-            try db.execute("""
+            try p.execute("""
                 INSERT INTO gluster_volume_bricks (id, volume_id, server_uuid, host_name, brick_dir, _update_date)
                 SELECT i, v, u, h, d, now() FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS b(i, v, u, h, d)
                 ON CONFLICT (id) DO UPDATE SET server_uuid = EXCLUDED.server_uuid, _update_date = now()
@@ -452,26 +497,26 @@ public struct EventStore: Sendable {
         }
         guard let present = i.sessionIds else { return [] }
         // Sessions that vanished unwatched: gone, unless seen after this inventory was taken.
-        let gone = try db.execute("""
+        let gone = try p.execute("""
             SELECT session_id FROM gluster_georep_session
             WHERE cluster_id = $1 AND NOT (session_id = ANY($2::uuid[])) AND observed_seq < $3
             """, [i.cluster, PGArray.literal(present.map(\.uuidString)), seq]).rows.compactMap { $0[0].flatMap(UUID.init(uuidString:)) }
         guard !gone.isEmpty else { return [] }
-        try db.execute("""
+        try p.execute("""
             INSERT INTO georep_session_tombstones (session_id, observed_seq)
             SELECT g, $2 FROM unnest($1::uuid[]) AS g
             ON CONFLICT (session_id) DO UPDATE SET observed_seq = GREATEST(georep_session_tombstones.observed_seq, EXCLUDED.observed_seq),
                 deleted_at = now()
             """, [PGArray.literal(gone.map(\.uuidString)), seq])
-        try db.execute("DELETE FROM gluster_georep_session WHERE session_id = ANY($1::uuid[])", [PGArray.literal(gone.map(\.uuidString))])
+        try p.execute("DELETE FROM gluster_georep_session WHERE session_id = ANY($1::uuid[])", [PGArray.literal(gone.map(\.uuidString))])
         return Set(gone)
     }
 
-    private func notify(_ sessions: Set<UUID>, _ db: PGSession) throws(PGError) {
+    private func notify(_ sessions: Set<UUID>, _ p: inout PGPipeline) {
         // NOTIFY payloads are limited to 8000 bytes; a very large batch says only how many.
         let ids = sessions.map { "\"\($0.uuidString.lowercased())\"" }
         let payload = ids.count <= 150 ? "{\"sessions\":[\(ids.joined(separator: ","))]}" : "{\"sessions\":\"many\",\"count\":\(ids.count)}"
-        try db.execute("SELECT pg_notify($1, $2)", [Self.notifyChannel, payload])
+        p.queue("SELECT pg_notify($1, $2)", [Self.notifyChannel, payload])
     }
 
     // MARK: Helpers

@@ -110,7 +110,10 @@ public struct PersisterService: Service {
                 }
                 group.addTask {
                     while true {
-                        let batch = await batcher.next(maxSize: configuration.maxBatch, maxDelay: configuration.maxBatchDelay)
+                        // A batch stops lingering once deliveries pause (a light load): the
+                        // publish→commit latency, while under load the batches still fill.
+                        let batch = await batcher.next(maxSize: configuration.maxBatch, maxDelay: configuration.maxBatchDelay,
+                                                       quiet: .milliseconds(2))
                         guard !batch.isEmpty else { break }
                         try await write(batch, consumer: consumer, bus: bus, database: database)
                     }
@@ -174,7 +177,7 @@ public struct PersisterService: Service {
         let store = self.store
         while true {
             let result: PGError? = await attempt(database) { (db) throws(PGError) in
-                try db.transaction { () throws(PGError) in _ = try store.apply(batch: events, in: db) }
+                _ = try store.commit(batch: events, in: db)
             }
             guard let error = result else {
                 health.set("postgres", up: true)

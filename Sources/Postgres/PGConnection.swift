@@ -12,6 +12,9 @@ public final class PGConnection: @unchecked Sendable {
     private let queue: DispatchQueue
     private let logger: Logger
     private var conn: OpaquePointer?
+    /// The statements prepared on `conn` (pipelines prepare theirs once per connection); a new
+    /// connection starts with none.
+    private let prepared = PGPreparedStatements()
 
     /// `url` is a libpq connection string or URI, e.g. `postgresql://user:pw@127.0.0.1:5432/db`.
     public init(url: String, name: String = "georep", logger: Logger) {
@@ -28,7 +31,7 @@ public final class PGConnection: @unchecked Sendable {
         let result: Result<T, PGError> = await withCheckedContinuation { continuation in
             queue.async {
                 continuation.resume(returning: Result { () throws(PGError) -> T in
-                    let session = PGSession(conn: try self.connectedOnQueue())
+                    let session = PGSession(conn: try self.connectedOnQueue(), prepared: self.prepared)
                     do throws(PGError) { return try body(session) } catch {
                         if error.isConnectionLoss || PQstatus(session.conn) != CONNECTION_OK { self.dropOnQueue() }
                         throw error
@@ -62,6 +65,7 @@ public final class PGConnection: @unchecked Sendable {
     private func dropOnQueue() {
         if let conn { PQfinish(conn) }
         conn = nil
+        prepared.removeAll()
     }
 }
 
@@ -71,6 +75,8 @@ public final class PGConnection: @unchecked Sendable {
 /// `PGconn *` and must never leave that closure (the queue's serial order is what protects it).
 public struct PGSession: @unchecked Sendable {
     let conn: OpaquePointer
+    /// The connection's prepared statements, for ``pipeline(_:)``; nil: none are prepared.
+    var prepared: PGPreparedStatements? = nil
 
     /// Runs one statement with text parameters (`$1`, `$2`, …; nil is SQL NULL).
     @discardableResult

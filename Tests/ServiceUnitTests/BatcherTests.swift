@@ -25,6 +25,15 @@ import Testing
         #expect(await batcher.next(maxSize: 3, maxDelay: .milliseconds(10)) == [3, 4])
     }
 
+    @Test func aQuietStreamClosesThePartialBatchWithoutWaitingOutTheDelay() async {
+        let batcher = Batcher<Int>()
+        await batcher.append(contentsOf: [1, 2])
+        let started = ContinuousClock.now
+        #expect(await batcher.next(maxSize: 10, maxDelay: .seconds(5), quiet: .milliseconds(1)) == [1, 2])
+        // The point is that it did not wait out its 5 s; bounds loose enough for a loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(4))
+    }
+
     @Test func aFinishedStreamHandsOverWhatIsLeftThenNothing() async {
         let batcher = Batcher<Int>()
         await batcher.append(1)
