@@ -103,6 +103,25 @@ extension Integration {
         try await expectError("secondary_unavailable", .create(noVolume, CommandOptions()))
     }
 
+    /// A touch of a volume glusterd does not serve (as a worker on the stand-in once asked for):
+    /// a typed failure, and no FUSE client left behind. Before the fix, a touch that timed out
+    /// skipped the unmount and left a client asking glusterd for the volfile for ever.
+    @Test(.timeLimit(.minutes(3)))
+    func aTouchOfAVolumeGlusterdDoesNotServeLeavesNoClient() async throws {
+        let (gluster, _) = try Self.executor([.local], timeout: 20)
+        let volume = "novol\(UUID().uuidString.prefix(6).lowercased())"
+        do {
+            try await gluster.touchVolumeRoot(cluster: "lab", volume: volume)
+            Issue.record("a touch of \(volume), which glusterd does not have, succeeded")
+        } catch {
+            #expect(error.code == "touch_failed" || error.code == "timeout", "\(error)")
+        }
+        let mounts = (try? String(contentsOfFile: "/proc/mounts", encoding: .utf8)) ?? ""
+        #expect(!mounts.contains(volume), "a FUSE mount of \(volume) was left: \(mounts.split(separator: "\n").filter { $0.contains(volume) })")
+        let clients = runCommandCapturing(["pgrep", "-af", "volfile-id \(volume)"]).output
+        #expect(clients.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "glusterfs clients of \(volume) left: \(clients)")
+    }
+
     @Test func failsOverWhenTheFirstHostIsUnreachable() async throws {
         // A name that cannot resolve: ssh fails at once (exit 255), nothing leaves this machine.
         let (gluster, _) = try Self.executor([.ssh], extraFirstHost: "unreachable.invalid")
