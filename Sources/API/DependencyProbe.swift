@@ -26,7 +26,6 @@ public struct DependencyProbe: Service {
         // What was last said of each dependency: nil until its first probe (health starts all
         // down, so it cannot tell a first failure from a known one).
         var known: [String: Bool] = [:]
-        var servers: [String: String] = [:]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var server: String?
             known["postgres"] = await check("postgres", wasUp: known["postgres"]) { () async throws -> Void in
@@ -34,11 +33,10 @@ public struct DependencyProbe: Service {
                     try Self.server(of: db.execute(Self.serverQuery).namedRows.first)
                 }
             }
-            if let server, server != servers["postgres"] {
+            if let server, server != health.servers["postgres"] {
                 // With target_session_attrs=prefer-standby the API reads from a standby while
                 // one answers; operators see here (and in readiness) which it is.
                 logger.notice("the API reads from PostgreSQL's \(server)", metadata: ["server": "\(server)"])
-                servers["postgres"] = server
                 health.set("postgres", up: true, server: server)
             }
             known["amqp"] = await check("amqp", wasUp: known["amqp"]) { try await publisher.connect() }

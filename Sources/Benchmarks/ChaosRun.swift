@@ -105,12 +105,13 @@ struct ChaosRun: AsyncParsableCommand {
         let collecting = Task { await collector.run() }
 
         let injected = faults.shuffled()
+        let restart = repository.appendingPathComponent("ops/restart.sh").path
         let cluster = repository.appendingPathComponent("ops/rabbit-cluster.sh").path
         // A killed cluster node comes back one fault later (a node that stays away is not the test).
         var killedNode: String?
         var nodeKills: [String] = []
         func startKilledNode() {
-            if let node = killedNode, run([cluster, "start", node]) == 0 { killedNode = nil }
+            if let node = killedNode, run([cluster, "start", node]).status == 0 { killedNode = nil }
         }
         let expected = Set(sequence.map(\.commandId))
         var done: [ChaosFaults.Fault: Int] = [:]
@@ -123,16 +124,15 @@ struct ChaosRun: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(200))
             }
             startKilledNode()
-            let restart = repository.appendingPathComponent("ops/restart.sh").path
             let succeeded: Bool
             switch fault {
             case .workerKill: fleet.killWorker(); try fleet.startWorker(); succeeded = true
             case .persisterKill: fleet.killPersister(); try fleet.startPersister(); succeeded = true
-            case .rabbitRestart: succeeded = run([restart, "rabbitmq"]) == 0
-            case .postgresRestart: succeeded = run([restart, "postgres"]) == 0
+            case .rabbitRestart: succeeded = run([restart, "rabbitmq"]).status == 0
+            case .postgresRestart: succeeded = run([restart, "postgres"]).status == 0
             case .clusterNodeKill:
-                let leader = capture([cluster, "leader", "\(topology.prefix).commands.shard"]).trimmingCharacters(in: .whitespacesAndNewlines)
-                succeeded = !leader.isEmpty && run([cluster, "kill", leader]) == 0
+                let leader = run([cluster, "leader", "\(topology.prefix).commands.shard"], capturing: true).output.trimmingCharacters(in: .whitespacesAndNewlines)
+                succeeded = !leader.isEmpty && run([cluster, "kill", leader]).status == 0
                 if succeeded {
                     killedNode = leader
                     nodeKills.append("node \(leader) after \(await collector.count) results")
@@ -146,7 +146,7 @@ struct ChaosRun: AsyncParsableCommand {
             startKilledNode()
         }
         if faults.rollingRestart {
-            let code = run([cluster, "rolling"])
+            let code = run([cluster, "rolling"]).status
             print("rolling restart of the cluster \(code == 0 ? "done" : "FAILED (exit \(code))") after \(await collector.count) results")
         }
         print("faults done: \(ChaosFaults.summary { done[$0, default: 0] })\(nodeKills.isEmpty ? "" : ", cluster node kills: \(nodeKills.joined(separator: "; "))") (after \(Int(Date().timeIntervalSince(started))) s)")
@@ -233,29 +233,20 @@ struct ChaosRun: AsyncParsableCommand {
         if !ok { throw ExitCode(1) }
     }
 
-    func run(_ argv: [String]) -> Int32 {
+    /// Runs `argv` to its end: its exit status (-1 when it could not start) and, `capturing`, its
+    /// standard output (the cluster script's answers). Otherwise nothing is piped: a server a
+    /// script restarts must not inherit a pipe its reader then waits on for ever.
+    func run(_ argv: [String], capturing: Bool = false) -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())
-        process.standardOutput = FileHandle.nullDevice
+        let pipe = capturing ? Pipe() : nil
+        process.standardOutput = pipe ?? FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return -1 }
+        do { try process.run() } catch { return (-1, "") }
+        let data = pipe?.fileHandleForReading.readDataToEndOfFile() ?? Data()
         process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    /// `argv`'s standard output (the cluster script's answer), empty when it could not run.
-    func capture(_ argv: [String]) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return "" }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
 
