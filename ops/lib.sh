@@ -21,10 +21,12 @@ close_inherited_descriptors() {
 }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: retries COMMAND once a second.
+# wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds, for SECONDS of wall time (a probe
+# that itself takes seconds, such as rabbitmqctl, does not stretch the limit).
 wait_for() {
     local seconds=$1 what=$2; shift 2
-    local i
-    for ((i = 0; i < seconds; i++)); do
+    local deadline=$((SECONDS + seconds))
+    while ((SECONDS < deadline)); do
         if "$@" >/dev/null 2>&1; then return 0; fi
         sleep 1
     done

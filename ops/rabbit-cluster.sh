@@ -51,6 +51,18 @@ as_node() {
 ctl() { local n=$1; shift; as_node "$n" rabbitmqctl -q -n "$(node "$n")" "$@"; }
 running() { ctl "$1" status >/dev/null 2>&1; }
 
+# vm_pid N: the pid of node N's Erlang VM, booted or still booting. Its pid file is not enough:
+# a second launch while the first still boots fails and takes the file with it.
+vm_pid() {
+    local n=$1 pid p
+    pid=$(cat "$(dir "$n")/pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; return 0; fi
+    for p in $(pgrep -x beam.smp); do
+        if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "RABBITMQ_NODENAME=$(node "$n")"; then echo "$p"; return 0; fi
+    done
+    return 1
+}
+
 configure() {
     local n=$1 d tls=$GEOREP_STATE/tls
     d=$(dir "$n")
@@ -71,20 +83,36 @@ CONF
     chown rabbitmq:rabbitmq "$d"/rabbitmq.conf "$d"/rabbitmq-env.conf "$d"/enabled_plugins
 }
 
-start() {
+# launch N: node N's VM started in the background, unless it runs.
+launch() {
     local n=$1
     [ -f "$(dir "$n")/rabbitmq.conf" ] || configure "$n"
-    if ! running "$n"; then
+    if ! vm_pid "$n" >/dev/null; then
         log "starting RabbitMQ node $(node "$n") on 127.0.0.1:$((PORT + n - 1))"
         as_node "$n" rabbitmq-server -detached >/dev/null 2>&1 || true
     fi
-    wait_for 120 "RabbitMQ node $(node "$n")" ctl "$n" await_startup --timeout 5
 }
+
+# await N: node N's broker running, or the end of its log and a failure.
+await() {
+    local n=$1 log
+    log=$(dir "$n")/log/$(node "$n").log
+    if ! (wait_for 180 "RabbitMQ node $(node "$n")" ctl "$n" await_startup --timeout 5); then
+        [ -f "$log" ] && tail -n 15 "$log" | sed "s/^/[$(node "$n")] /" >&2
+        die "RabbitMQ node $(node "$n") did not start; its log: $log"
+    fi
+}
+
+# A node that was stopped while clustered waits for its peers' tables before it boots, so
+# they are all launched before any is waited for: one at a time, node 1 waited 5 minutes for
+# peers that were only started after it (the CI run of 2026-12-01 on data from an earlier run).
+start() { launch "$1"; await "$1"; }
 
 member() { ctl 1 cluster_status --formatter json 2>/dev/null | grep -q "\"$(node "$1")\""; }
 
 up() {
-    for n in "${NODES[@]}"; do start "$n"; done
+    for n in "${NODES[@]}"; do launch "$n"; done
+    for n in "${NODES[@]}"; do await "$n"; done
     for n in 2 3; do
         if ! member "$n"; then
             log "joining $(node "$n") to $(node 1)"
@@ -109,8 +137,7 @@ urls() {
 
 kill_node() {
     local n=$1 pid
-    pid=$(cat "$(dir "$n")/pid" 2>/dev/null || true)
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || die "node $(node "$n") is not running"
+    pid=$(vm_pid "$n") || die "node $(node "$n") is not running"
     kill -9 "$pid"
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
     log "killed $(node "$n") (pid $pid) with SIGKILL"
@@ -171,8 +198,7 @@ status() {
 down() {
     for n in "${NODES[@]}"; do
         if running "$n"; then ctl "$n" stop >/dev/null 2>&1 || true; fi
-        pid=$(cat "$(dir "$n")/pid" 2>/dev/null || true)
-        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+        if pid=$(vm_pid "$n"); then kill -9 "$pid" 2>/dev/null || true; fi
     done
     rm -rf "$CLUSTER"
     log "rabbit-cluster removed"

@@ -57,6 +57,7 @@ public struct EventStore: Sendable {
     /// flushes what is left queued.
     private func write(_ events: [Event], _ p: inout PGPipeline) throws(PGError) -> Set<UUID> {
         var snapshots: [UUID: SessionSnapshot] = [:]
+        var optionSnapshots: [UUID: SessionSnapshot] = [:]
         var deletions: [SessionDeleted] = []
         var sessionChanges: [SessionStatusChanged] = []
         var brickChanges: [BrickStatusChanged] = []
@@ -70,6 +71,10 @@ public struct EventStore: Sendable {
             switch event {
             case .sessionSnapshot(let s):
                 // Within a batch only the newest snapshot of a session can win.
+                // and, apart, the newest that carries options (a newer one may not).
+                if s.options != nil, (optionSnapshots[s.sessionId]?.observation.seq ?? .min) < s.observation.seq {
+                    optionSnapshots[s.sessionId] = s
+                }
                 if let held = snapshots[s.sessionId], held.observation.seq >= s.observation.seq { continue }
                 snapshots[s.sessionId] = s
             case .sessionDeleted(let e): deletions.append(e)
@@ -94,6 +99,7 @@ public struct EventStore: Sendable {
         var changed = Set<UUID>()
         for inventory in inventories.values { changed.formUnion(try applyInventory(inventory, &p)) }
         let winners = try applySnapshots(Array(snapshots.values), &p)
+        applyOptions(Array(optionSnapshots.values), &p)
         for deletion in deletions { applyDeleted(deletion, &p) }
         // Every transition goes into the history, in one statement for sessions and bricks.
         var transitions: [Transition] = sessionChanges.map { ($0.sessionId, nil, nil, $0.from, $0.to, $0.observation) }
@@ -141,7 +147,7 @@ public struct EventStore: Sendable {
     /// the lot (a status storm is a quarter snapshots): the same end state as applying them one by
     /// one in stamp order. A tombstone at least as new keeps a snapshot out entirely; the session
     /// row takes a snapshot only when its stamp is newer (the upsert's guard), and only then are
-    /// its brick details and options replaced.
+    /// its brick details replaced. Options go by their own stamp (`applyOptions`).
     /// Returns the stamps of the snapshots that won, by session.
     private func applySnapshots(_ all: [SessionSnapshot], _ p: inout PGPipeline) throws(PGError) -> [UUID: Int64] {
         guard !all.isEmpty else { return [:] }
@@ -238,30 +244,42 @@ public struct EventStore: Sendable {
             DELETE FROM gluster_georep_session_details d WHERE d.session_id = ANY($1::uuid[])
                 AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::uuid[]) AS n(s, b) WHERE n.s = d.session_id AND n.b = d.master_brick_id)
             """, [PGArray.literal(fresh.map { $0.sessionId.uuidString }), PGArray.literal(details.columns[0]), PGArray.literal(details.columns[3])])
-        let withOptions = fresh.filter { $0.options != nil }
-        guard !withOptions.isEmpty else { return stamps }
-        // Options rarely change: an unchanged one is not written at all; those gone are deleted.
+        return stamps
+    }
+
+    /// The newest options of each session in the batch, where they are newer than the options
+    /// stored (`options_observed_seq`), whatever the session row's own stamp: a worker reads
+    /// options only now and then, so the newest snapshot of a session often has none. One
+    /// statement: the stamp moves, and only for the sessions where it moved are options no longer
+    /// listed deleted and the listed ones written (an unchanged one is not written at all).
+    /// A session without a row, or deleted after these options were read, takes none.
+    private func applyOptions(_ snapshots: [SessionSnapshot], _ p: inout PGPipeline) {
+        guard !snapshots.isEmpty else { return }
         var ids: [String?] = [], keys: [String?] = [], values: [String?] = []
-        for s in withOptions {
+        for s in snapshots {
             for (key, value) in (s.options ?? [:]).sorted(by: { $0.key < $1.key }) {
                 ids.append(s.sessionId.uuidString)
                 keys.append(String(key.prefix(64)))
                 values.append(value)
             }
         }
-        if !ids.isEmpty {
-            p.queue("""
-                INSERT INTO gluster_georep_config (session_id, config_key, config_value, _update_date)
-                SELECT s, k, v, now() FROM unnest($1::uuid[], $2::text[], $3::text[]) AS o(s, k, v)
-                ON CONFLICT (session_id, config_key) DO UPDATE SET config_value = EXCLUDED.config_value, _update_date = now()
-                WHERE gluster_georep_config.config_value IS DISTINCT FROM EXCLUDED.config_value
-                """, [PGArray.literal(ids), PGArray.literal(keys), PGArray.literal(values)])
-        }
         p.queue("""
-            DELETE FROM gluster_georep_config c WHERE c.session_id = ANY($1::uuid[])
-                AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::text[]) AS o(s, k) WHERE o.s = c.session_id AND o.k = c.config_key)
-            """, [PGArray.literal(withOptions.map { $0.sessionId.uuidString }), PGArray.literal(ids), PGArray.literal(keys)])
-        return stamps
+            WITH won AS (
+                UPDATE gluster_georep_session s SET options_observed_seq = x.q
+                FROM unnest($1::uuid[], $2::bigint[]) AS x(i, q)
+                WHERE s.session_id = x.i AND s.options_observed_seq < x.q
+                    AND NOT EXISTS (SELECT 1 FROM georep_session_tombstones t WHERE t.session_id = x.i AND t.observed_seq >= x.q)
+                RETURNING s.session_id
+            ), gone AS (
+                DELETE FROM gluster_georep_config c USING won WHERE c.session_id = won.session_id
+                    AND NOT EXISTS (SELECT 1 FROM unnest($3::uuid[], $4::text[]) AS o(s, k) WHERE o.s = c.session_id AND o.k = c.config_key)
+            )
+            INSERT INTO gluster_georep_config (session_id, config_key, config_value, _update_date)
+            SELECT o.s, o.k, o.v, now() FROM unnest($3::uuid[], $4::text[], $5::text[]) AS o(s, k, v) JOIN won ON won.session_id = o.s
+            ON CONFLICT (session_id, config_key) DO UPDATE SET config_value = EXCLUDED.config_value, _update_date = now()
+            WHERE gluster_georep_config.config_value IS DISTINCT FROM EXCLUDED.config_value
+            """, [PGArray.literal(snapshots.map { $0.sessionId.uuidString }), PGArray.literal(snapshots.map { String($0.observation.seq) }),
+                  PGArray.literal(ids), PGArray.literal(keys), PGArray.literal(values)])
     }
 
     /// The clusters, primary volumes, their bricks and hosts, as the snapshots show them, taken

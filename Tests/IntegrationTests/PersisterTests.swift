@@ -130,6 +130,36 @@ extension Integration {
         try await cleanup()
     }
 
+    /// Options go by the stamp of the snapshot that read them, not by the session row's: a
+    /// newer snapshot without options (a monitor round of another worker) must not keep out an
+    /// older one that carries the options a `config reset` just changed. (CI, 2026-12-01:
+    /// `sync_jobs` stayed 5 after its reset.)
+    @Test func optionsGoByTheStampOfTheSnapshotThatReadThem() async throws {
+        let r = ref(6)
+        let id = r.sessionID.uuidString
+        func options() async throws -> String? {
+            try await scalar("SELECT string_agg(config_key || '=' || config_value, ',' ORDER BY config_key) FROM gluster_georep_config WHERE session_id = $1", [id])
+        }
+        try await apply([snapshot(r, seq: 10, status: .active, options: ["sync_jobs": "5", "log_level": "INFO"])])
+        try await apply([snapshot(r, seq: 20, status: .active, options: nil)])
+        try await apply([snapshot(r, seq: 15, status: .passive, options: ["sync_jobs": "3"])])  // older row, newer options
+        #expect(try await options() == "sync_jobs=3")
+        #expect(try await scalar("SELECT status FROM gluster_georep_session WHERE session_id = $1", [id]) == "ACTIVE", "the row is the newer one's")
+        try await apply([snapshot(r, seq: 12, status: .active, options: ["sync_jobs": "9"])])  // options older than those stored
+        #expect(try await options() == "sync_jobs=3")
+        // The same in one batch: the newest snapshot has no options, an older one has.
+        try await apply([snapshot(r, seq: 30, status: .active, options: nil), snapshot(r, seq: 25, status: .active, options: ["sync_jobs": "4"]),
+                         snapshot(r, seq: 22, status: .active, options: ["sync_jobs": "8"])])
+        #expect(try await options() == "sync_jobs=4")
+        #expect(try await scalar("SELECT options_observed_seq FROM gluster_georep_session WHERE session_id = $1", [id]) == "25")
+        // Options read before the session was deleted do not come back with it when it is made again.
+        try await apply([.sessionDeleted(SessionDeleted(session: r, observation: Observation(seq: 40, at: Date(), cause: .monitor)))])
+        try await apply([snapshot(r, seq: 50, status: .notStarted, options: nil), snapshot(r, seq: 35, status: .active, options: ["sync_jobs": "7"])])
+        #expect(try await options() == nil)
+        #expect(try await scalar("SELECT status FROM gluster_georep_session WHERE session_id = $1", [id]) == "NOTSTARTED")
+        try await cleanup()
+    }
+
     @Test func anInventoryKeepsVolumesAndBricksAndDropsSessionsThatVanishedUnwatched() async throws {
         let (gone, stays, later) = (ref(11), ref(12), ref(13))
         try await apply([snapshot(gone, seq: 10, status: .active), snapshot(stays, seq: 10, status: .active)])
