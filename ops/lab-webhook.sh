@@ -34,10 +34,11 @@ add) [ $# -eq 3 ] || die "usage: $0 add URL TOKEN"; eventsapi 10 webhook-add "$2
 del) [ $# -eq 2 ] || die "usage: $0 del URL"; eventsapi 10 webhook-del "$2" || die "could not remove webhook $2" ;;
 *) die "usage: $0 add URL TOKEN | del URL" ;;
 esac
-if ! pgrep -f /usr/sbin/glustereventsd >/dev/null; then
+if [ -z "$(root_pids -f /usr/sbin/glustereventsd)" ]; then
     log "glustereventsd is not running; starting it (it reads the webhook list as it starts)"
     (setsid glustereventsd >/dev/null 2>&1 &)
-    wait_for 10 glustereventsd pgrep -f /usr/sbin/glustereventsd
+    wait_for 10 glustereventsd test -n "$(root_pids -f /usr/sbin/glustereventsd)"
     exit 0
 fi
-pkill -USR2 -o -f /usr/sbin/glustereventsd || die "glustereventsd stopped while being reloaded"
+pid=$(root_pids -o -f /usr/sbin/glustereventsd)
+[ -n "$pid" ] && kill -USR2 "$pid" || die "glustereventsd stopped while being reloaded"

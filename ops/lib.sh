@@ -20,7 +20,6 @@ close_inherited_descriptors() {
     return 0
 }
 
-# wait_for SECONDS DESCRIPTION COMMAND...: retries COMMAND once a second.
 # wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds, for SECONDS of wall time (a probe
 # that itself takes seconds, such as rabbitmqctl, does not stretch the limit).
 wait_for() {
@@ -51,4 +50,28 @@ lab_host() {
     fi
     grep -qE '^127\.0\.0\.1[[:space:]].*\bgeorep-lab\b' /etc/hosts || echo "127.0.0.1 georep-lab" >>/etc/hosts
     echo georep-lab
+}
+
+# gsyncd keeps the secondary's auxiliary mount mounted (secondary-access-mount = true, the
+# default for every session on this machine, in /etc/glusterfs/gsyncd.conf). Debian's rsync
+# 3.5.0 (bookworm-security) resolves the target gsyncd gives it, /proc/PID/cwd, to its path
+# text: "/" once the mount is lazily unmounted, as it is by default. The files' entries reach
+# the secondary but rsync copies no data into them: empty files, rc 0, "not creating new
+# directory .gfid" (and without --existing it would write into the secondary's own /.gfid).
+gsyncd_keep_secondary_mount() {
+    local conf=/etc/glusterfs/gsyncd.conf
+    [ -f "$conf" ] || return 0
+    awk '/^\[/ { section = $0 } section == "[secondary-access-mount]" && $0 == "value=false" { $0 = "value=true" } { print }' \
+        "$conf" >"$conf.georep" && cat "$conf.georep" >"$conf" && rm -f "$conf.georep"
+}
+
+# root_pids PGREP-ARGS...: what pgrep finds, but only in this machine's own network namespace,
+# not in the lab hosts' (ops/gluster-pools.sh), which share this process table.
+root_pids() {
+    local p mine
+    mine=$(readlink /proc/$$/ns/net)
+    for p in $(pgrep "$@"); do
+        [ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$mine" ] && echo "$p"
+    done
+    return 0
 }

@@ -58,7 +58,7 @@ vm_pid() {
     pid=$(cat "$(dir "$n")/pid" 2>/dev/null || true)
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; return 0; fi
     for p in $(pgrep -x beam.smp); do
-        if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "RABBITMQ_NODENAME=$(node "$n")"; then echo "$p"; return 0; fi
+        if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "RABBITMQ_NODENAME=$(node "$n")"; then echo "$p"; return 0; fi
     done
     return 1
 }
@@ -82,6 +82,8 @@ CONF
     echo "[rabbitmq_consistent_hash_exchange]." >"$d/enabled_plugins"
     chown rabbitmq:rabbitmq "$d"/rabbitmq.conf "$d"/rabbitmq-env.conf "$d"/enabled_plugins
 }
+
+vm_gone() { ! vm_pid "$1" >/dev/null; }
 
 # launch N: node N's VM started in the background, unless it runs.
 launch() {
@@ -170,11 +172,12 @@ replicas() {
 
 # Waits until stopping node N would leave every quorum queue with a majority.
 await_not_critical() {
-    local n=$1 i
-    for ((i = 0; i < 120; i++)); do
+    local n=$1 deadline=$((SECONDS + 120))
+    while ((SECONDS < deadline)); do
         as_node "$n" rabbitmq-queues -q -n "$(node "$n")" check_if_node_is_quorum_critical >/dev/null 2>&1 && return 0
         sleep 1
     done
+    as_node "$n" rabbitmq-queues -q -n "$(node "$n")" check_if_node_is_quorum_critical >&2 || true
     die "$(node "$n") stayed quorum-critical for 120 s"
 }
 
@@ -183,6 +186,9 @@ rolling() {
         await_not_critical "$n"
         log "rolling restart: stopping $(node "$n")"
         ctl "$n" stop
+        # rabbitmqctl stop returns before the VM has gone; launched meanwhile, the node would
+        # be taken for running and never started again.
+        wait_for 60 "the end of $(node "$n")'s VM" vm_gone "$n"
         start "$n"
     done
     log "rolling restart done"

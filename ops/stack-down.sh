@@ -12,6 +12,8 @@ pkill -f 'georep (worker|persister)' 2>/dev/null && log "stopped georep processe
 # The tests' extra servers: the three-node RabbitMQ cluster and the PostgreSQL pair.
 [ -d "$GEOREP_STATE/rabbit-cluster" ] && "$here/rabbit-cluster.sh" down
 [ -d "$GEOREP_STATE/pg-pair" ] && "$here/pg-pair.sh" down
+# The multi-node gluster lab first: its hosts' daemons share this process table.
+{ [ -d "$GEOREP_STATE/pools" ] || ip link show georep-br0 >/dev/null 2>&1; } && "$here/gluster-pools.sh" down
 if command -v gluster >/dev/null && pgrep -x glusterd >/dev/null; then
     if [ $purge = 1 ]; then
         # Columns: primary node, primary vol, primary brick, secondary user, secondary, ...

@@ -201,7 +201,11 @@ extension Integration {
                     let r = post("\(session)/schedule", token: writer, body: bad)
                     #expect(r.status == 400, "\(bad): \(r.status) \(r.body)")
                 }
-                let nightly = post("\(session)/schedule", token: writer, body: #"{"daily": {"at": "02:00", "minutes": 90}}"#)
+                // Six hours from now, so that the window is never open as the test runs (at 02:01
+                // a window of 02:00 was the current one, not the next: CI, 2026-12-01).
+                let hour = (Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date()).hour! + 6) % 24
+                let at = String(format: "%02d:00", hour)
+                let nightly = post("\(session)/schedule", token: writer, body: #"{"daily": {"at": ""# + at + #"", "minutes": 90}}"#)
                 #expect(nightly.status == 202, "\(nightly.body)")
                 #expect(try await outcome(base, try #require(location(nightly.headers)))?["status"] as? String == "succeeded")
                 let scheduled = try await eventually(30) { () -> [String: Any]? in
@@ -209,7 +213,7 @@ extension Integration {
                 }
                 let next = scheduled?["next_window"] as? [String: Any]
                 let nextStart = (next?["start"] as? String).flatMap(Timestamp.parse)
-                #expect(nextStart.map { Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: $0).hour } == 2,
+                #expect(nextStart.map { Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: $0).hour } == hour,
                         "\(String(describing: scheduled))")
                 let inADay = nextStart.map { $0 > Date() && $0 < Date().addingTimeInterval(86_400) }
                 #expect(inADay == true)
@@ -217,7 +221,7 @@ extension Integration {
                 // A list of windows in one request (JSON), beside the daily one; a bad item is a 400.
                 let badList = post("\(session)/schedule", token: writer, body: #"{"windows": [{"start": "2030-01-01T02:00:00Z"}]}"#)
                 #expect(badList.status == 400, "\(badList.body)")
-                let windowList = post("\(session)/schedule", token: writer, body: #"{"daily": {"at": "02:00", "minutes": 90}, "windows": ["#
+                let windowList = post("\(session)/schedule", token: writer, body: #"{"daily": {"at": ""# + at + #"", "minutes": 90}, "windows": ["#
                                   + #"{"start": "2030-01-01T02:00:00Z", "end": "2030-01-01T03:00:00Z"}, "#
                                   + #"{"start": "2030-01-02T02:00:00Z", "end": "2030-01-02T03:00:00Z"}]}"#)
                 #expect(windowList.status == 202, "\(windowList.body)")

@@ -17,9 +17,11 @@ struct InProcessServices {
     private let services: Task<Void, Never>
 
     /// Runs `body` with the services, and stops them afterwards whatever happened.
-    /// `prefix`: the first letter of the topology's name, to tell the tests' queues apart.
-    static func with(_ env: TestEnvironment, prefix: String, _ body: (InProcessServices) async throws -> Void) async throws {
-        let services = try await start(env, prefix: prefix)
+    /// `prefix`: the first letter of the topology's name, to tell the tests' queues apart;
+    /// `inventoryPath`: another inventory than the lab's (the multi-node lab's).
+    static func with(_ env: TestEnvironment, prefix: String, inventoryPath: String? = nil,
+                     _ body: (InProcessServices) async throws -> Void) async throws {
+        let services = try await start(env, prefix: prefix, inventoryPath: inventoryPath ?? env.inventoryPath)
         do {
             try await body(services)
         } catch {
@@ -29,11 +31,11 @@ struct InProcessServices {
         try await services.stop(env)
     }
 
-    private static func start(_ env: TestEnvironment, prefix: String) async throws -> InProcessServices {
+    private static func start(_ env: TestEnvironment, prefix: String, inventoryPath: String) async throws -> InProcessServices {
         let logger = TestEnvironment.logger
         let database = PGConnection(url: env.postgresURL, name: "tests", logger: logger)
         _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
-        let inventory = try Inventory.load(path: env.inventoryPath)
+        let inventory = try Inventory.load(path: inventoryPath)
         let topology = GeoRepTopology(prefix: "\(prefix)\(UUID().uuidString.prefix(8).lowercased())")
         let worker = WorkerService(configuration: WorkerConfiguration(amqpURL: env.amqpURL, inventory: inventory, topology: topology,
                                                                       monitorInterval: 3, heartbeatInterval: .milliseconds(500)),

@@ -16,6 +16,8 @@ struct TestEnvironment {
     var postgresURL: String
     var inventoryPath: String
     var labHost: String
+    /// The multi-node lab's inventory (ops/gluster-pools.sh): the primary pool p1 + p2 over ssh.
+    var poolsInventoryPath: String
 
     static func load() throws -> TestEnvironment {
         let env = ProcessInfo.processInfo.environment
@@ -26,7 +28,8 @@ struct TestEnvironment {
             return value
         }
         return TestEnvironment(amqpURL: try need("GEOREP_AMQP_URL"), postgresURL: try need("GEOREP_PG_URL"),
-                               inventoryPath: try need("GEOREP_INVENTORY"), labHost: try need("GEOREP_LAB_HOST"))
+                               inventoryPath: try need("GEOREP_INVENTORY"), labHost: try need("GEOREP_LAB_HOST"),
+                               poolsInventoryPath: try need("GEOREP_POOLS_INVENTORY"))
     }
 
     static var schemasDirectory: String {

@@ -17,12 +17,16 @@ extension Integration {
 
     init() throws { env = try TestEnvironment.load() }
 
-    /// The pids whose command line contains `needle` (read from /proc, no `ps` needed).
+    /// The pids whose command line contains `needle` (read from /proc, no `ps` needed), in this
+    /// process's network namespace only: the multi-node lab's hosts (ops/gluster-pools.sh) share
+    /// the process table, and their glusterds must not be the ones stopped.
     static func pids(matching needle: String) -> [pid_t] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
+        let mine = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
             guard let pid = pid_t(entry), let raw = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
             let line = String(decoding: raw.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            return line.contains(needle) && pid != getpid() ? pid : nil
+            guard line.contains(needle), pid != getpid() else { return nil }
+            return (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/ns/net")) == mine ? pid : nil
         }
     }
 
