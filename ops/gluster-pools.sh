@@ -54,18 +54,18 @@ hosts_lines() {
 
 network() {
     ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
-    ip addr show dev "$BRIDGE" | grep -q "198.18.0.1/24" || ip addr add 198.18.0.1/24 dev "$BRIDGE"
+    says "198.18.0.1/24" ip addr show dev "$BRIDGE" || ip addr add 198.18.0.1/24 dev "$BRIDGE"
     ip link set "$BRIDGE" up
-    ip route show type blackhole | grep -q "^blackhole $RANGE" || ip route add blackhole "$RANGE"
+    says "blackhole $RANGE" ip route show type blackhole || ip route add blackhole "$RANGE"
     local h
     for h in "${HOSTS[@]}"; do
-        ip netns list | grep -qw "$(netns "$h")" || ip netns add "$(netns "$h")"
+        [ -e "/run/netns/$(netns "$h")" ] || ip netns add "$(netns "$h")"
         if ! ip link show "$(veth "$h")" >/dev/null 2>&1; then
             ip link add "$(veth "$h")" type veth peer name eth0 netns "$(netns "$h")"
             ip link set "$(veth "$h")" master "$BRIDGE" up
         fi
         ip -n "$(netns "$h")" link set lo up
-        ip -n "$(netns "$h")" addr show dev eth0 | grep -q "${ADDRESS[$h]}/24" || ip -n "$(netns "$h")" addr add "${ADDRESS[$h]}/24" dev eth0
+        says "${ADDRESS[$h]}/24" ip -n "$(netns "$h")" addr show dev eth0 || ip -n "$(netns "$h")" addr add "${ADDRESS[$h]}/24" dev eth0
         ip -n "$(netns "$h")" link set eth0 up
     done
     # The names for the worker (root namespace).
@@ -154,7 +154,7 @@ up() {
     local h
     for h in "${HOSTS[@]}"; do namespaces "$h"; daemons "$h"; done
     # The primary pool: p1 probes p2.
-    if ! on p1 gluster --mode=script pool list | grep -qw p2; then
+    if ! says $'\tp2' on p1 gluster --mode=script pool list; then
         log "probing p2 from p1"
         on p1 gluster --mode=script peer probe p2 >/dev/null
     fi
@@ -183,7 +183,7 @@ JSON
     log "gluster pools up: p1+p2 (rvol replica 2, dvol distribute), s1 (srvol, sdvol); inventory $POOLS/inventory.json"
 }
 
-peer_connected() { on "$1" gluster --mode=script pool list | grep -w "$2" | grep -q Connected; }
+peer_connected() { local out; out=$(on "$1" gluster --mode=script pool list) && [[ $(grep -w "$2" <<<"$out") == *Connected* ]]; }
 
 # volume HOST NAME ARGS...: volume NAME made (bricks' directories too) and started, from HOST.
 volume() {
@@ -196,7 +196,7 @@ volume() {
         log "creating volume $name on $h"
         on "$h" gluster --mode=script volume create "$name" "$@" force >/dev/null
     fi
-    if ! on "$h" gluster --mode=script volume info "$name" | grep -q '^Status: Started'; then
+    if ! says $'\nStatus: Started' on "$h" gluster --mode=script volume info "$name"; then
         on "$h" gluster --mode=script volume start "$name" >/dev/null
     fi
 }

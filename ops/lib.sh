@@ -75,3 +75,13 @@ root_pids() {
     done
     return 0
 }
+
+# says TEXT COMMAND...: COMMAND succeeds and its output contains TEXT. Not `COMMAND | grep -q`:
+# under pipefail, grep's early exit can fail the pipeline with SIGPIPE (an address was once
+# added twice that way).
+says() {
+    local text=$1 out
+    shift
+    out=$("$@" 2>/dev/null) || return 1
+    [[ $out == *"$text"* ]]
+}

@@ -58,7 +58,10 @@ vm_pid() {
     pid=$(cat "$(dir "$n")/pid" 2>/dev/null || true)
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; return 0; fi
     for p in $(pgrep -x beam.smp); do
-        if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "RABBITMQ_NODENAME=$(node "$n")"; then echo "$p"; return 0; fi
+        if [[ $'\n'$( { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null)$'\n' == *$'\n'"RABBITMQ_NODENAME=$(node "$n")"$'\n'* ]]; then
+            echo "$p"
+            return 0
+        fi
     done
     return 1
 }
@@ -110,7 +113,7 @@ await() {
 # peers that were only started after it (the CI run of 2026-12-01 on data from an earlier run).
 start() { launch "$1"; await "$1"; }
 
-member() { ctl 1 cluster_status --formatter json 2>/dev/null | grep -q "\"$(node "$1")\""; }
+member() { says "\"$(node "$1")\"" ctl 1 cluster_status --formatter json; }
 
 up() {
     for n in "${NODES[@]}"; do launch "$n"; done

@@ -198,7 +198,7 @@ ensure_volume() {
         log "creating volume $name"
         gluster --mode=script volume create "$name" "$@" force >/dev/null
     fi
-    if ! gluster --mode=script volume info "$name" | grep -q '^Status: Started'; then
+    if ! says $'\nStatus: Started' gluster --mode=script volume info "$name"; then
         log "starting volume $name"
         gluster --mode=script volume start "$name" >/dev/null
     fi
@@ -207,10 +207,9 @@ ensure_volume mvol "$host:$bricks/b1" "$host:$bricks/b2"
 ensure_volume svol "$host:$bricks/s1"
 ensure_volume svol2 "$host:$bricks/s2"
 ensure_volume svol3 "$host:$bricks/s3"
-# The checkpoint test's own pair, one brick each, whose bricks the test may restart: a brick
-# sends live changelog notifications only to the first gsyncd worker since it started
-# (docs/lab.md, "Quirks"), so on mvol, used by every lab test, a new session's worker at times
-# never left its first changelog crawl.
+# The checkpoint test's own pair, one brick each, whose bricks the test restarts: on mvol, used
+# by every lab test, a new session's worker at times never left its first changelog crawl
+# (docs/lab.md, "Quirks").
 ensure_volume cvol "$host:$bricks/c1"
 ensure_volume csvol "$host:$bricks/cs1"
 gsyncd_keep_secondary_mount

@@ -19,6 +19,32 @@ public struct ObservedSession: Sendable, Hashable {
                    secondaryVolume: secondaryVolume, secondaryUser: secondaryUser)
     }
 
+    /// The session with every brick of its primary volume that gluster did not report added as
+    /// `UNKNOWN` (raw status "not reported"), so that the session's status says so.
+    ///
+    /// A node whose glusterd is down drops out of its peers' `status detail` altogether: with
+    /// p1's glusterd killed, p2 lists only its own Passive brick, while p1's brick is still
+    /// there and its worker perhaps still Active (the multi-node lab, docs/lab.md). Read alone,
+    /// that answer makes a replicating session look PASSIVE and takes p1's brick off the books.
+    /// A brick counts as reported when a reported one has its path and its node (by glusterd
+    /// id, or by name).
+    public func completed(with volume: VolumeInfo) -> ObservedSession {
+        guard volume.name == primaryVolume else { return self }
+        var session = self
+        for brick in volume.bricks {
+            let reported = bricks.contains { b in
+                b.primaryBrick == brick.path
+                    && (b.primaryNode == brick.host || (brick.hostUuid != nil && b.primaryNodeUuid?.lowercased() == brick.hostUuid?.lowercased()))
+            }
+            guard !reported else { continue }
+            session.bricks.append(BrickDetail(
+                brickId: StableID.brick(volumeID: volume.id, host: brick.host, path: brick.path), primaryNode: brick.host,
+                primaryNodeUuid: brick.hostUuid, primaryBrick: brick.path, secondaryUser: secondaryUser, secondaryHost: secondaryHost,
+                status: .unknown, rawStatus: "not reported"))
+        }
+        return session
+    }
+
     /// True when this is the session `ref` names (the cluster is not part of gluster's answer).
     public func matches(_ ref: SessionRef) -> Bool {
         primaryVolume == ref.primaryVolume && secondaryHost.lowercased() == ref.secondaryHost

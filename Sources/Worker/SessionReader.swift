@@ -21,11 +21,13 @@ struct SessionReader: Sendable {
             return await tracker.observe(ref, observed: nil, primaryVolumeId: volumeID, options: nil, cause: cause)
         }
         do {
-            let volumeID = try await volumeID(of: ref)
+            let volume = try await volume(of: ref)
+            let volumeID = volume?.id
             let ids = volumeID.map { [ref.primaryVolume: $0] } ?? [:]
             let observed: ObservedSession?
             do {
                 observed = try await gluster.statusDetail(cluster: ref.cluster, session: ref, volumeIDs: ids).first
+                    .map { session in volume.map { session.completed(with: $0) } ?? session }
             } catch .sessionNotFound {
                 observed = nil
             }
@@ -54,12 +56,12 @@ struct SessionReader: Sendable {
         }
     }
 
-    /// The gluster id of a session's primary volume: cached, or read with `volume info`.
-    func volumeID(of ref: SessionRef) async throws(GlusterError) -> String? {
-        if let id = await volumes.id(cluster: ref.cluster, volume: ref.primaryVolume) { return id }
+    /// A session's primary volume (its id and bricks): cached, or read with `volume info`.
+    func volume(of ref: SessionRef) async throws(GlusterError) -> VolumeInfo? {
+        if let volume = await volumes.volume(cluster: ref.cluster, name: ref.primaryVolume) { return volume }
         let found = try await gluster.volumes(cluster: ref.cluster, volume: ref.primaryVolume)
         await volumes.remember(cluster: ref.cluster, found, complete: false)
-        return found.first { $0.name == ref.primaryVolume }?.id
+        return found.first { $0.name == ref.primaryVolume }
     }
 
     /// Every session of a cluster with one `status detail` call (plus one `volume info`):
@@ -78,7 +80,9 @@ struct SessionReader: Sendable {
             await self.volumes.remember(cluster: cluster, volumes, complete: true)
             let ids = Dictionary(volumes.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
             do {
+                let byName = Dictionary(volumes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
                 observed = try await gluster.statusDetail(cluster: cluster, volumeIDs: ids)
+                    .map { session in byName[session.primaryVolume].map { session.completed(with: $0) } ?? session }
             } catch .sessionNotFound {
                 observed = []
                 conclusive = await tracker.emptyAnswer(cluster: cluster) >= 2
@@ -132,25 +136,28 @@ extension ClusterInventory.Volume {
     }
 }
 
-/// Volume name → gluster id per cluster, as the last `volume info` said. Ids change only when a
-/// volume is deleted and made again, which the next monitor round (a full `volume info`) sees.
+/// Each cluster's volumes as the last `volume info` said (ids and bricks). Ids change only when
+/// a volume is deleted and made again, and bricks when one is added or removed, which the next
+/// monitor round (a full `volume info`) sees.
 actor VolumeCache {
-    private var ids: [String: [String: String]] = [:]
+    private var volumes: [String: [String: VolumeInfo]] = [:]
     private var readAt: [String: ContinuousClock.Instant] = [:]
     let maximumAge: Duration
 
     init(maximumAge: Duration = .seconds(300)) { self.maximumAge = maximumAge }
 
-    func id(cluster: String, volume: String) -> String? {
+    func volume(cluster: String, name: String) -> VolumeInfo? {
         guard let at = readAt[cluster], ContinuousClock.now - at < maximumAge else { return nil }
-        return ids[cluster]?[volume]
+        return volumes[cluster]?[name]
     }
 
+    func id(cluster: String, volume: String) -> String? { self.volume(cluster: cluster, name: volume)?.id }
+
     /// `complete`: the cluster's whole list (volumes missing from it are gone).
-    func remember(cluster: String, _ volumes: [VolumeInfo], complete: Bool) {
-        var known = complete ? [:] : ids[cluster, default: [:]]
-        for volume in volumes { known[volume.name] = volume.id }
-        ids[cluster] = known
+    func remember(cluster: String, _ list: [VolumeInfo], complete: Bool) {
+        var known = complete ? [:] : volumes[cluster, default: [:]]
+        for volume in list { known[volume.name] = volume }
+        volumes[cluster] = known
         if complete || readAt[cluster] == nil { readAt[cluster] = .now }
     }
 }

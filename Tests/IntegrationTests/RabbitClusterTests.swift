@@ -20,6 +20,17 @@ extension Integration {
         return urls.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// A topology of the test's own declared on the cluster, and the open connection that did it.
+    func declared(_ urls: String, shards: Int, prefix: String, name: String) async throws
+        -> (AMQPConfiguration, GeoRepTopology, AMQPConnection) {
+        let amqp = try AMQPConfiguration(url: urls)
+        let topology = GeoRepTopology(shards: shards, prefix: "\(prefix)\(UUID().uuidString.prefix(8).lowercased())")
+        let admin = AMQPConnection(configuration: amqp, name: name, logger: logger)
+        try await admin.open()
+        try await admin.declare(topology.topology)
+        return (amqp, topology, admin)
+    }
+
     /// The chaos run over the cluster: 2,000 commands on the stand-in gluster and three workers;
     /// the node leading most shard queues killed with -9 mid-run and started a fault later, then
     /// every node restarted in turn. Every command has exactly one result, no effect happened
@@ -53,11 +64,7 @@ extension Integration {
     @Test(.timeLimit(.minutes(8)))
     func aPikaPublisherAndOurTLSClientKeepGoingWhenTheirNodeDies() async throws {
         let urls = try clusterURLs()
-        let amqp = try AMQPConfiguration(url: urls)
-        let topology = GeoRepTopology(shards: 4, prefix: "pc\(UUID().uuidString.prefix(8).lowercased())")
-        let admin = AMQPConnection(configuration: amqp, name: "georep tests cluster admin", logger: logger)
-        try await admin.open()
-        try await admin.declare(topology.topology)
+        let (amqp, topology, admin) = try await declared(urls, shards: 4, prefix: "pc", name: "georep tests cluster admin")
         // Every quorum queue and the journal stream has a replica on each node; the shard
         // queues' leaders are spread (queue_leader_locator = balanced).
         let replicas = runCommandCapturing([Self.script, "replicas", "\(topology.prefix)."]).output
@@ -156,12 +163,7 @@ extension Integration {
     /// node 1 waited for peers not yet launched and `up` failed (the CI run of 2026-12-01).
     @Test(.timeLimit(.minutes(5)))
     func theWholeClusterKilledComesBackWithItsMessages() async throws {
-        let urls = try clusterURLs()
-        let amqp = try AMQPConfiguration(url: urls)
-        let topology = GeoRepTopology(shards: 1, prefix: "pk\(UUID().uuidString.prefix(8).lowercased())")
-        let admin = AMQPConnection(configuration: amqp, name: "georep tests cluster power cut", logger: logger)
-        try await admin.open()
-        try await admin.declare(topology.topology)
+        let (amqp, topology, admin) = try await declared(try clusterURLs(), shards: 1, prefix: "pk", name: "georep tests cluster power cut")
         try await admin.publish(exchange: topology.eventsExchange, routingKey: "georep.powercut", body: [1],
                                 properties: MessageProperties(contentType: "text/plain", messageId: "powercut"))
         #expect(try await admin.messageCount(queue: topology.persisterQueue) == 1)
