@@ -125,15 +125,7 @@ namespaces() {
 }
 
 # pids_in HOST PGREP-ARGS...: what pgrep finds in HOST's network namespace.
-pids_in() {
-    local h=$1 p want
-    shift
-    want=$(stat -L -c %i "/run/netns/$(netns "$h")")
-    for p in $(pgrep "$@"); do
-        [ "$(stat -L -c %i "/proc/$p/ns/net" 2>/dev/null)" = "$want" ] && echo "$p"
-    done
-    return 0
-}
+pids_in() { local h=$1; shift; netns_pids "/run/netns/$(netns "$h")" "$@"; }
 
 daemons() {
     local h=$1
@@ -187,18 +179,13 @@ peer_connected() { local out; out=$(on "$1" gluster --mode=script pool list) && 
 
 # volume HOST NAME ARGS...: volume NAME made (bricks' directories too) and started, from HOST.
 volume() {
-    local h=$1 name=$2; shift 2
-    local b
-    for b in "$@"; do
+    local h=$1 b
+    shift
+    for b in "${@:2}"; do
         case $b in *:/bricks/*) on "${b%%:*}" mkdir -p "${b#*:}" ;; esac
     done
-    if ! on "$h" gluster --mode=script volume info "$name" >/dev/null 2>&1; then
-        log "creating volume $name on $h"
-        on "$h" gluster --mode=script volume create "$name" "$@" force >/dev/null
-    fi
-    if ! says $'\nStatus: Started' on "$h" gluster --mode=script volume info "$name"; then
-        on "$h" gluster --mode=script volume start "$name" >/dev/null
-    fi
+    local GLUSTER=(on "$h" gluster)
+    ensure_volume "$@"
 }
 
 down() {

@@ -65,15 +65,36 @@ gsyncd_keep_secondary_mount() {
         "$conf" >"$conf.georep" && cat "$conf.georep" >"$conf" && rm -f "$conf.georep"
 }
 
-# root_pids PGREP-ARGS...: what pgrep finds, but only in this machine's own network namespace,
-# not in the lab hosts' (ops/gluster-pools.sh), which share this process table.
-root_pids() {
-    local p mine
-    mine=$(readlink /proc/$$/ns/net)
+# netns_pids NETNS-FILE PGREP-ARGS...: what pgrep finds in the network namespace NETNS-FILE
+# names (/proc/PID/ns/net, /run/netns/NAME). The lab hosts of ops/gluster-pools.sh share this
+# machine's process table, so a bare pgrep finds every host's glusterd.
+netns_pids() {
+    local want p
+    want=$(stat -L -c %i "$1")
+    shift
     for p in $(pgrep "$@"); do
-        [ "$(readlink "/proc/$p/ns/net" 2>/dev/null)" = "$mine" ] && echo "$p"
+        [ "$(stat -L -c %i "/proc/$p/ns/net" 2>/dev/null)" = "$want" ] && echo "$p"
     done
     return 0
+}
+
+# root_pids PGREP-ARGS...: what pgrep finds in this machine's own network namespace.
+root_pids() { netns_pids /proc/$$/ns/net "$@"; }
+
+# ensure_volume NAME ARGS...: gluster volume NAME created (ARGS: its layout and bricks) and
+# started, each only if needed, through the command in the GLUSTER array (default: gluster; a
+# lab host's: GLUSTER=(on p1 gluster), set local by the caller).
+ensure_volume() {
+    local name=$1; shift
+    local cli=("${GLUSTER[@]:-gluster}" --mode=script)
+    if ! "${cli[@]}" volume info "$name" >/dev/null 2>&1; then
+        log "creating volume $name"
+        "${cli[@]}" volume create "$name" "$@" force >/dev/null
+    fi
+    if ! says $'\nStatus: Started' "${cli[@]}" volume info "$name"; then
+        log "starting volume $name"
+        "${cli[@]}" volume start "$name" >/dev/null
+    fi
 }
 
 # says TEXT COMMAND...: COMMAND succeeds and its output contains TEXT. Not `COMMAND | grep -q`:

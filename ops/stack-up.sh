@@ -192,17 +192,6 @@ fi
 wait_for 60 "glusterd" gluster --mode=script pool list
 bricks=$LAB_DIR/bricks
 mkdir -p "$bricks"/{b1,b2,s1,s2,s3,c1,cs1}
-ensure_volume() {
-    local name=$1; shift
-    if ! gluster --mode=script volume info "$name" >/dev/null 2>&1; then
-        log "creating volume $name"
-        gluster --mode=script volume create "$name" "$@" force >/dev/null
-    fi
-    if ! says $'\nStatus: Started' gluster --mode=script volume info "$name"; then
-        log "starting volume $name"
-        gluster --mode=script volume start "$name" >/dev/null
-    fi
-}
 ensure_volume mvol "$host:$bricks/b1" "$host:$bricks/b2"
 ensure_volume svol "$host:$bricks/s1"
 ensure_volume svol2 "$host:$bricks/s2"

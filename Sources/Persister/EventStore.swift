@@ -70,8 +70,8 @@ public struct EventStore: Sendable {
         for event in events {
             switch event {
             case .sessionSnapshot(let s):
-                // Within a batch only the newest snapshot of a session can win.
-                // and, apart, the newest that carries options (a newer one may not).
+                // Within a batch only the newest snapshot of a session can win, and apart from it
+                // the newest that carries options (a newer one may carry none).
                 if s.options != nil, (optionSnapshots[s.sessionId]?.observation.seq ?? .min) < s.observation.seq {
                     optionSnapshots[s.sessionId] = s
                 }

@@ -73,14 +73,15 @@ struct SessionReader: Sendable {
     func observeCluster(_ cluster: String, forceSnapshot: Bool) async -> [Event] {
         let stamp = await tracker.stampBeforeReading()
         let volumes: [VolumeInfo]
+        let ids: [String: String]
         let observed: [ObservedSession]
         var conclusive = true
         do {
             volumes = try await gluster.volumes(cluster: cluster)
             await self.volumes.remember(cluster: cluster, volumes, complete: true)
-            let ids = Dictionary(volumes.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+            let byName = Dictionary(volumes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            ids = byName.mapValues(\.id)
             do {
-                let byName = Dictionary(volumes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
                 observed = try await gluster.statusDetail(cluster: cluster, volumeIDs: ids)
                     .map { session in byName[session.primaryVolume].map { session.completed(with: $0) } ?? session }
             } catch .sessionNotFound {
@@ -93,7 +94,6 @@ struct SessionReader: Sendable {
             return await tracker.markUnreachable(cluster: cluster)
         }
         if !observed.isEmpty { await tracker.clearEmptyAnswers(cluster: cluster) }
-        let ids = Dictionary(volumes.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
         var events: [Event] = []
         var seen = Set<SessionRef>()
         for session in observed {

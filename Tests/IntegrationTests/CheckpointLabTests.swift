@@ -41,15 +41,6 @@ extension Integration {
         try await InProcessServices.with(env, prefix: "k") { services in try await drive(services) }
     }
 
-    /// cvol stopped and started: new brick processes, whose live changelog notifications reach
-    /// the next gsyncd worker (a volume with no session running may be).
-    static func freshBricks() throws {
-        for verb in [["stop", "cvol", "force"], ["start", "cvol"]] {
-            let run = runCommandCapturing(["gluster", "--mode=script", "volume"] + verb)
-            try #require(run.status == 0, "gluster volume \(verb.joined(separator: " ")): \(run.output)")
-        }
-    }
-
     func drive(_ services: InProcessServices) async throws {
         let client = services.client
         // cvol -> csvol, one brick each (ops/stack-up.sh says why not the two-brick mvol).
@@ -74,7 +65,7 @@ extension Integration {
                                           "the lab has no csvol: run ops/stack-up.sh")
         // A session left by an interrupted run goes first; then cvol's bricks start afresh.
         _ = try? await run(.delete, CommandOptions(resetSyncTime: true, stopFirst: true))
-        try Self.freshBricks()
+        try restartVolume("cvol")
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
         var failure: Error?
         do {
@@ -91,7 +82,7 @@ extension Integration {
                     print("gsyncd did not sync the probe; restarting the session and the bricks (attempt \(attempt))")
                     let stopped = try await run(.stop, CommandOptions(force: true))
                     #expect(stopped.outcome == .succeeded, "stop: \(stopped.message)")
-                    try Self.freshBricks()
+                    try restartVolume("cvol")
                 }
                 let started = try await run(.start)
                 #expect(started.outcome == .succeeded, "start: \(started.message)")

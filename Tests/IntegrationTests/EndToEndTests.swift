@@ -113,6 +113,32 @@ func sessionRow(_ db: PGConnection, _ ref: SessionRef) async throws -> [String: 
     }
 }
 
+/// One option of a session as PostgreSQL has it (`gluster_georep_config`).
+func optionValue(_ db: PGConnection, _ ref: SessionRef, _ key: String) async throws -> String? {
+    try await db.run { (db) throws(PGError) -> String? in
+        try db.execute("SELECT config_value FROM gluster_georep_config WHERE session_id = $1 AND config_key = $2",
+                       [ref.sessionID.uuidString, key]).rows.first?[0] ?? nil
+    }
+}
+
+/// The session's status in PostgreSQL ("none" without a row) once it is one of `wanted`, or nil
+/// when `seconds` pass first.
+func sessionStatus(_ db: PGConnection, _ ref: SessionRef, in wanted: Set<String>, seconds: Double) async throws -> String? {
+    try await eventually(seconds, every: 1) { () -> String? in
+        let status = try await sessionRow(db, ref)?["status"] ?? "none"
+        return wanted.contains(status) ? status : nil
+    }
+}
+
+/// gluster volume `volume` stopped and started again (through `prefix`, a lab host's: ops/
+/// gluster-pools.sh exec HOST): new brick processes. A volume with no session running may be.
+func restartVolume(_ volume: String, through prefix: [String] = []) throws {
+    for verb in [["stop", volume, "force"], ["start", volume]] {
+        let run = runCommandCapturing(prefix + ["gluster", "--mode=script", "volume"] + verb)
+        try #require(run.status == 0, "gluster volume \(verb.joined(separator: " ")): \(run.output)")
+    }
+}
+
 func brickRows(_ db: PGConnection, _ ref: SessionRef) async throws -> [[String: String]] {
     let id = ref.sessionID.uuidString
     return try await db.run { (db) throws(PGError) -> [[String: String]] in

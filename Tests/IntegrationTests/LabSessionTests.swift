@@ -71,12 +71,7 @@ extension Integration {
                 return wanted.contains(status) ? status : nil
             }
         }
-        func option(_ key: String) async throws -> String? {
-            try await database.run { (db) throws(PGError) -> String? in
-                try db.execute("SELECT config_value FROM gluster_georep_config WHERE session_id = $1 AND config_key = $2",
-                               [ref.sessionID.uuidString, key]).rows.first?[0] ?? nil
-            }
-        }
+        func option(_ key: String) async throws -> String? { try await optionValue(database, ref, key) }
 
         var failure: Error?
         do {

@@ -47,10 +47,7 @@ extension Integration {
     /// A fresh brick process for each brick of `volume`: a worker of a session started again on
     /// the same bricks sat in "Changelog Crawl" and synced nothing until its brick restarted
     /// (docs/lab.md, "Quirks"). A volume with no session running may be stopped and started.
-    static func freshBricks(_ volume: String) throws {
-        try on("p1", ["gluster", "--mode=script", "volume", "stop", volume, "force"])
-        try on("p1", ["gluster", "--mode=script", "volume", "start", volume])
-    }
+    static func freshBricks(_ volume: String) throws { try restartVolume(volume, through: [script, "exec", "p1"]) }
 
     /// create (push-pem from p1 to s1 over ssh) and start through the service: each replica set
     /// shows one Active and one Passive brick, the session is ACTIVE, PostgreSQL holds both
@@ -69,10 +66,7 @@ extension Integration {
                 #expect(result.outcome == .succeeded, "\(action.rawValue): \(result.message)")
             }
             func status(_ wanted: Set<String>, seconds: Double = 120) async throws -> String? {
-                try await eventually(seconds, every: 1) { () -> String? in
-                    let status = try await sessionRow(services.database, ref)?["status"] ?? "none"
-                    return wanted.contains(status) ? status : nil
-                }
+                try await sessionStatus(services.database, ref, in: wanted, seconds: seconds)
             }
             try await run(.create, CommandOptions(force: true))
             let name = "probe-\(UUID().uuidString.prefix(8).lowercased())"
@@ -114,7 +108,7 @@ extension Integration {
             do {
                 try await run(.configSet, CommandOptions(key: "sync-jobs", value: "4"))
                 let stored = try await eventually(60, every: 1) { () -> Bool? in
-                    try await option(services.database, ref, "sync_jobs") == "4" ? true : nil
+                    try await optionValue(services.database, ref, "sync_jobs") == "4" ? true : nil
                 }
                 #expect(stored == true, "the option set through p2 was not read back and stored")
                 #expect(try await status(["PARTIAL_FAULTY"], seconds: 60) == "PARTIAL_FAULTY", "the session did not go PARTIAL_FAULTY with p1 unreported")
@@ -144,13 +138,6 @@ extension Integration {
         }
     }
 
-    /// A session option as PostgreSQL has it.
-    func option(_ database: PGConnection, _ ref: SessionRef, _ key: String) async throws -> String? {
-        try await database.run { (db) throws(PGError) -> String? in
-            try db.execute("SELECT config_value FROM gluster_georep_config WHERE session_id = $1 AND config_key = $2",
-                           [ref.sessionID.uuidString, key]).rows.first?[0] ?? nil
-        }
-    }
 
     /// A session made with the gluster CLI on p1, outside the service, is discovered over ssh;
     /// its deletion by hand is seen too.
@@ -160,10 +147,7 @@ extension Integration {
         Self.removeByHand("dvol", "s1::sdvol")
         try await InProcessServices.with(env, prefix: "n", inventoryPath: env.poolsInventoryPath) { services in
             func status(_ wanted: Set<String>, seconds: Double) async throws -> String? {
-                try await eventually(seconds, every: 1) { () -> String? in
-                    let status = try await sessionRow(services.database, ref)?["status"] ?? "none"
-                    return wanted.contains(status) ? status : nil
-                }
+                try await sessionStatus(services.database, ref, in: wanted, seconds: seconds)
             }
             try Self.on("p1", ["gluster", "--mode=script", "volume", "geo-replication", "dvol", "s1::sdvol", "create", "push-pem", "force"])
             #expect(try await status(["NOTSTARTED", "CREATED"], seconds: 60) != nil, "the session made by hand on p1 was not discovered")
