@@ -263,6 +263,9 @@ struct CommandHandler: Sendable {
         // The state events and then the result, confirmed as one lot: one broker round trip.
         try await bus.publish(events, then: .commandResult(result), correlationId: command.commandId.uuidString.lowercased(),
                               replyTo: delivery.properties.replyTo)
+        // Known at once, not only when the journal stream brings it back: a copy right behind
+        // (every worker's refresh for one webhook event) is answered, not run again.
+        await journal.record(result)
         countPublished(events + [.commandResult(result)])
         try await consumer.ack(delivery)
     }

@@ -13,6 +13,11 @@ import Observability
 /// Register one URL per cluster, `…/webhooks/glusterfs/{cluster}`: the body names volumes and
 /// hosts but not the cluster. Repeats (gluster sends GEOREP_FAULTY once per brick and again on
 /// every retry) within `debounce` of each other become one refresh.
+///
+/// glustereventsd posts every event to every registered worker. The refresh's command id is
+/// derived from the event itself (``refreshID(event:message:nodeID:timestamp:cluster:)``), so the
+/// copies every worker sends of one event are one command to the cluster's owner, which runs it
+/// once and answers the others from its journal.
 public struct WebhookReceiver: Sendable {
     /// What became of a request; the HTTP side turns it into a status code.
     public enum Outcome: Sendable, Equatable {
@@ -70,7 +75,9 @@ public struct WebhookReceiver: Sendable {
         guard await recent.admit(ref.key, window: debounce) else {
             return Reply(outcome: .alreadyOnItsWay, message: "\(name) for \(ref): a refresh is already on its way")
         }
-        let command = Command(action: .refresh, session: ref, sender: "glustereventsd")
+        let id = Self.refreshID(event: name, message: object["message"] as? [String: Any] ?? [:], nodeID: object["nodeid"] as? String,
+                                timestamp: (object["ts"] as? NSNumber)?.int64Value, cluster: cluster)
+        let command = Command(commandId: id ?? UUID(), action: .refresh, session: ref, sender: "glustereventsd")
         do {
             try await publisher.send(command)
         } catch {
@@ -83,6 +90,15 @@ public struct WebhookReceiver: Sendable {
             "event": "\(name)", "session": "\(ref.key)", "command_id": "\(command.commandId.uuidString.lowercased())",
         ])
         return Reply(outcome: .refreshSent(command.commandId.uuidString.lowercased()), message: "\(name) for \(ref): refresh \(command.commandId.uuidString.lowercased()) sent")
+    }
+
+    /// The same id for the same event, whichever worker it was posted to: the node that sent it,
+    /// its time, its name and its message. Nil when the event lacks a node or a time (then no
+    /// two copies can be told to be one).
+    static func refreshID(event: String, message: [String: Any], nodeID: String?, timestamp: Int64?, cluster: String) -> UUID? {
+        guard let nodeID, let timestamp else { return nil }
+        let fields = message.keys.sorted().map { "\($0)=\(message[$0].map { "\($0)" } ?? "")" }.joined(separator: "\u{1F}")
+        return StableID.uuid(name: "webhook:\(cluster):\(nodeID.lowercased()):\(timestamp):\(event):\(fields)")
     }
 
     /// The session an event's message names, in either generation's words
