@@ -82,6 +82,15 @@ public enum GlusterError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The host itself did not answer (unreachable, silent, wedged), as opposed to answering
+    /// that it is busy: it is asked last for a while (``HostOrder``).
+    public var hostDidNotAnswer: Bool {
+        switch self {
+        case .hostUnreachable, .timeout, .launchFailed, .managementPlaneWedged: true
+        default: false
+        }
+    }
+
     public var description: String {
         switch self {
         case .sessionNotFound(let m): "\(m) Create the session first, or check the names."

@@ -20,6 +20,8 @@ public struct GlusterExecutor: Sendable {
     let gate = ClusterGate()
     /// Shared by every copy of this executor: which clusters' glusterd does not answer.
     public let health = ClusterHealth()
+    /// Which hosts to ask first (a host that did not answer lately goes last).
+    public let hostOrder = HostOrder()
     /// Seconds a read may run before the executor looks for a wedged glusterd on its host.
     public var suspectAfter: Double = 20
     /// Seconds the probe of a wedged glusterd may take, and between two probes.
@@ -149,7 +151,7 @@ public struct GlusterExecutor: Sendable {
         try checkAnswering(cluster, hosts: entry.hosts)
         var lastError = GlusterError.unknownCluster(cluster)
         var unanswered: (host: String, stuck: [StuckProcess])?
-        for host in entry.hosts {
+        for host in hostOrder.order(cluster, entry.hosts, name: \.name) {
             // A change holds its host's lock itself, so that it can keep it when its outcome is
             // unknown (see below); a read takes it inside `run(on:)`.
             let held = change ? try await HostLock(directory: lockDirectory).acquire(host: host.name, exclusive: true, timeout: commandTimeout) : nil
@@ -158,8 +160,10 @@ public struct GlusterExecutor: Sendable {
                                         timeout: commandTimeout, watch: true, locked: change)
                 held?.release()
                 health.markAnswered(cluster, host: host.name)
+                hostOrder.markAnswered(cluster, host: host.name)
                 return out
             } catch where error.tryAnotherHost {
+                if error.hostDidNotAnswer { hostOrder.markUnanswered(cluster, host: host.name) }
                 let unknownOutcome = switch error {
                 case .timeout, .managementPlaneWedged: true
                 default: false
@@ -333,13 +337,14 @@ extension GlusterExecutor {
         do { touch = try VolumeRootTouch(volume: volume) } catch { throw .invalidInput(error) }
         try checkAnswering(cluster, hosts: entry.hosts)
         var lastError = GlusterError.unknownCluster(cluster)
-        for host in entry.hosts {
+        for host in hostOrder.order(cluster, entry.hosts, name: \.name) {
             let held = try await HostLock(directory: lockDirectory).acquire(host: host.name, exclusive: false, timeout: commandTimeout)
             defer { held.release() }
             do {
                 try await touchRoot(touch, on: host)
                 return
             } catch where error.tryAnotherHost {
+                if error.hostDidNotAnswer { hostOrder.markUnanswered(cluster, host: host.name) }
                 lastError = error
             }
         }
