@@ -15,6 +15,7 @@
 #   ops/gluster-pools.sh kill HOST WHAT   # kill -9 of HOST's glusterd or sshd
 #   ops/gluster-pools.sh start HOST       # HOST's daemons started again (those not running)
 #   ops/gluster-pools.sh unplug HOST      # HOST off the network (its link down); plug HOST: back
+#   ops/gluster-pools.sh webhook add URL TOKEN # glustereventsd of p1 and p2 post events to URL; webhook del URL
 #   ops/gluster-pools.sh status           # each host's daemons and its pool as it sees it
 #   ops/gluster-pools.sh down             # all stopped and removed, the routes and names too
 #
@@ -67,6 +68,12 @@ network() {
         ip -n "$(netns "$h")" link set lo up
         says "${ADDRESS[$h]}/24" ip -n "$(netns "$h")" addr show dev eth0 || ip -n "$(netns "$h")" addr add "${ADDRESS[$h]}/24" dev eth0
         ip -n "$(netns "$h")" link set eth0 up
+        # A peer unplugged while glusterd has a request in flight to it: keep-alives never start
+        # on a connection with unacked data, so glusterd (ping-timeout 0) waited out the kernel's
+        # 15 retransmissions (~15 min), holding the volume's lock ("Another transaction is in
+        # progress" on p2 for as long). Five bound it to ~15 s, as an operator would set it
+        # (or transport.tcp-user-timeout in glusterd.vol) on a real pool: docs/lab.md, "Quirks".
+        ip netns exec "$(netns "$h")" sysctl -qw net.ipv4.tcp_retries2=5
     done
     # The names for the worker (root namespace).
     sed -i "/$MARK\$/d" /etc/hosts
@@ -85,6 +92,9 @@ namespaces() {
         cp -a /var/lib/glusterd/hooks /var/lib/glusterd/groups "$d/glusterd/"
         touch "$d/glusterd/.seeded"
     fi
+    # The package makes it; without it glusterd cannot take a synced webhook list ("Unable to
+    # open /var/lib/glusterd//events/webhooks.json" on p2).
+    install -d "$d/glusterd/events"
     if [ ! -f "$d/etc-ssh/ssh_host_ed25519_key" ]; then
         cp -a /etc/ssh/. "$d/etc-ssh/"
         rm -f "$d"/etc-ssh/ssh_host_*
@@ -233,6 +243,32 @@ kill_daemon() {
     log "killed $what on $h ($(echo $pids))"
 }
 
+# webhook add URL TOKEN | del URL: registered on the primary pool (gluster-eventsapi on p1 syncs
+# the list to p2 through glusterd), then every host's glustereventsd told to read it again:
+# started in its namespace, it does not reload on its own (SIGUSR2 is what the reload sends).
+webhook() {
+    local verb=${1:?add|del} url=${2:?url} token=${3:-} out i h pid
+    case $verb in
+    add) [ -n "$token" ] || die "usage: $0 webhook add URL TOKEN"; set -- webhook-add "$url" -t "$token" ;;
+    del) set -- webhook-del "$url" ;;
+    *) die "usage: $0 webhook add URL TOKEN | del URL" ;;
+    esac
+    for ((i = 1; ; i++)); do
+        # Written first, then synced: a sync that failed (glusterd's lock held by a status call)
+        # is retried as a modification; a removal of what is gone is done.
+        if out=$(on p1 gluster-eventsapi "$@" 2>&1); then break; fi
+        [ "$1" = webhook-del ] && [[ $out == *"does not exist"* ]] && break
+        [ "$1" = webhook-add ] && [[ $out == *"already exists"* ]] && set -- webhook-mod "${@:2}"
+        [ "$i" -lt 10 ] || die "gluster-eventsapi $1 $url failed: $(tr '\n' ' ' <<<"$out")"
+        sleep 2
+    done
+    for h in p1 p2; do
+        pid=$(pids_in "$h" -f /usr/sbin/glustereventsd)
+        if [ -n "$pid" ]; then kill -USR2 $pid; else log "glustereventsd is not running on $h (it reads the list as it starts)"; fi
+    done
+    log "webhook $verb $url on p1 and p2"
+}
+
 # unplug HOST: its link down (packets to and from it are dropped, its processes run on); plug
 # HOST: up again.
 link() { ip link set "$(veth "$1")" "$2"; log "$1's link $2"; }
@@ -241,10 +277,11 @@ case ${1:-} in
 up) up ;;
 kill) kill_daemon "${2:?host}" "${3:?glusterd|sshd|glustereventsd}" ;;
 start) network; namespaces "${2:?host}"; daemons "$2" ;;
+webhook) shift; webhook "$@" ;;
 unplug) link "${2:?host}" down ;;
 plug) link "${2:?host}" up ;;
 down) down ;;
 status) status ;;
 exec) shift; h=${1:?host}; shift; on "$h" "$@" ;;
-*) die "usage: $0 up|down|status|exec HOST CMD...|kill HOST WHAT|start HOST|unplug HOST|plug HOST" ;;
+*) die "usage: $0 up|down|status|exec HOST CMD...|kill HOST WHAT|start HOST|unplug HOST|plug HOST|webhook add URL TOKEN|webhook del URL" ;;
 esac

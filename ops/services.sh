@@ -38,6 +38,20 @@ start_one() { # NAME HTTP ARGS...
     log "started $name (pid $(cat "$pidfile"), http $http, log $logs/$name.log)"
 }
 
+# lab_webhooks add|del WORKERS: the lab's glustereventsd posts its GEOREP_* events to every
+# worker (each turns them into one refresh; copies of one event are one command), so that a
+# change made outside the service shows within seconds, not at the next monitor round.
+lab_webhooks() {
+    local verb=$1 workers=$2 i token
+    token=$(set -a; . "$env_file"; printf '%s' "${GEOREP_WEBHOOK_TOKENS%%,*}")
+    [ -n "$token" ] || { log "no GEOREP_WEBHOOK_TOKENS in $env_file: no webhooks registered"; return 0; }
+    for i in $(seq 1 "$workers"); do
+        local url="http://127.0.0.1:981$i/webhooks/glusterfs/lab"
+        if [ "$verb" = add ]; then "$here/lab-webhook.sh" add "$url" "$token" >/dev/null; else "$here/lab-webhook.sh" del "$url" >/dev/null; fi
+    done
+    log "lab webhooks: $verb for $workers worker(s) (http://127.0.0.1:981N/webhooks/glusterfs/lab)"
+}
+
 case "${1:-}" in
 start)
     workers=${2:-2}
@@ -57,8 +71,11 @@ start)
         start_one persister 127.0.0.1:9820 persister
         start_one api 127.0.0.1:8080 api
     fi
+    lab_webhooks add "$workers"
+    echo "$workers" >"$run_dir/workers"
     ;;
 stop)
+    [ -f "$run_dir/workers" ] && { lab_webhooks del "$(cat "$run_dir/workers")" || true; rm -f "$run_dir/workers"; }
     if use_systemd && systemctl list-units 'georep-*' --no-legend 2>/dev/null | grep -q georep; then
         systemctl stop 'georep-worker@*' georep-persister georep-api 2>/dev/null || true
     fi
