@@ -23,6 +23,10 @@ public struct CommandOptions: Codable, Hashable, Sendable {
     public var wait: Int?
     /// For schedule: the session's sync windows; empty clears them.
     public var schedule: SyncSchedule?
+    /// For refresh: read the status back, not the options. A webhook's refresh for an event
+    /// that is not about the config: each gluster call is ~1.3 s over ssh on the multi-node lab,
+    /// and the options read made a Faulty session show 2.7 s after glustereventsd's post.
+    public var statusOnly: Bool?
 
     /// The longest wait: well inside the journal's 24 h, which must still hold the wait's record
     /// when it runs out.
@@ -31,7 +35,7 @@ public struct CommandOptions: Codable, Hashable, Sendable {
     public init(
         force: Bool? = nil, pushPem: Bool? = nil, sshPort: Int? = nil, noVerify: Bool? = nil,
         resetSyncTime: Bool? = nil, stopFirst: Bool? = nil, key: String? = nil, value: String? = nil,
-        checkpoint: String? = nil, wait: Int? = nil, schedule: SyncSchedule? = nil
+        checkpoint: String? = nil, wait: Int? = nil, schedule: SyncSchedule? = nil, statusOnly: Bool? = nil
     ) {
         self.force = force
         self.pushPem = pushPem
@@ -44,5 +48,6 @@ public struct CommandOptions: Codable, Hashable, Sendable {
         self.checkpoint = checkpoint
         self.wait = wait
         self.schedule = schedule
+        self.statusOnly = statusOnly
     }
 }

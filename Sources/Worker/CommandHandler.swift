@@ -259,7 +259,8 @@ struct CommandHandler: Sendable {
         let gone = command.action == .delete && result.outcome == .succeeded
         let events = command.action == .discover
             ? await reader.observeCluster(command.session.cluster, forceSnapshot: true)
-            : await reader.observe(command.session, cause: cause, readOptions: optionsMayChange.contains(command.action), knownGone: gone)
+            : await reader.observe(command.session, cause: cause,
+                                   readOptions: optionsMayChange.contains(command.action) && command.options.statusOnly != true, knownGone: gone)
         // The state events and then the result, confirmed as one lot: one broker round trip.
         try await bus.publish(events, then: .commandResult(result), correlationId: command.commandId.uuidString.lowercased(),
                               replyTo: delivery.properties.replyTo)

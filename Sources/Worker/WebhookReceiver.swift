@@ -11,8 +11,10 @@ import Observability
 /// what changed, without waiting for the next monitor round.
 ///
 /// Register one URL per cluster, `…/webhooks/glusterfs/{cluster}`: the body names volumes and
-/// hosts but not the cluster. Repeats (gluster sends GEOREP_FAULTY once per brick and again on
-/// every retry) within `debounce` of each other become one refresh.
+/// hosts but not the cluster. Events for one session within `debounce` of a refresh (gluster
+/// sends GEOREP_FAULTY once per brick, and again on every retry) become one more refresh at the
+/// window's end, never none: on the multi-node lab p2's GEOREP_FAULTY came 0.3 s after p1's,
+/// and a refresh for p1's alone saw the session half Faulty, with nothing after it to see the rest.
 ///
 /// glustereventsd posts every event to every registered worker. The refresh's command id is
 /// derived from the event itself (``refreshID(event:message:nodeID:timestamp:cluster:)``), so the
@@ -23,6 +25,8 @@ public struct WebhookReceiver: Sendable {
     public enum Outcome: Sendable, Equatable {
         /// A refresh command was sent (its id).
         case refreshSent(String)
+        /// A refresh will be sent when the session's debounce window ends (its id).
+        case refreshScheduled(String)
         /// A refresh for the same session is already on its way (a burst of events).
         case alreadyOnItsWay
         /// Nothing to do: `webhook-test`'s empty body, or an event that is not about geo-replication.
@@ -47,7 +51,7 @@ public struct WebhookReceiver: Sendable {
     let recent = RecentRefreshes()
     let logger: Logger
 
-    public init(tokens: [String], inventory: Inventory, publisher: ReconnectingPublisher, debounce: Duration = .seconds(2), logger: Logger) {
+    public init(tokens: [String], inventory: Inventory, publisher: ReconnectingPublisher, debounce: Duration = .seconds(1), logger: Logger) {
         self.tokens = BearerTokens(tokens.map { ($0, ()) })
         self.inventory = inventory
         self.publisher = publisher
@@ -72,24 +76,45 @@ public struct WebhookReceiver: Sendable {
             return Reply(outcome: .badRequest, message: "\(name) does not name a primary volume and a secondary")
         }
         do { try ref.validate() } catch { return Reply(outcome: .badRequest, message: error.description) }
-        guard await recent.admit(ref.key, window: debounce) else {
-            return Reply(outcome: .alreadyOnItsWay, message: "\(name) for \(ref): a refresh is already on its way")
-        }
         let id = Self.refreshID(event: name, message: object["message"] as? [String: Any] ?? [:], nodeID: object["nodeid"] as? String,
-                                timestamp: (object["ts"] as? NSNumber)?.int64Value, cluster: cluster)
-        let command = Command(commandId: id ?? UUID(), action: .refresh, session: ref, sender: "glustereventsd")
+                                timestamp: (object["ts"] as? NSNumber)?.int64Value, cluster: cluster) ?? UUID()
+        // Only a config event can have changed the options; the rest need the status alone.
+        let command = Command(commandId: id, action: .refresh, session: ref,
+                              options: CommandOptions(statusOnly: name.hasPrefix("GEOREP_CONFIG") ? nil : true), sender: "glustereventsd")
+        let commandID = id.uuidString.lowercased()
+        switch await recent.admit(ref.key, window: debounce) {
+        case .alreadyScheduled:
+            return Reply(outcome: .alreadyOnItsWay, message: "\(name) for \(ref): a refresh is already on its way")
+        case .after(let delay):
+            let receiver = self
+            Task {
+                try? await Task.sleep(for: delay)
+                await receiver.recent.fired(ref.key)
+                _ = await receiver.send(command, event: name)
+            }
+            return Reply(outcome: .refreshScheduled(commandID), message: "\(name) for \(ref): refresh \(commandID) at the end of the debounce window")
+        case .now:
+            guard await send(command, event: name) else {
+                await recent.forget(ref.key)
+                return Reply(outcome: .brokerUnavailable, message: "the broker is unavailable; the next monitor round will see the change")
+            }
+            return Reply(outcome: .refreshSent(commandID), message: "\(name) for \(ref): refresh \(commandID) sent")
+        }
+    }
+
+    /// Publishes one refresh; false (logged and counted) when the broker did not take it.
+    private func send(_ command: Command, event name: String) async -> Bool {
         do {
             try await publisher.send(command)
         } catch {
-            await recent.forget(ref.key)
             logger.warning("cannot publish a refresh for a webhook event", metadata: ["event": "\(name)", "error": "\(error)"])
             GeoRepMetrics.dropped(reason: "webhook_refresh_unpublished", role: "worker")
-            return Reply(outcome: .brokerUnavailable, message: "the broker is unavailable; the next monitor round will see the change")
+            return false
         }
         logger.info("webhook event: refresh requested", metadata: [
-            "event": "\(name)", "session": "\(ref.key)", "command_id": "\(command.commandId.uuidString.lowercased())",
+            "event": "\(name)", "session": "\(command.session.key)", "command_id": "\(command.commandId.uuidString.lowercased())",
         ])
-        return Reply(outcome: .refreshSent(command.commandId.uuidString.lowercased()), message: "\(name) for \(ref): refresh \(command.commandId.uuidString.lowercased()) sent")
+        return true
     }
 
     /// The same id for the same event, whichever worker it was posted to: the node that sent it,
@@ -124,17 +149,36 @@ public struct WebhookReceiver: Sendable {
     func authorized(_ header: String?) -> Bool { !tokens.grants(forHeader: header).isEmpty }
 }
 
-/// Sessions refreshed lately, to fold a burst of events into one refresh.
+/// Sessions refreshed lately, to fold a burst of events into a refresh at once and at most one
+/// more at the end of the window.
 actor RecentRefreshes {
-    private var last: [String: ContinuousClock.Instant] = [:]
+    enum Admission: Equatable {
+        /// Refresh now.
+        case now
+        /// Refresh after this long (the window's end); nothing else is scheduled for the session.
+        case after(Duration)
+        /// A refresh at the window's end is scheduled already: it will see this event's change too.
+        case alreadyScheduled
+    }
 
-    func admit(_ key: String, window: Duration) -> Bool {
-        let now = ContinuousClock.now
-        if let at = last[key], now - at < window { return false }
+    /// When each session's last refresh was (or its scheduled one will be) sent.
+    private var last: [String: ContinuousClock.Instant] = [:]
+    private var scheduled: Set<String> = []
+
+    func admit(_ key: String, window: Duration, now: ContinuousClock.Instant = .now) -> Admission {
+        if scheduled.contains(key) { return .alreadyScheduled }
+        if let at = last[key], now - at < window {
+            scheduled.insert(key)
+            last[key] = at + window
+            return .after(at + window - now)
+        }
         last = last.filter { now - $0.value < window }
         last[key] = now
-        return true
+        return .now
     }
+
+    /// The scheduled refresh of `key` is going out.
+    func fired(_ key: String) { scheduled.remove(key) }
 
     func forget(_ key: String) { last.removeValue(forKey: key) }
 }

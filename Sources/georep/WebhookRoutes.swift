@@ -24,6 +24,7 @@ enum WebhookRoutes {
     static func status(_ outcome: WebhookReceiver.Outcome) -> HTTPResponse.Status {
         switch outcome {
         case .refreshSent: .accepted
+        case .refreshScheduled: .accepted
         case .alreadyOnItsWay, .noted: .ok
         case .unauthorized: .unauthorized
         case .unknownCluster: .notFound

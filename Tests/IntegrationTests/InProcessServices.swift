@@ -18,10 +18,11 @@ struct InProcessServices {
 
     /// Runs `body` with the services, and stops them afterwards whatever happened.
     /// `prefix`: the first letter of the topology's name, to tell the tests' queues apart;
-    /// `inventoryPath`: another inventory than the lab's (the multi-node lab's).
-    static func with(_ env: TestEnvironment, prefix: String, inventoryPath: String? = nil,
+    /// `inventoryPath`: another inventory than the lab's (the multi-node lab's); `worker`: false
+    /// when the test runs its own `georep worker` processes on the topology.
+    static func with(_ env: TestEnvironment, prefix: String, inventoryPath: String? = nil, worker: Bool = true,
                      _ body: (InProcessServices) async throws -> Void) async throws {
-        let services = try await start(env, prefix: prefix, inventoryPath: inventoryPath ?? env.inventoryPath)
+        let services = try await start(env, prefix: prefix, inventoryPath: inventoryPath ?? env.inventoryPath, runsWorker: worker)
         do {
             try await body(services)
         } catch {
@@ -31,7 +32,7 @@ struct InProcessServices {
         try await services.stop(env)
     }
 
-    private static func start(_ env: TestEnvironment, prefix: String, inventoryPath: String) async throws -> InProcessServices {
+    private static func start(_ env: TestEnvironment, prefix: String, inventoryPath: String, runsWorker: Bool) async throws -> InProcessServices {
         let logger = TestEnvironment.logger
         let database = PGConnection(url: env.postgresURL, name: "tests", logger: logger)
         _ = try await Migrator(directory: TestEnvironment.schemasDirectory, logger: logger).migrate(database)
@@ -45,7 +46,7 @@ struct InProcessServices {
                                          logger: logger)
         let services = Task {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await worker.run() }
+                if runsWorker { group.addTask { try? await worker.run() } }
                 group.addTask { try? await persister.run() }
             }
         }

@@ -132,12 +132,86 @@ extension Integration {
             }
             #expect(back != nil, "the bricks did not return to one ACTIVE and one PASSIVE")
 
+            try await Self.activeNodeUnplugged(services, ref)
+
             try await run(.stop)
-            try await run(.delete)
+            try await run(.delete, CommandOptions(resetSyncTime: true))   // no stale sync time for the next session on these bricks
             #expect(try await status(["none"], seconds: 60) == "none")
         }
     }
 
+    /// The node of the Active brick off the network (its link down; issue 17, test 3): the
+    /// Passive brick of the replica set becomes Active. gluster's answer (from the other node,
+    /// once its glusterd gave up on the unplugged peer: "Locking failed on p1" for ~15 s before)
+    /// lists the remaining node's brick only; the unplugged node's brick is kept as UNKNOWN, so
+    /// the session is PARTIAL_FAULTY. The events show each brick's transitions, from → to, each
+    /// one starting where the one before ended. Plugged back: ACTIVE, one Active and one Passive.
+    static func activeNodeUnplugged(_ services: InProcessServices, _ ref: SessionRef) async throws {
+        let client = services.client
+        let nodes = try await brickRows(services.database, ref).reduce(into: [String: String]()) { $0[$1["master_node"] ?? "?"] = $1["status"] }
+        let gone = try #require(nodes.first { $0.value == "ACTIVE" }?.key, "no ACTIVE brick before the unplug: \(nodes)")
+        let other = gone == "p1" ? "p2" : "p1"
+        while await client.nextEvent(timeout: 0.2) != nil {}   // what came before
+        var bricks: [BrickStatusChanged] = []
+        var sessions: [SessionStatusChanged] = []
+        /// Takes events until `done` holds for what was taken, or `seconds` ran out.
+        func collect(seconds: Double, until done: () -> Bool) async {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline, !done() {
+                guard let next = await client.nextEvent(timeout: 1), case .success(let (_, event)) = next else { continue }
+                switch event {
+                case .brickStatusChanged(let change) where change.sessionId == ref.sessionID: bricks.append(change)
+                case .sessionStatusChanged(let change) where change.sessionId == ref.sessionID: sessions.append(change)
+                default: break
+                }
+            }
+        }
+        func chain(_ node: String) -> [BrickStatusChanged] { bricks.filter { $0.brick.hasPrefix("\(node):") } }
+        func line(_ changes: [BrickStatusChanged]) -> String {
+            changes.map { "\($0.brick) \($0.from?.rawValue ?? "-")→\($0.to.rawValue)" }.joined(separator: ", ")
+        }
+
+        let unplugged = Date()
+        try #require(pools(["unplug", gone]).status == 0, "could not unplug \(gone)")
+        var failure: Error?
+        do {
+            await collect(seconds: 240) {
+                chain(other).contains { $0.to == .active } && chain(gone).contains { $0.from == .active } && sessions.contains { $0.to == .partialFaulty }
+            }
+            print("\(gone) (Active) unplugged; after \(Int(Date().timeIntervalSince(unplugged))) s: \(line(bricks)); session "
+                  + sessions.map { "\($0.from?.rawValue ?? "-")→\($0.to.rawValue)" }.joined(separator: ", "))
+            #expect(chain(other).contains { $0.from == .passive && $0.to == .active }, "\(other)'s Passive brick did not become Active: \(line(bricks))")
+            #expect(chain(gone).contains { $0.from == .active && $0.to == .unknown }, "\(gone)'s brick did not go ACTIVE → UNKNOWN: \(line(bricks))")
+            #expect(sessions.contains { $0.from == .active && $0.to == .partialFaulty }, "the session did not go ACTIVE → PARTIAL_FAULTY")
+            // The rows follow the events (the persister's commit comes after the publish).
+            var rows: [String: String] = [:]
+            let stored = try await eventually(30) { () -> Bool? in
+                rows = try await brickRows(services.database, ref).reduce(into: [String: String]()) { $0[$1["master_node"] ?? "?"] = $1["status"] }
+                return rows[other] == "ACTIVE" && rows[gone] == "UNKNOWN" ? true : nil
+            }
+            #expect(stored == true, "rows with \(gone) unplugged: \(rows)")
+        } catch {
+            failure = error
+        }
+        try #require(pools(["plug", gone]).status == 0, "could not plug \(gone) back")
+        if let failure { throw failure }
+        await collect(seconds: 180) {
+            sessions.last?.to == .active && Set([chain("p1").last?.to, chain("p2").last?.to]) == [.active, .passive]
+        }
+        #expect(sessions.last?.to == .active, "the session did not return to ACTIVE once \(gone) was back")
+        #expect(Set([chain("p1").last?.to, chain("p2").last?.to]) == [.active, .passive], "after the plug: \(line(bricks))")
+        // In order: every brick's next change starts where its last one ended.
+        for node in ["p1", "p2"] {
+            let changes = chain(node)
+            for (earlier, later) in zip(changes, changes.dropFirst()) {
+                #expect(later.from == earlier.to, "\(node)'s transitions out of order: \(line(changes))")
+            }
+        }
+        for (earlier, later) in zip(sessions, sessions.dropFirst()) {
+            #expect(later.from == earlier.to, "the session's transitions out of order")
+        }
+        print("\(gone) plugged back: \(line(bricks))")
+    }
 
     /// A session made with the gluster CLI on p1, outside the service, is discovered over ssh;
     /// its deletion by hand is seen too.
