@@ -46,4 +46,27 @@ import Testing
         other.name = "dvol"
         #expect(session.completed(with: other) == session)
     }
+
+    /// p1, the node of the Active brick, off the network: once p2's glusterd gave up on it
+    /// (~15 s with tcp_retries2 = 5), p2 reports its own brick only, already Active: its worker
+    /// took over. Completed, p1's brick is UNKNOWN and the session PARTIAL_FAULTY.
+    @Test func theActiveNodeUnpluggedLeavesThePassiveBrickActive() throws {
+        let volume = try Self.rvol()
+        let session = try #require(try GlusterParser.statusSessions(try Self.text("status-detail-p1-unplugged.xml"), volumeIDs: ["rvol": volume.id]).first)
+        #expect(session.bricks.map(\.primaryNode) == ["p2"])
+        #expect(session.bricks.map(\.status) == [.active])
+        let completed = session.completed(with: volume)
+        #expect(completed.bricks.map(\.status) == [.active, .unknown])
+        #expect(completed.status == .partialFaulty)
+    }
+
+    /// s1 off the network: both primary nodes answer, and both workers are Faulty: FAULTY.
+    @Test func theSecondaryUnpluggedMakesEveryWorkerFaulty() throws {
+        let volume = try Self.rvol()
+        let session = try #require(try GlusterParser.statusSessions(try Self.text("status-detail-s1-unplugged.xml"), volumeIDs: ["rvol": volume.id]).first)
+        #expect(session.bricks.map(\.primaryNode) == ["p1", "p2"])
+        #expect(session.bricks.map(\.status) == [.faulty, .faulty])
+        #expect(session.completed(with: volume) == session)
+        #expect(session.status == .faulty)
+    }
 }
