@@ -8,7 +8,8 @@ import Postgres
 /// How soon a fault on the multi-node lab (ops/gluster-pools.sh) shows: the session rvol → s1::srvol
 /// is driven Faulty and back `--cycles` times (s1's sshd killed: gsyncd's workers lose their
 /// link at once and cannot start again; then started again), once with the primary nodes'
-/// webhooks registered and once with polling only (`--interval`, the worker's default 15 s).
+/// webhooks registered and once with polling only (`--interval`, the worker's default 15 s),
+/// each fault and each repair at a random point of the monitor's round.
 /// Prints p50 and max from the fault to the row in PostgreSQL and to the status event on a
 /// subscriber queue, side by side, and the same for the way back to ACTIVE.
 struct FreshnessBench: AsyncParsableCommand {
@@ -41,10 +42,14 @@ struct FreshnessBench: AsyncParsableCommand {
                 try await run.prepare(patience: patience)
                 var fault = Figures(), back = Figures()
                 for cycle in 1...cycles {
+                    // At a random point of the monitor's round: right after a change was seen is
+                    // right after a round, which would make every polling figure a full interval.
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0..<Int(interval * 1000))))
                     let (toRow, toEvent) = try await run.change(patience: patience, wanted: [.faulty, .partialFaulty]) {
                         try Lab.pools(["kill", "s1", "sshd"])
                     }
                     fault.add(row: toRow, event: toEvent)
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0..<Int(interval * 1000))))
                     let (backRow, backEvent) = try await run.change(patience: patience, wanted: [.active]) {
                         try Lab.pools(["start", "s1"])
                     }
