@@ -247,21 +247,14 @@ kill_daemon() {
 # the list to p2 through glusterd), then every host's glustereventsd told to read it again:
 # started in its namespace, it does not reload on its own (SIGUSR2 is what the reload sends).
 webhook() {
-    local verb=${1:?add|del} url=${2:?url} token=${3:-} out i h pid
+    local verb=${1:?add|del} url=${2:?url} token=${3:-} h pid
     case $verb in
     add) [ -n "$token" ] || die "usage: $0 webhook add URL TOKEN"; set -- webhook-add "$url" -t "$token" ;;
     del) set -- webhook-del "$url" ;;
     *) die "usage: $0 webhook add URL TOKEN | del URL" ;;
     esac
-    for ((i = 1; ; i++)); do
-        # Written first, then synced: a sync that failed (glusterd's lock held by a status call)
-        # is retried as a modification; a removal of what is gone is done.
-        if out=$(on p1 gluster-eventsapi "$@" 2>&1); then break; fi
-        [ "$1" = webhook-del ] && [[ $out == *"does not exist"* ]] && break
-        [ "$1" = webhook-add ] && [[ $out == *"already exists"* ]] && set -- webhook-mod "${@:2}"
-        [ "$i" -lt 10 ] || die "gluster-eventsapi $1 $url failed: $(tr '\n' ' ' <<<"$out")"
-        sleep 2
-    done
+    local EVENTSAPI=(on p1 gluster-eventsapi)
+    eventsapi 10 "$@" || die "gluster-eventsapi $1 $url failed"
     for h in p1 p2; do
         pid=$(pids_in "$h" -f /usr/sbin/glustereventsd)
         if [ -n "$pid" ]; then kill -USR2 $pid; else log "glustereventsd is not running on $h (it reads the list as it starts)"; fi

@@ -6,28 +6,11 @@
 # threads run, so `gluster-eventsapi webhook-add` finds no daemon to reload and the new webhook
 # would only be used after a restart. SIGUSR2 is what that reload sends.
 #
-# Why the retries: gluster-eventsapi writes the webhook file, then syncs it through glusterd
-# (`gluster system:: execute`), which fails while another client holds glusterd's lock — a
-# worker's status round, say. The file is already written by then, so a retry modifies.
+# The retries (`eventsapi` in lib.sh): the sync through glusterd fails while its lock is held.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-
-# eventsapi ATTEMPTS COMMAND...: runs gluster-eventsapi until it succeeds; its output on failure.
-eventsapi() {
-    local attempts=$1 out i; shift
-    for ((i = 1; i <= attempts; i++)); do
-        if out=$(gluster-eventsapi "$@" 2>&1); then return 0; fi
-        log "gluster-eventsapi $1 failed (attempt $i of $attempts): $(printf '%s' "$out" | tr '\n' ' ')"
-        case "$out" in
-        *"already exists"*) [ "$1" = webhook-add ] && set -- webhook-mod "${@:2}" ;;
-        *"does not exists"* | *"does not exist"*) [ "$1" = webhook-del ] && return 0 ;;
-        esac
-        sleep 2
-    done
-    return 1
-}
 
 case "${1:-}" in
 add) [ $# -eq 3 ] || die "usage: $0 add URL TOKEN"; eventsapi 10 webhook-add "$2" -t "$3" || die "could not add webhook $2" ;;

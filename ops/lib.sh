@@ -81,6 +81,27 @@ netns_pids() {
 # root_pids PGREP-ARGS...: what pgrep finds in this machine's own network namespace.
 root_pids() { netns_pids /proc/$$/ns/net "$@"; }
 
+# eventsapi ATTEMPTS COMMAND ARGS...: gluster-eventsapi COMMAND ARGS... until it succeeds, through
+# the command in the EVENTSAPI array (default: gluster-eventsapi; a lab host's:
+# EVENTSAPI=(on p1 gluster-eventsapi), set local by the caller); its output on failure.
+# Why the retries: gluster-eventsapi writes the webhook file, then syncs it through glusterd
+# (`gluster system:: execute`), which fails while another client holds glusterd's lock — a
+# worker's status round, say. The file is written by then, so a retry of an add modifies; a
+# removal of what is gone is done.
+eventsapi() {
+    local attempts=$1 out i; shift
+    for ((i = 1; i <= attempts; i++)); do
+        if out=$("${EVENTSAPI[@]:-gluster-eventsapi}" "$@" 2>&1); then return 0; fi
+        log "gluster-eventsapi $1 failed (attempt $i of $attempts): $(printf '%s' "$out" | tr '\n' ' ')"
+        case "$out" in
+        *"already exists"*) [ "$1" = webhook-add ] && set -- webhook-mod "${@:2}" ;;
+        *"does not exists"* | *"does not exist"*) [ "$1" = webhook-del ] && return 0 ;;
+        esac
+        sleep 2
+    done
+    return 1
+}
+
 # ensure_volume NAME ARGS...: gluster volume NAME created (ARGS: its layout and bricks) and
 # started, each only if needed, through the command in the GLUSTER array (default: gluster; a
 # lab host's: GLUSTER=(on p1 gluster), set local by the caller).

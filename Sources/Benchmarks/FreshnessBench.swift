@@ -117,7 +117,6 @@ struct FreshnessBench: AsyncParsableCommand {
     /// `georep persister` on a topology of their own, a subscriber, and a database connection.
     final class Mode: Sendable {
         let ref: SessionRef
-        let webhooks: Bool
         let client: CommandClient
         let database: PGConnection
         let processes: [Process]
@@ -127,7 +126,6 @@ struct FreshnessBench: AsyncParsableCommand {
         init(ref: SessionRef, url: String, pgURL: String, inventory: String, token: String, interval: Double, webhooks: Bool,
              logger: Logger) async throws {
             self.ref = ref
-            self.webhooks = webhooks
             topology = GeoRepTopology(prefix: "fresh\(UUID().uuidString.prefix(6).lowercased())")
             let georep = try BenchSupport.georepPath()
             var processes: [Process] = []
@@ -146,19 +144,25 @@ struct FreshnessBench: AsyncParsableCommand {
                 "GEOREP_HTTP": "127.0.0.1:0", "GEOREP_LOG_LEVEL": "error",
             ], quiet: true))
             self.processes = processes
-            self.urls = webhooks ? urls : []
-            client = try await CommandClient.connect(url: url, source: "georep/bench-freshness", topology: topology, watchEvents: true, logger: logger)
+            let registered = webhooks ? urls : []
+            self.urls = registered
             database = PGConnection(url: pgURL, name: "georep bench freshness", logger: logger)
-            try await BenchSupport.waitForSplit(workers: 2, topology: topology, url: url, logger: logger)
-            for url in self.urls { try Lab.pools(["webhook", "add", url, token]) }
+            do {
+                client = try await CommandClient.connect(url: url, source: "georep/bench-freshness", topology: topology, watchEvents: true, logger: logger)
+                try await BenchSupport.waitForSplit(workers: 2, topology: topology, url: url, logger: logger)
+                for url in registered { try Lab.pools(["webhook", "add", url, token]) }
+            } catch {
+                // Not yet a mode anyone will finish: its processes must not outlive the run.
+                for process in processes where process.isRunning { process.terminate(); process.waitUntilExit() }
+                await database.close()
+                throw error
+            }
         }
 
         /// The session made and started afresh through the service, and ACTIVE in PostgreSQL.
         func prepare(patience: Double) async throws {
             try? Lab.pools(["start", "s1"])
-            for verb in [["stop", "force"], ["delete", "reset-sync-time"]] {
-                try? Lab.pools(["exec", "p1", "gluster", "--mode=script", "volume", "geo-replication", "rvol", "s1::srvol"] + verb)
-            }
+            removeByHand()
             for action in [CommandAction.create, .start] {
                 let result = try await client.run(Command(action: action, session: ref, options: CommandOptions(force: action == .create),
                                                           sender: "georep-bench"), timeout: 180)
@@ -195,10 +199,17 @@ struct FreshnessBench: AsyncParsableCommand {
             return (try await rowTask.value, event)
         }
 
-        func finish() async {
+        /// The session stopped and deleted with gluster's CLI on p1, sync time reset (each step
+        /// may find nothing to do).
+        func removeByHand() {
             for verb in [["stop", "force"], ["delete", "reset-sync-time"]] {
-                try? Lab.pools(["exec", "p1", "gluster", "--mode=script", "volume", "geo-replication", "rvol", "s1::srvol"] + verb)
+                try? Lab.pools(["exec", "p1", "gluster", "--mode=script", "volume", "geo-replication", ref.primaryVolume,
+                                "\(ref.secondaryHost)::\(ref.secondaryVolume)"] + verb)
             }
+        }
+
+        func finish() async {
+            removeByHand()
             try? Lab.pools(["start", "s1"])
             for url in urls { try? Lab.pools(["webhook", "del", url]) }
             for process in processes where process.isRunning {

@@ -10,7 +10,8 @@ import Synchronization
 public final class HostOrder: Sendable {
     /// How long a host that did not answer is asked last.
     public let demoteFor: Duration
-    /// cluster → host → when it last failed to answer.
+    /// cluster → host → when it last failed to answer (at most one entry per inventory host:
+    /// an old one is overwritten or removed, never piles up).
     private let unanswered = Mutex<[String: [String: ContinuousClock.Instant]]>([:])
 
     public init(demoteFor: Duration = .seconds(60)) {
@@ -20,14 +21,9 @@ public final class HostOrder: Sendable {
     /// `hosts` in the order to ask them now (a stable partition: answering hosts first).
     public func order<Host>(_ cluster: String, _ hosts: [Host], name: (Host) -> String,
                             now: ContinuousClock.Instant = .now) -> [Host] {
-        let demoted = unanswered.withLock { all -> Set<String> in
-            guard var hostsOfCluster = all[cluster] else { return [] }
-            hostsOfCluster = hostsOfCluster.filter { now - $0.value < demoteFor }
-            all[cluster] = hostsOfCluster.isEmpty ? nil : hostsOfCluster
-            return Set(hostsOfCluster.keys)
-        }
-        guard !demoted.isEmpty else { return hosts }
-        return hosts.filter { !demoted.contains(name($0)) } + hosts.filter { demoted.contains(name($0)) }
+        let last = demoted(cluster, now: now)
+        guard !last.isEmpty else { return hosts }
+        return hosts.filter { !last.contains(name($0)) } + hosts.filter { last.contains(name($0)) }
     }
 
     /// `host` could not be reached or did not answer in time.
