@@ -2,8 +2,32 @@ import Foundation
 
 /// RFC 3339 times with fractional seconds, UTC: the one spelling of time in every message.
 public enum Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.sssZ`, to the nearest millisecond: what ``parse(_:)`` reads is
+    /// written again as the same text. (Foundation's style drops the fraction beyond the
+    /// millisecond, and one in ten times it parses comes back a millisecond earlier: a sync window
+    /// read back from the journal then looked later than the one already closed, and opened again.)
     public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let millis = (date.timeIntervalSince1970 * 1000).rounded()
+        // 1970...9999: four-digit years, and no calendar question (Foundation writes times
+        // before 1582 in the Julian calendar; no message of ours has one).
+        guard millis >= 0, millis < 253_402_300_800_000 else {
+            return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        }
+        let total = Int64(millis)
+        let days = total / 86_400_000
+        let inDay = Int(total - days * 86_400_000)
+        let (year, month, day) = civil(fromDays: Int(days))
+        var text = ""
+        text.reserveCapacity(24)
+        func put(_ value: Int, _ width: Int) {
+            var digits = String(value)
+            while digits.utf8.count < width { digits = "0" + digits }
+            text += digits
+        }
+        put(year, 4); text += "-"; put(month, 2); text += "-"; put(day, 2); text += "T"
+        put(inDay / 3_600_000, 2); text += ":"; put(inDay / 60_000 % 60, 2); text += ":"; put(inDay / 1000 % 60, 2)
+        text += "."; put(inDay % 1000, 3); text += "Z"
+        return text
     }
 
     /// Accepts RFC 3339 with or without fractional seconds.
@@ -83,6 +107,19 @@ public enum Timestamp {
         case 4, 6, 9, 11: 30
         default: 31
         }
+    }
+
+    /// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's algorithm).
+    private static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

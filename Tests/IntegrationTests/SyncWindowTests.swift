@@ -75,6 +75,18 @@ extension Integration {
             await watch.pump(client, &seen, seconds: 5)  // a second opening or closing would come now
 
             let openings = Dictionary(grouping: opened(seen).map(\.1), by: \.sessionId)
+            if openings.values.contains(where: { $0.count > 1 }) {
+                // What a second opening looked like, for whoever has to explain it.
+                for (header, e) in opened(seen) where openings[e.sessionId]!.count > 1 {
+                    print("opened \(e.session.primaryVolume) by \(header.source) at \(header.time.map(Timestamp.format) ?? "-") started=\(e.started)")
+                }
+                for (header, event) in seen.events {
+                    if case .windowClosed(let e) = event, openings[e.sessionId]!.count > 1 {
+                        print("closed \(e.session.primaryVolume) by \(header.source) at \(header.time.map(Timestamp.format) ?? "-") stopped=\(e.stopped)")
+                    }
+                }
+                print("killed \(owner) after \(openedBeforeKill.count) openings")
+            }
             let closings = Dictionary(grouping: closed(seen), by: \.sessionId)
             for ref in sessions {
                 #expect(openings[ref.sessionID]?.count == 1, "\(ref.primaryVolume) opened \(openings[ref.sessionID]?.count ?? 0) times")
