@@ -75,14 +75,15 @@ extension Integration {
             await watch.pump(client, &seen, seconds: 5)  // a second opening or closing would come now
 
             let openings = Dictionary(grouping: opened(seen).map(\.1), by: \.sessionId)
-            if openings.values.contains(where: { $0.count > 1 }) {
+            let twice = Set(openings.filter { $0.value.count > 1 }.keys)
+            if !twice.isEmpty {
                 // What a second opening looked like, for whoever has to explain it.
-                for (header, e) in opened(seen) where openings[e.sessionId]!.count > 1 {
-                    print("opened \(e.session.primaryVolume) by \(header.source) at \(header.time.map(Timestamp.format) ?? "-") started=\(e.started)")
-                }
                 for (header, event) in seen.events {
-                    if case .windowClosed(let e) = event, openings[e.sessionId]!.count > 1 {
-                        print("closed \(e.session.primaryVolume) by \(header.source) at \(header.time.map(Timestamp.format) ?? "-") stopped=\(e.stopped)")
+                    let time = header.time.map(Timestamp.format) ?? "-"
+                    if case .windowOpened(let e) = event, twice.contains(e.sessionId) {
+                        print("opened \(e.session.primaryVolume) by \(header.source) at \(time) started=\(e.started)")
+                    } else if case .windowClosed(let e) = event, twice.contains(e.sessionId) {
+                        print("closed \(e.session.primaryVolume) by \(header.source) at \(time) stopped=\(e.stopped)")
                     }
                 }
                 print("killed \(owner) after \(openedBeforeKill.count) openings")
