@@ -9,6 +9,8 @@
 #                   rvol  replica 2 (p1:/bricks/rvol, p2:/bricks/rvol)
 #                   dvol  distribute (p1:/bricks/dvol, p2:/bricks/dvol)
 #   secondary pool: s1 (198.18.0.21): srvol, sdvol
+#   non-root (mountbroker): uvol on p1+p2 (distribute) -> geoaccount@s1::suvol; s1's glusterd
+#                   lets the unprivileged geoaccount (group geogroup) mount suvol for gsyncd
 #
 #   ops/gluster-pools.sh up               # made and started (idempotent)
 #   ops/gluster-pools.sh exec HOST CMD... # CMD inside HOST (its namespaces), e.g. exec p1 gluster pool list
@@ -38,6 +40,10 @@ RANGE=198.18.0.0/15
 HOSTS=(p1 p2 s1)
 declare -A ADDRESS=([p1]=198.18.0.11 [p2]=198.18.0.12 [s1]=198.18.0.21)
 MARK="# georep-pools"
+# The secondary pool's unprivileged account for non-root sessions (gluster-mountbroker).
+MB_USER=geoaccount
+MB_GROUP=geogroup
+MB_ROOT=/var/mountbroker-root
 
 netns() { echo "georep-$1"; }
 veth() { echo "gr-$1"; }
@@ -165,6 +171,9 @@ up() {
     volume p1 dvol p1:/bricks/dvol p2:/bricks/dvol
     volume s1 srvol s1:/bricks/srvol
     volume s1 sdvol s1:/bricks/sdvol
+    volume p1 uvol p1:/bricks/uvol p2:/bricks/uvol
+    volume s1 suvol s1:/bricks/suvol
+    mountbroker
     # The geo-replication keys of the primary pool (an operator's first step; create push-pem
     # then carries them to s1 over ssh from p1).
     on p1 test -s /var/lib/glusterd/geo-replication/common_secret.pem.pub \
@@ -182,7 +191,58 @@ up() {
 JSON
     ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$GEOREP_STATE/ssh/known_hosts" root@p2 true \
         || die "ssh root@p2 does not work with the lab key"
-    log "gluster pools up: p1+p2 (rvol replica 2, dvol distribute), s1 (srvol, sdvol); inventory $POOLS/inventory.json"
+    log "gluster pools up: p1+p2 (rvol replica 2, dvol and uvol distribute), s1 (srvol, sdvol, suvol for $MB_USER); inventory $POOLS/inventory.json"
+}
+
+# mountbroker: s1 lets $MB_USER mount suvol for gsyncd, as an operator sets up a secondary for
+# non-root sessions (gluster-mountbroker setup + add, glusterd restarted), and root of p1 may ssh
+# to $MB_USER@s1 with the lab key (create push-pem needs it; set_geo_rep_pem_keys.sh on s1 then
+# adds the pool's keys, after the session is created).
+mountbroker() {
+    local d=$POOLS/s1 home=/home/$MB_USER
+    getent group "$MB_GROUP" >/dev/null || groupadd "$MB_GROUP"
+    id -u "$MB_USER" >/dev/null 2>&1 || useradd -m -g "$MB_GROUP" -s /bin/bash "$MB_USER"
+    # s1's own /etc/glusterfs (gluster-mountbroker rewrites glusterd.vol, which p1, p2 and the
+    # single-node lab read too) and its own home for the account (its authorized_keys are s1's).
+    install -d "$d/etc-glusterfs"
+    install -d -o "$MB_USER" -g "$MB_GROUP" -m 0700 "$d/home"
+    if ! on s1 mountpoint -q /etc/glusterfs; then
+        [ -f "$d/etc-glusterfs/glusterd.vol" ] || cp -a /etc/glusterfs/. "$d/etc-glusterfs/"
+        on s1 mount --bind "$d/etc-glusterfs" /etc/glusterfs
+    fi
+    on s1 mountpoint -q "$home" || on s1 mount --bind "$d/home" "$home"
+    # Debian keeps gluster in /usr/sbin, outside an account's PATH; create push-pem checks the
+    # account's `gluster --version` after sourcing /etc/profile, so s1's profile.d adds it.
+    if ! on s1 mountpoint -q /etc/profile.d; then
+        install -d "$d/profile.d"
+        cp -a /etc/profile.d/. "$d/profile.d/"
+        on s1 mount --bind "$d/profile.d" /etc/profile.d
+    fi
+    printf '# georep lab: gluster for non-root geo-replication accounts\ncase ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin ;; esac\n' \
+        >"$d/profile.d/gluster-sbin.sh"
+    install -d -o "$MB_USER" -g "$MB_GROUP" -m 0700 "$d/home/.ssh"
+    touch "$d/home/.ssh/authorized_keys"
+    chown "$MB_USER:$MB_GROUP" "$d/home/.ssh/authorized_keys"; chmod 0600 "$d/home/.ssh/authorized_keys"
+    grep -qF "$(cut -d' ' -f2 /root/.ssh/id_ed25519.pub)" "$d/home/.ssh/authorized_keys" \
+        || cat /root/.ssh/id_ed25519.pub >>"$d/home/.ssh/authorized_keys"
+    local vol=$d/etc-glusterfs/glusterd.vol
+    if grep -q "mountbroker-geo-replication.$MB_USER .*suvol" "$vol" && grep -q "rpc-auth-allow-insecure on" "$vol" \
+        && [ -n "$(pids_in s1 -x glusterd)" ] && [ "$(stat -c %Y "$vol")" -le "$(stat -c %Y "$d/glusterd-started" 2>/dev/null || echo 0)" ]; then
+        return 0
+    fi
+    log "setting up mountbroker on s1 ($MB_USER may mount suvol)"
+    on s1 gluster-mountbroker setup "$MB_ROOT" "$MB_GROUP" >/dev/null
+    on s1 gluster-mountbroker add suvol "$MB_USER" >/dev/null
+    # gsyncd of the account asks glusterd for the mount from an unprivileged port.
+    grep -q "rpc-auth-allow-insecure on" "$vol" || sed -i 's/^end-volume/    option rpc-auth-allow-insecure on\nend-volume/' "$vol"
+    local pid
+    pid=$(pids_in s1 -x glusterd)
+    if [ -n "$pid" ]; then
+        kill $pid
+        wait_for 30 "glusterd on s1 to stop" bash -c "! kill -0 $pid 2>/dev/null"
+    fi
+    daemons s1
+    touch "$d/glusterd-started"
 }
 
 peer_connected() { local out; out=$(on "$1" gluster --mode=script pool list) && [[ $(grep -w "$2" <<<"$out") == *Connected* ]]; }

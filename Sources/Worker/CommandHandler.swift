@@ -303,7 +303,9 @@ struct CommandHandler: Sendable {
         let id = command.commandId
         switch command.action {
         case .create:
-            return try await gluster.perform(.create(ref, o), cluster: cluster, commandID: id)
+            let message = try await gluster.perform(.create(ref, o), cluster: cluster, commandID: id)
+            guard o.pushPem ?? true, let step = NonRootSetup.keysStep(for: ref) else { return message }
+            return "\(message); \(step)"
         case .start, .stop, .pause, .resume:
             let verb: GlusterOperation.Lifecycle = switch command.action {
             case .start: .start

@@ -69,4 +69,17 @@ import Testing
         #expect(session.completed(with: volume) == session)
         #expect(session.status == .faulty)
     }
+
+    /// A non-root session (uvol on p1 and p2, distributed, to geoaccount@s1::suvol through s1's
+    /// mountbroker): both bricks Active, the account read from the answer. gluster 10.3 leaves
+    /// `secondary_node` empty for such a session even while it replicates.
+    @Test func aNonRootSessionNamesItsAccountAndLeavesTheSecondaryNodeEmpty() throws {
+        let session = try #require(try GlusterParser.statusSessions(try Self.text("status-detail-non-root.xml"), volumeIDs: [:]).first)
+        #expect(session.ref(cluster: "pool") == SessionRef(cluster: "pool", primaryVolume: "uvol", secondaryHost: "s1",
+                                                          secondaryVolume: "suvol", secondaryUser: "geoaccount"))
+        #expect(session.bricks.map(\.primaryNode) == ["p1", "p2"])
+        #expect(session.bricks.map(\.status) == [.active, .active])
+        #expect(session.bricks.allSatisfy { $0.secondaryUser == "geoaccount" && ($0.secondaryNode ?? "").isEmpty })
+        #expect(session.status == .active)
+    }
 }

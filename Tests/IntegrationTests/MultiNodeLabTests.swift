@@ -232,5 +232,58 @@ extension Integration {
             #expect(try await status(["none"], seconds: 60) == "none", "the deletion made by hand was not seen")
         }
     }
+
+    /// A non-root session the way operators make one (issue 17): s1's mountbroker lets the
+    /// unprivileged geoaccount mount suvol (ops/gluster-pools.sh sets it up); the service creates
+    /// uvol → geoaccount@s1::suvol with push-pem over ssh from p1, and its answer names the step
+    /// left to root on s1 (set_geo_rep_pem_keys.sh), which the test then takes as an operator
+    /// would. Started, both bricks are Active, s1's gsyncd runs as geoaccount on a mountbroker
+    /// mount, and files written through FUSE on p1 reach s1's brick.
+    @Test(.timeLimit(.minutes(8)))
+    func aNonRootSessionThroughTheMountbrokerReplicates() async throws {
+        let ref = SessionRef(cluster: "pool", primaryVolume: "uvol", secondaryHost: "s1", secondaryVolume: "suvol", secondaryUser: "geoaccount")
+        Self.removeByHand("uvol", "geoaccount@s1::suvol")
+        try Self.freshBricks("uvol")
+        try await InProcessServices.with(env, prefix: "u", inventoryPath: env.poolsInventoryPath) { services in
+            let client = services.client
+            func run(_ action: CommandAction, _ options: CommandOptions = CommandOptions()) async throws -> String {
+                let result = try await client.run(Command(action: action, session: ref, options: options, sender: "tests"), timeout: 180)
+                #expect(result.outcome == .succeeded, "\(action.rawValue): \(result.message)")
+                return result.message
+            }
+            // Before the start: the first crawl takes them (docs/lab.md, "Quirks": live changelogs).
+            let names = (1...4).map { "nonroot-\($0)-\(UUID().uuidString.prefix(6).lowercased())" }
+            try Self.on("p1", ["bash", "-ec", "mkdir -p /mnt/uvol; mount -t glusterfs p1:/uvol /mnt/uvol; "
+                                          + "for n in \"$@\"; do printf '%s' \"$n\" > /mnt/uvol/$n; done; umount /mnt/uvol", "write"] + names)
+            let created = try await run(.create, CommandOptions(force: true))
+            #expect(created.contains("set_geo_rep_pem_keys.sh geoaccount uvol suvol"), "the create's answer does not name the step on s1: \(created)")
+            #expect(try await sessionStatus(services.database, ref, in: ["NOTSTARTED", "CREATED"], seconds: 60) != nil, "the created session is not stored")
+            #expect(try await sessionRow(services.database, ref)?["user_name"] == "geoaccount")
+            // The operator's step on the secondary pool, as root on s1.
+            try Self.on("s1", ["/usr/lib/x86_64-linux-gnu/glusterfs/set_geo_rep_pem_keys.sh", "geoaccount", "uvol", "suvol"])
+            _ = try await run(.start)
+            #expect(try await sessionStatus(services.database, ref, in: ["ACTIVE"], seconds: 180) == "ACTIVE", "the non-root session never became ACTIVE")
+            let rows = try await brickRows(services.database, ref)
+            #expect(Set(rows.compactMap { $0["master_node"] }) == ["p1", "p2"], "\(rows)")
+            // Replicating as the account: s1's gsyncd runs as geoaccount on a mount the mountbroker made.
+            let mounts = try Self.on("s1", ["grep", "-c", " /var/mountbroker-root/user", "/proc/mounts"])
+            #expect((Int(mounts.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 1, "no mountbroker mount on s1")
+            // Only s1 has the account, so its processes are s1's (the hosts share one process table).
+            let asAccount = Self.pools(["exec", "s1", "pgrep", "-c", "-u", "geoaccount", "-f", "gsyncd"]).output
+            #expect((Int(asAccount.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 1, "no gsyncd runs as geoaccount: \(asAccount)")
+            let arrived = try await eventually(150, every: 2) { () -> Bool? in
+                let listed = Self.pools(["exec", "s1", "ls", "/bricks/suvol"])
+                return listed.status == 0 && Set(names).isSubset(of: Set(listed.output.split(separator: "\n").map(String.init))) ? true : nil
+            }
+            #expect(arrived == true, "not every file written on p1 reached s1's brick within 150 s: \(Self.pools(["exec", "s1", "ls", "/bricks/suvol"]).output)")
+            let sample = Self.pools(["exec", "s1", "cat", "/bricks/suvol/\(names[0])"])
+            #expect(sample.output == names[0], "content on s1: \(sample.output)")
+            print("non-root session: ACTIVE, bricks " + rows.map { "\($0["master_node"] ?? "?") \($0["status"] ?? "?")" }.sorted().joined(separator: ", ")
+                  + "; s1's gsyncd as geoaccount on \(mounts.trimmingCharacters(in: .whitespacesAndNewlines)) mountbroker mount(s); \(names.count) files on s1")
+            _ = try await run(.stop)
+            _ = try await run(.delete, CommandOptions(resetSyncTime: true))
+            #expect(try await sessionStatus(services.database, ref, in: ["none"], seconds: 60) == "none")
+        }
+    }
 }
 }
