@@ -17,12 +17,5 @@ python3 ops/check-requirements.py ops/requirements.txt || python3 -m pip install
 
 echo "[test] building"
 swift build --build-tests
-if [ "${GEOREP_LAB_CHECKPOINT_TEST:-}" = 1 ] && [ $# -eq 0 ]; then
-    # The lab's checkpoint test, first and on its own: off by default, because the lab's gsyncd
-    # at times processes no live changelog (Tests/.../CheckpointLabTests.swift says when).
-    echo "[test] the lab checkpoint test (first, on its own)"
-    swift test --skip-build --filter CheckpointLabTests
-    set -- --skip CheckpointLabTests
-fi
 echo "[test] running the tests (unit + integration against the real stack)"
 swift test --skip-build "$@"
