@@ -9,6 +9,7 @@
 #   ops/rabbit-cluster.sh start N         # node N started again (it rejoins by itself)
 #   ops/rabbit-cluster.sh leader PATTERN  # the node leading most quorum queues whose name has PATTERN
 #   ops/rabbit-cluster.sh replicas PATTERN  # NAME TYPE LEADER MEMBERS of the queues whose name has PATTERN
+#   ops/rabbit-cluster.sh rebalance PATTERN # the leaders of those quorum queues spread over the nodes
 #   ops/rabbit-cluster.sh rolling         # each node stopped and started in turn, never quorum-critical
 #   ops/rabbit-cluster.sh down            # all stopped and their data removed
 #
@@ -150,15 +151,16 @@ kill_node() {
 
 # The node leading most quorum queues whose name contains PATTERN, as its number.
 leader() {
-    local pattern=$1 n
+    local pattern=$1 n listed
     for n in "${NODES[@]}"; do
         running "$n" || continue
-        ctl "$n" list_queues -p georep name leader --no-table-headers 2>/dev/null |
-            awk -v p="$pattern" 'index($1, p) && $2 ~ /^georep[0-9]@/ { sub(/^georep/, "", $2); sub(/@.*/, "", $2); c[$2]++ }
-                END { best = ""; for (k in c) if (best == "" || c[k] > c[best]) best = k; print best }'
+        # A node the CLI could not reach in time (a loaded machine): the next one is asked.
+        listed=$(ctl "$n" list_queues -p georep name leader --no-table-headers) || continue
+        awk -v p="$pattern" 'index($1, p) && $2 ~ /^georep[0-9]@/ { sub(/^georep/, "", $2); sub(/@.*/, "", $2); c[$2]++ }
+            END { best = ""; for (k in c) if (best == "" || c[k] > c[best]) best = k; print best }' <<<"$listed"
         return
     done
-    die "no node of the cluster runs"
+    die "no node of the cluster answered list_queues"
 }
 
 # NAME TYPE LEADER MEMBERS (a count) of every queue whose name contains PATTERN, from a running node.
@@ -173,6 +175,19 @@ replicas() {
     die "no node of the cluster runs"
 }
 
+# The leaders of the quorum queues whose name contains PATTERN spread over the nodes, as an
+# operator does after a rolling restart left them on one node (queue_leader_locator = balanced
+# places new queues by leader counts that lag behind such a restart).
+rebalance() {
+    local pattern=$1 n
+    for n in "${NODES[@]}"; do
+        running "$n" || continue
+        as_node "$n" rabbitmq-queues -q -n "$(node "$n")" rebalance quorum --vhost-pattern georep \
+            --queue-pattern ".*$(printf '%s' "$pattern" | sed 's/[.[\*^$()+?{|]/\\&/g').*" >/dev/null && return 0
+    done
+    die "no node of the cluster rebalanced the queues"
+}
+
 # Waits until stopping node N would leave every quorum queue with a majority.
 await_not_critical() {
     local n=$1 deadline=$((SECONDS + 120))
@@ -184,11 +199,24 @@ await_not_critical() {
     die "$(node "$n") stayed quorum-critical for 120 s"
 }
 
+# stop_node N: rabbitmqctl stop, asked again while the node still answers: on a loaded machine
+# the CLI once failed to reach a running node (exit 69), which ended a chaos run's rolling restart.
+stop_node() {
+    local n=$1 try
+    for try in 1 2 3; do
+        ctl "$n" stop && return 0
+        running "$n" || return 0   # it is going down: the caller waits for its VM to go
+        log "rabbitmqctl stop of $(node "$n") failed (try $try); again"
+        sleep 2
+    done
+    die "$(node "$n") did not stop"
+}
+
 rolling() {
     for n in "${NODES[@]}"; do
         await_not_critical "$n"
         log "rolling restart: stopping $(node "$n")"
-        ctl "$n" stop
+        stop_node "$n"
         # rabbitmqctl stop returns before the VM has gone; launched meanwhile, the node would
         # be taken for running and never started again.
         wait_for 60 "the end of $(node "$n")'s VM" vm_gone "$n"
@@ -221,7 +249,8 @@ kill) kill_node "${2:?node number}" ;;
 start) start "${2:?node number}" ;;
 leader) leader "${2:?queue name pattern}" ;;
 replicas) replicas "${2:?queue name pattern}" ;;
+rebalance) rebalance "${2:?queue name pattern}" ;;
 rolling) rolling ;;
 down) down ;;
-*) die "usage: $0 up|urls|status|kill N|start N|leader PATTERN|replicas PATTERN|rolling|down" ;;
+*) die "usage: $0 up|urls|status|kill N|start N|leader PATTERN|replicas PATTERN|rebalance PATTERN|rolling|down" ;;
 esac

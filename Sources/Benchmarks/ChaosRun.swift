@@ -131,7 +131,13 @@ struct ChaosRun: AsyncParsableCommand {
             case .rabbitRestart: succeeded = run([restart, "rabbitmq"]).status == 0
             case .postgresRestart: succeeded = run([restart, "postgres"]).status == 0
             case .clusterNodeKill:
-                let leader = run([cluster, "leader", "\(topology.prefix).commands.shard"], capturing: true).output.trimmingCharacters(in: .whitespacesAndNewlines)
+                // rabbitmqctl may not reach a node of a loaded machine at once: ask again before giving up.
+                var leader = ""
+                for attempt in 0..<5 where leader.isEmpty {
+                    if attempt > 0 { try await Task.sleep(for: .seconds(2)) }
+                    leader = run([cluster, "leader", "\(topology.prefix).commands.shard"], capturing: true).output
+                        .trimmingCharacters(in: .whitespacesAndNewlines)
+                }
                 succeeded = !leader.isEmpty && run([cluster, "kill", leader]).status == 0
                 if succeeded {
                     killedNode = leader
@@ -242,7 +248,8 @@ struct ChaosRun: AsyncParsableCommand {
         process.arguments = Array(argv.dropFirst())
         let pipe = capturing ? Pipe() : nil
         process.standardOutput = pipe ?? FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        // The scripts say on stderr why they failed; the run's own output is where that belongs.
+        process.standardError = FileHandle.standardError
         do { try process.run() } catch { return (-1, "") }
         let data = pipe?.fileHandleForReading.readDataToEndOfFile() ?? Data()
         process.waitUntilExit()
