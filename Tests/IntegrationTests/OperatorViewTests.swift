@@ -103,6 +103,12 @@ extension Integration {
             let watchOutput = lab.root.appendingPathComponent("status-watch.txt")
             _ = FileManager.default.createFile(atPath: watchOutput.path, contents: nil)
             watch = try spawnGeorepProcess(["status", "--watch", "--cluster", cluster], environment: [:], output: watchOutput)
+            // Its first view before the start: a watch that came up late on a busy machine drew
+            // ACTIVE first and never showed NOTSTARTED (a CI run).
+            let firstView = try await eventually(20) { () -> Bool? in
+                ((try? String(contentsOf: watchOutput, encoding: .utf8)) ?? "").contains("NOTSTARTED") ? true : nil
+            }
+            #expect(firstView == true, "georep status --watch drew no first view with the session NOTSTARTED")
 
             let start = curl(["-X", "POST", "-H", "Authorization: Bearer \(writer)", "\(sessions)/\(id)/start"])
             #expect(start.status == 202, "\(start.body)")
