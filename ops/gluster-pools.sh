@@ -113,8 +113,7 @@ namespaces() {
     # s1) and the hosts reach each other with it; gluster's own keys are added by push-pem.
     install -m 0600 /root/.ssh/id_ed25519 "$d/root-ssh/id_ed25519"
     install -m 0644 /root/.ssh/id_ed25519.pub "$d/root-ssh/id_ed25519.pub"
-    touch "$d/root-ssh/authorized_keys"; chmod 600 "$d/root-ssh/authorized_keys"
-    grep -qF "$(cut -d' ' -f2 /root/.ssh/id_ed25519.pub)" "$d/root-ssh/authorized_keys" || cat /root/.ssh/id_ed25519.pub >>"$d/root-ssh/authorized_keys"
+    authorize_lab_key "$d/root-ssh/authorized_keys"
     printf 'Host *\n    StrictHostKeyChecking accept-new\n' >"$d/root-ssh/config"
 
     mkdir -p "$NSDIR"
@@ -221,10 +220,8 @@ mountbroker() {
     printf '# georep lab: gluster for non-root geo-replication accounts\ncase ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin ;; esac\n' \
         >"$d/profile.d/gluster-sbin.sh"
     install -d -o "$MB_USER" -g "$MB_GROUP" -m 0700 "$d/home/.ssh"
-    touch "$d/home/.ssh/authorized_keys"
-    chown "$MB_USER:$MB_GROUP" "$d/home/.ssh/authorized_keys"; chmod 0600 "$d/home/.ssh/authorized_keys"
-    grep -qF "$(cut -d' ' -f2 /root/.ssh/id_ed25519.pub)" "$d/home/.ssh/authorized_keys" \
-        || cat /root/.ssh/id_ed25519.pub >>"$d/home/.ssh/authorized_keys"
+    authorize_lab_key "$d/home/.ssh/authorized_keys"
+    chown "$MB_USER:$MB_GROUP" "$d/home/.ssh/authorized_keys"
     local vol=$d/etc-glusterfs/glusterd.vol
     if grep -q "mountbroker-geo-replication.$MB_USER .*suvol" "$vol" && grep -q "rpc-auth-allow-insecure on" "$vol" \
         && [ -n "$(pids_in s1 -x glusterd)" ] && [ "$(stat -c %Y "$vol")" -le "$(stat -c %Y "$d/glusterd-started" 2>/dev/null || echo 0)" ]; then

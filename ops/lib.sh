@@ -20,6 +20,16 @@ close_inherited_descriptors() {
     return 0
 }
 
+# authorize_lab_key FILE: the lab key (/root/.ssh/id_ed25519.pub) in the authorized_keys FILE,
+# once; FILE made and kept mode 0600. Root here, root on each lab host and s1's geo-replication
+# account log in with it.
+authorize_lab_key() {
+    local file=$1
+    touch "$file"
+    chmod 600 "$file"
+    grep -qF "$(cut -d' ' -f2 /root/.ssh/id_ed25519.pub)" "$file" || cat /root/.ssh/id_ed25519.pub >>"$file"
+}
+
 # wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds, for SECONDS of wall time (a probe
 # that itself takes seconds, such as rabbitmqctl, does not stretch the limit).
 wait_for() {

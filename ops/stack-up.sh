@@ -166,9 +166,7 @@ PasswordAuthentication no
 CONF
 fi
 [ -f /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519
-touch /root/.ssh/authorized_keys
-chmod 600 /root/.ssh/authorized_keys
-grep -qF "$(cut -d' ' -f2 /root/.ssh/id_ed25519.pub)" /root/.ssh/authorized_keys || cat /root/.ssh/id_ed25519.pub >>/root/.ssh/authorized_keys
+authorize_lab_key /root/.ssh/authorized_keys
 if [ -z "$(root_pids -x sshd)" ]; then
     log "starting sshd"
     /usr/sbin/sshd
