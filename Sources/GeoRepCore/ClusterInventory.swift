@@ -71,4 +71,14 @@ public struct CommandAccepted: SessionEventPayload {
         self.sender = command.sender
         self.acceptedAt = acceptedAt
     }
+
+    /// Every field as a message carries it (the event decoder's).
+    init(commandId: UUID, action: String, session: SessionRef, sessionId: UUID, sender: String, acceptedAt: Date) {
+        self.commandId = commandId
+        self.action = action
+        self.session = session
+        self.sessionId = sessionId
+        self.sender = sender
+        self.acceptedAt = acceptedAt
+    }
 }

@@ -1,9 +1,10 @@
 import Foundation
 
 /// The fast path of ``MessageCodec/decodeEvent(_:)`` for the events a status storm is made of:
-/// status changes of sessions and bricks, snapshots and deletions.
+/// status changes of sessions and bricks, snapshots, deletions, and the commands accepted and
+/// their results beside them.
 ///
-/// It reads our envelope in one pass (``JSONTree``) and builds the same values the Foundation
+/// It reads our envelope in one pass (``JSONTape``) and builds the same values the Foundation
 /// path builds: the same snake_case keys, optional fields missing or null, unknown keys ignored.
 /// Whatever it is not sure about (another event type, a key spelled so that `JSONDecoder`'s
 /// snake-case conversion might read it differently, a duplicate key, a number with a fraction,
@@ -11,29 +12,33 @@ import Foundation
 /// path decides, so an event reads the same either way and an error is worded the same.
 /// `EventDecoderTests` compare the two on generated events.
 enum EventDecoder {
-    typealias Declined = JSONTree.Declined
+    typealias Declined = JSONTape.Declined
 
     /// The decoded envelope, or nil when the Foundation path must decide.
     static func decode(_ bytes: [UInt8]) -> (header: CloudEventHeader, event: Event)? {
         do {
-            let tree = try bytes.withUnsafeBytes { (raw) throws(Declined) in try JSONTree.parse(raw) }
-            let envelope = try Members(tree)
-            let header = CloudEventHeader(
-                specversion: try envelope.string("specversion"), id: try envelope.string("id"), source: try envelope.string("source"),
-                type: try envelope.string("type"), time: try envelope.optionalDate("time"), subject: try envelope.optionalString("subject"))
-            guard header.specversion == "1.0" else { throw Declined() }
-            _ = try envelope.optionalString("datacontenttype")
-            guard let data = try envelope.value("data") else { throw Declined() }
-            let payload = try Members(data)
-            let event: Event
-            switch header.type {
-            case "georep.session.status_changed": event = .sessionStatusChanged(try sessionStatusChanged(payload))
-            case "georep.brick.status_changed": event = .brickStatusChanged(try brickStatusChanged(payload))
-            case "georep.session.snapshot": event = .sessionSnapshot(try sessionSnapshot(payload))
-            case "georep.session.deleted": event = .sessionDeleted(try sessionDeleted(payload))
-            default: throw Declined()
+            return try bytes.withUnsafeBytes { (raw) throws(Declined) in
+                let tape = try JSONTape.parse(raw)
+                let envelope = try Members(tape, 0)
+                let header = CloudEventHeader(
+                    specversion: try envelope.string("specversion"), id: try envelope.string("id"), source: try envelope.string("source"),
+                    type: try envelope.string("type"), time: try envelope.optionalDate("time"), subject: try envelope.optionalString("subject"))
+                guard header.specversion == "1.0" else { throw Declined() }
+                _ = try envelope.optionalString("datacontenttype")
+                let payload = try envelope.object("data")
+                let event: Event
+                switch header.type {
+                case "georep.session.status_changed": event = .sessionStatusChanged(try sessionStatusChanged(payload))
+                case "georep.brick.status_changed": event = .brickStatusChanged(try brickStatusChanged(payload))
+                case "georep.session.snapshot": event = .sessionSnapshot(try sessionSnapshot(payload))
+                case "georep.session.deleted": event = .sessionDeleted(try sessionDeleted(payload))
+                case "georep.command.accepted": event = .commandAccepted(try commandAccepted(payload))
+                case "georep.command.succeeded", "georep.command.failed", "georep.command.rejected":
+                    event = .commandResult(try commandResult(payload))
+                default: throw Declined()
+                }
+                return (header, event)
             }
-            return (header, event)
         } catch {
             return nil
         }
@@ -57,23 +62,52 @@ enum EventDecoder {
                        observation: try observation(m.object("observation")))
     }
 
+    private static func commandAccepted(_ m: Members) throws(Declined) -> CommandAccepted {
+        CommandAccepted(commandId: try m.uuid("command_id"), action: try m.string("action"), session: try sessionRef(m.object("session")),
+                        sessionId: try m.uuid("session_id"), sender: try m.string("sender"), acceptedAt: try m.date("accepted_at"))
+    }
+
+    /// A result with an option grant's record (rare, and with nested kinds) is left to Foundation.
+    private static func commandResult(_ m: Members) throws(Declined) -> CommandResult {
+        guard try m.isAbsentOrNull("grant") else { throw Declined() }
+        var result = CommandResult(
+            commandId: try m.optionalUUID("command_id"), action: try m.string("action"), session: try m.optionalObject("session").map(sessionRef),
+            outcome: try m.parsed("outcome", CommandResult.Outcome.init(rawValue:)), message: try m.string("message"),
+            error: try m.optionalObject("error").map { (e) throws(Declined) in
+                ErrorInfo(code: try e.string("code"), message: try e.string("message"), retryable: try e.bool("retryable"),
+                          detail: try e.optionalString("detail"))
+            },
+            finishedAt: try m.date("finished_at"))
+        // As sent, not as `init` derives it from the session.
+        result.sessionId = try m.optionalUUID("session_id")
+        return result
+    }
+
     private static func sessionSnapshot(_ m: Members) throws(Declined) -> SessionSnapshot {
-        guard case .array(let list) = try m.required("bricks") else { throw Declined() }
+        let tape = m.tape
+        let list = try m.required("bricks")
+        guard tape.nodes[list].kind == .array else { throw Declined() }
         var bricks: [BrickDetail] = []
-        bricks.reserveCapacity(list.count)
-        for item in list { bricks.append(try brickDetail(Members(item))) }
+        bricks.reserveCapacity(Int(tape.nodes[list].length))
+        var item = list + 1
+        for _ in 0..<tape.nodes[list].length {
+            bricks.append(try brickDetail(Members(tape, item)))
+            item = Int(tape.nodes[item].next)
+        }
         var options: [String: String]?
-        switch try m.value("options") {
-        case nil, .null?: options = nil
-        case .object(let pairs)?:
+        if let node = try m.value("options"), tape.nodes[node].kind != .null {
+            guard tape.nodes[node].kind == .object else { throw Declined() }
             // Dictionary keys are taken as they are (JSONDecoder does not convert them either).
             var dictionary: [String: String] = [:]
-            dictionary.reserveCapacity(pairs.count)
-            for (key, value) in pairs {
-                guard case .string(let text) = value, dictionary.updateValue(text, forKey: key) == nil else { throw Declined() }
+            dictionary.reserveCapacity(Int(tape.nodes[node].length))
+            var key = node + 1
+            for _ in 0..<tape.nodes[node].length {
+                let value = key + 1
+                guard tape.nodes[value].kind == .string,
+                      dictionary.updateValue(try tape.string(value), forKey: try tape.string(key)) == nil else { throw Declined() }
+                key = Int(tape.nodes[value].next)
             }
             options = dictionary
-        default: throw Declined()
         }
         return SessionSnapshot(
             sessionId: try m.uuid("session_id"), session: try sessionRef(m.object("session")), sessionKey: try m.optionalString("session_key"),
@@ -119,22 +153,26 @@ enum EventDecoder {
     /// form in either case; anything else is asked of Foundation.
     static func uuid(_ text: String) -> UUID? {
         var text = text
-        let parsed = text.withUTF8 { u -> UUID? in
-            guard u.count == 36, u[8] == UInt8(ascii: "-"), u[13] == UInt8(ascii: "-"), u[18] == UInt8(ascii: "-"), u[23] == UInt8(ascii: "-")
-            else { return nil }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(16)
-            var i = 0
+        return text.withUTF8 { uuid(utf8: UnsafeRawBufferPointer($0)) } ?? UUID(uuidString: text)
+    }
+
+    /// The 36-character form in either case from the bytes of a string, or nil.
+    static func uuid(utf8 u: UnsafeRawBufferPointer) -> UUID? {
+        guard u.count == 36, u[8] == UInt8(ascii: "-"), u[13] == UInt8(ascii: "-"), u[18] == UInt8(ascii: "-"), u[23] == UInt8(ascii: "-")
+        else { return nil }
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let complete = withUnsafeMutableBytes(of: &bytes) { out -> Bool in
+            var i = 0, o = 0
             while i < 36 {
                 if i == 8 || i == 13 || i == 18 || i == 23 { i += 1; continue }
-                guard let high = hexValue(u[i]), let low = hexValue(u[i + 1]) else { return nil }
-                bytes.append(high << 4 | low)
+                guard let high = hexValue(u[i]), let low = hexValue(u[i + 1]) else { return false }
+                out[o] = high << 4 | low
+                o += 1
                 i += 2
             }
-            return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+            return true
         }
-        return parsed ?? UUID(uuidString: text)
+        return complete ? UUID(uuid: bytes) : nil
     }
 
     private static func hexValue(_ c: UInt8) -> UInt8? {
@@ -150,19 +188,26 @@ enum EventDecoder {
 
     /// An object's members, read the way `JSONDecoder` with `convertFromSnakeCase` reads them.
     struct Members {
-        let pairs: [(String, JSONTree)]
+        let tape: JSONTape
+        /// The object's node.
+        let node: Int
 
-        init(_ tree: JSONTree) throws(Declined) {
-            guard case .object(let pairs) = tree else { throw Declined() }
+        init(_ tape: JSONTape, _ node: Int) throws(Declined) {
+            guard tape.nodes[node].kind == .object else { throw Declined() }
             // Keys the snake-case conversion could map onto one of ours in another spelling
-            // (`sessionId`, `session__id`, `_session_id`) go to Foundation.
-            for (key, _) in pairs where !Self.isPlainSnakeCase(key) { throw Declined() }
-            self.pairs = pairs
+            // (`sessionId`, `session__id`, `_session_id`), or written with escapes, go to Foundation.
+            var key = node + 1
+            for _ in 0..<tape.nodes[node].length {
+                guard !tape.nodes[key].flag, Self.isPlainSnakeCase(tape.raw(key)) else { throw Declined() }
+                key = Int(tape.nodes[key + 1].next)
+            }
+            self.tape = tape
+            self.node = node
         }
 
-        static func isPlainSnakeCase(_ key: String) -> Bool {
+        static func isPlainSnakeCase(_ key: UnsafeRawBufferPointer) -> Bool {
             var previous: UInt8 = UInt8(ascii: "_")
-            for byte in key.utf8 {
+            for byte in key {
                 if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { return false }
                 if byte == UInt8(ascii: "_") && previous == UInt8(ascii: "_") { return false }
                 previous = byte
@@ -170,75 +215,103 @@ enum EventDecoder {
             return previous != UInt8(ascii: "_") || key.isEmpty
         }
 
-        /// The member's value, nil when missing; a key given twice declines.
-        func value(_ key: String) throws(Declined) -> JSONTree? {
-            var found: JSONTree?
-            for (k, v) in pairs where k == key {
-                guard found == nil else { throw Declined() }
-                found = v
+        /// The member's value node, nil when missing; a key given twice declines.
+        func value(_ key: StaticString) throws(Declined) -> Int? {
+            var found: Int?
+            var k = node + 1
+            for _ in 0..<tape.nodes[node].length {
+                if tape.isKey(k, key) {
+                    guard found == nil else { throw Declined() }
+                    found = k + 1
+                }
+                k = Int(tape.nodes[k + 1].next)
             }
             return found
         }
 
-        func required(_ key: String) throws(Declined) -> JSONTree {
+        func required(_ key: StaticString) throws(Declined) -> Int {
             guard let value = try value(key) else { throw Declined() }
             return value
         }
 
-        func object(_ key: String) throws(Declined) -> Members { try Members(required(key)) }
-
-        func string(_ key: String) throws(Declined) -> String {
-            guard case .string(let s) = try required(key) else { throw Declined() }
-            return s
+        /// The member's node unless it is missing or null.
+        func present(_ key: StaticString) throws(Declined) -> Int? {
+            guard let value = try value(key), tape.nodes[value].kind != .null else { return nil }
+            return value
         }
 
-        func optionalString(_ key: String) throws(Declined) -> String? {
-            switch try value(key) {
-            case nil, .null?: return nil
-            case .string(let s)?: return s
-            default: throw Declined()
-            }
+        func isAbsentOrNull(_ key: StaticString) throws(Declined) -> Bool { try present(key) == nil }
+
+        func object(_ key: StaticString) throws(Declined) -> Members { try Members(tape, required(key)) }
+
+        func optionalObject(_ key: StaticString) throws(Declined) -> Members? {
+            guard let value = try present(key) else { return nil }
+            return try Members(tape, value)
         }
 
-        func int64(_ key: String) throws(Declined) -> Int64 {
-            guard case .integer(let n) = try required(key) else { throw Declined() }
-            return n
+        func string(_ key: StaticString) throws(Declined) -> String { try tape.string(required(key)) }
+
+        func optionalString(_ key: StaticString) throws(Declined) -> String? {
+            guard let value = try present(key) else { return nil }
+            return try tape.string(value)
         }
 
-        func optionalInt64(_ key: String) throws(Declined) -> Int64? {
-            switch try value(key) {
-            case nil, .null?: return nil
-            case .integer(let n)?: return n
-            default: throw Declined()
-            }
+        func int64(_ key: StaticString) throws(Declined) -> Int64 {
+            let value = try required(key)
+            guard tape.nodes[value].kind == .integer else { throw Declined() }
+            return tape.nodes[value].integer
         }
 
-        func optionalBool(_ key: String) throws(Declined) -> Bool? {
-            switch try value(key) {
-            case nil, .null?: return nil
-            case .bool(let b)?: return b
-            default: throw Declined()
-            }
+        func optionalInt64(_ key: StaticString) throws(Declined) -> Int64? {
+            guard let value = try present(key) else { return nil }
+            guard tape.nodes[value].kind == .integer else { throw Declined() }
+            return tape.nodes[value].integer
+        }
+
+        func bool(_ key: StaticString) throws(Declined) -> Bool {
+            let value = try required(key)
+            guard tape.nodes[value].kind == .bool else { throw Declined() }
+            return tape.nodes[value].flag
+        }
+
+        func optionalBool(_ key: StaticString) throws(Declined) -> Bool? {
+            guard let value = try present(key) else { return nil }
+            guard tape.nodes[value].kind == .bool else { throw Declined() }
+            return tape.nodes[value].flag
         }
 
         /// A string field read by `parse`; declined when absent or when `parse` does not take it.
-        func parsed<T>(_ key: String, _ parse: (String) -> T?) throws(Declined) -> T {
+        func parsed<T>(_ key: StaticString, _ parse: (String) -> T?) throws(Declined) -> T {
             guard let value = parse(try string(key)) else { throw Declined() }
             return value
         }
 
         /// ``parsed(_:_:)`` for a field that may be absent or null.
-        func optionalParsed<T>(_ key: String, _ parse: (String) -> T?) throws(Declined) -> T? {
+        func optionalParsed<T>(_ key: StaticString, _ parse: (String) -> T?) throws(Declined) -> T? {
             guard let text = try optionalString(key) else { return nil }
             guard let value = parse(text) else { throw Declined() }
             return value
         }
 
-        func uuid(_ key: String) throws(Declined) -> UUID { try parsed(key, EventDecoder.uuid) }
-        func optionalUUID(_ key: String) throws(Declined) -> UUID? { try optionalParsed(key, EventDecoder.uuid) }
-        func status(_ key: String) throws(Declined) -> GeoRepStatus { try parsed(key, GeoRepStatus.init(rawValue:)) }
-        func optionalStatus(_ key: String) throws(Declined) -> GeoRepStatus? { try optionalParsed(key, GeoRepStatus.init(rawValue:)) }
-        func date(_ key: String) throws(Declined) -> Date { try parsed(key, Timestamp.parse) }
-        func optionalDate(_ key: String) throws(Declined) -> Date? { try optionalParsed(key, Timestamp.parse) }
+        /// A field read from its bytes by `fast`, or from its text by `parse` when `fast` does not take them.
+        func bytesParsed<T>(_ node: Int, _ fast: (UnsafeRawBufferPointer) -> T?, _ parse: (String) -> T?) throws(Declined) -> T {
+            guard tape.nodes[node].kind == .string else { throw Declined() }
+            if !tape.nodes[node].flag, let value = fast(tape.raw(node)) { return value }
+            guard let value = parse(try tape.string(node)) else { throw Declined() }
+            return value
+        }
+
+        func uuid(_ key: StaticString) throws(Declined) -> UUID { try bytesParsed(required(key), EventDecoder.uuid(utf8:), EventDecoder.uuid) }
+        func optionalUUID(_ key: StaticString) throws(Declined) -> UUID? {
+            guard let value = try present(key) else { return nil }
+            return try bytesParsed(value, EventDecoder.uuid(utf8:), EventDecoder.uuid)
+        }
+        func status(_ key: StaticString) throws(Declined) -> GeoRepStatus { try parsed(key, GeoRepStatus.init(rawValue:)) }
+        func optionalStatus(_ key: StaticString) throws(Declined) -> GeoRepStatus? { try optionalParsed(key, GeoRepStatus.init(rawValue:)) }
+        func date(_ key: StaticString) throws(Declined) -> Date { try bytesParsed(required(key), Timestamp.parseOwnSpelling(utf8:), Timestamp.parse) }
+        func optionalDate(_ key: StaticString) throws(Declined) -> Date? {
+            guard let value = try present(key) else { return nil }
+            return try bytesParsed(value, Timestamp.parseOwnSpelling(utf8:), Timestamp.parse)
+        }
     }
 }

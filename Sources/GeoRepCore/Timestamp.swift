@@ -78,27 +78,30 @@ public enum Timestamp {
     /// its arithmetic rounds the other way.
     static func parseOwnSpelling(_ text: String) -> Date? {
         var text = text
-        return text.withUTF8 { u -> Date? in
-            guard u.count == 24, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[10] == UInt8(ascii: "T"),
-                  u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"), u[19] == UInt8(ascii: "."), u[23] == UInt8(ascii: "Z")
-            else { return nil }
-            func number(_ from: Int, _ to: Int) -> Int? {
-                var value = 0
-                for i in from..<to {
-                    let digit = Int(u[i]) - 48
-                    guard digit >= 0 && digit <= 9 else { return nil }
-                    value = value * 10 + digit
-                }
-                return value
+        return text.withUTF8 { parseOwnSpelling(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``parseOwnSpelling(_:)`` on the bytes of a string (the event decoder's, before any `String`).
+    static func parseOwnSpelling(utf8 u: UnsafeRawBufferPointer) -> Date? {
+        guard u.count == 24, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[10] == UInt8(ascii: "T"),
+              u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"), u[19] == UInt8(ascii: "."), u[23] == UInt8(ascii: "Z")
+        else { return nil }
+        func number(_ from: Int, _ to: Int) -> Int? {
+            var value = 0
+            for i in from..<to {
+                let digit = Int(u[i]) - 48
+                guard digit >= 0 && digit <= 9 else { return nil }
+                value = value * 10 + digit
             }
-            guard let year = number(0, 4), let month = number(5, 7), let day = number(8, 10), let hour = number(11, 13),
-                  let minute = number(14, 16), let second = number(17, 19), let millis = number(20, 23),
-                  year >= 2001, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), hour < 24, minute < 60, second < 60
-            else { return nil }
-            let days = daysFromCivil(year: year, month: month, day: day)
-            let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
-            return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(millis) / 1000)
+            return value
         }
+        guard let year = number(0, 4), let month = number(5, 7), let day = number(8, 10), let hour = number(11, 13),
+              let minute = number(14, 16), let second = number(17, 19), let millis = number(20, 23),
+              year >= 2001, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year), hour < 24, minute < 60, second < 60
+        else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
+        return Date(timeIntervalSinceReferenceDate: Double(seconds - 978_307_200) + Double(millis) / 1000)
     }
 
     private static func daysIn(month: Int, year: Int) -> Int {

@@ -27,7 +27,15 @@ import Testing
             let at = Date(timeIntervalSince1970: Double.random(in: 1.6e9...1.9e9, using: &rng))
             let observation = Observation(seq: Int64.random(in: 1...Int64(1) << 53, using: &rng), at: at,
                                           cause: Bool.random(using: &rng) ? .monitor : .command(UUID()))
-            switch i % 4 {
+            switch i % 6 {
+            case 4:
+                let command = Command(action: .refresh, session: ref, sender: text())
+                return .commandAccepted(CommandAccepted(command: command, acceptedAt: at))
+            case 5:
+                let error = maybe(ErrorInfo(code: "gluster_failed", message: text(), retryable: Bool.random(using: &rng), detail: maybe(text())))
+                return .commandResult(CommandResult(commandId: maybe(UUID()), action: text(), session: maybe(ref),
+                                                    outcome: [.succeeded, .failed, .rejected].randomElement(using: &rng)!, message: text(),
+                                                    error: error, finishedAt: at))
             case 0: return .sessionStatusChanged(SessionStatusChanged(session: ref, from: maybe(status()), to: status(), observation: observation))
             case 1: return .brickStatusChanged(BrickStatusChanged(session: ref, brickId: maybe(UUID()), brick: "node:\(text())", from: maybe(status()),
                                                                   to: status(), observation: observation))
@@ -53,7 +61,7 @@ import Testing
     // The loops yield now and then: synchronous work would hold one of the cooperative pool's few
     // threads, and the timing tests running beside them (BatcherTests) would wait for it.
     @Test func theFastPathReadsWhatFoundationReads() async throws {
-        for (i, event) in Self.events(400).enumerated() {
+        for (i, event) in Self.events(600).enumerated() {
             if i % 20 == 0 { await Task.yield() }
             let bytes = try MessageCodec.encode(event, source: "tests")
             let fast = try #require(EventDecoder.decode(bytes), "declined \(String(decoding: bytes, as: UTF8.self))")
@@ -92,6 +100,16 @@ import Testing
             return
         }
         #expect(fast.event == expected.event)
+    }
+
+    @Test func aResultWithAGrantIsLeftToFoundation() throws {
+        let ref = SessionRef(cluster: "c", primaryVolume: "p", secondaryHost: "h", secondaryVolume: "s")
+        let grant = OptionGrant.Record(option: "log_level", kind: .tuning, value: "DEBUG", grantedTo: "ops", sender: "tests")
+        let event = Event.commandResult(CommandResult(commandId: UUID(), action: "config-set", session: ref, outcome: .succeeded,
+                                                      message: "set", grant: grant, finishedAt: Date(timeIntervalSince1970: 1_795_406_282)))
+        let bytes = try MessageCodec.encode(event, source: "tests")
+        #expect(EventDecoder.decode(bytes) == nil)
+        #expect(try MessageCodec.decodeEvent(bytes).event == event)
     }
 
     @Test func uuidsReadAsFoundationReadsThem() async {
