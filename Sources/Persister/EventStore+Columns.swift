@@ -5,14 +5,16 @@ extension EventStore {
     /// The session rows of a batch's snapshots, column by column, for one `unnest` upsert.
     struct SnapshotColumns {
         /// session_id, master_volume_id, session_key, slave_host_uuid, slave_host_name, slave_volume_id,
-        /// slave_volume_name, status, cluster_id, master_volume_name, user_name, observed_seq, observed_at.
-        var session: [[String?]] = Array(repeating: [], count: 13)
+        /// slave_volume_name, status, cluster_id, master_volume_name, user_name, observed_seq, observed_at,
+        /// options_observed_seq (0 when the batch brings no options for the session).
+        var session: [[String?]] = Array(repeating: [], count: 14)
 
-        mutating func append(_ s: SessionSnapshot, volumeID: String?, secondaryHostUUID: String?, secondaryVolumeID: String?, timestamp: String) {
+        mutating func append(_ s: SessionSnapshot, volumeID: String?, secondaryHostUUID: String?, secondaryVolumeID: String?, timestamp: String,
+                             optionsSeq: Int64) {
             let row: [String?] = [
                 s.sessionId.uuidString, volumeID, s.sessionKey ?? s.session.key, secondaryHostUUID, s.session.secondaryHost, secondaryVolumeID,
                 s.session.secondaryVolume, s.status.rawValue, s.session.cluster, s.session.primaryVolume, s.session.secondaryUser,
-                String(s.observation.seq), timestamp,
+                String(s.observation.seq), timestamp, String(optionsSeq),
             ]
             for (i, value) in row.enumerated() { session[i].append(value) }
         }

@@ -98,8 +98,7 @@ public struct EventStore: Sendable {
         }
         var changed = Set<UUID>()
         for inventory in inventories.values { changed.formUnion(try applyInventory(inventory, &p)) }
-        let winners = try applySnapshots(Array(snapshots.values), &p)
-        applyOptions(Array(optionSnapshots.values), &p)
+        let winners = try applySnapshots(Array(snapshots.values), options: optionSnapshots, &p)
         for deletion in deletions { applyDeleted(deletion, &p) }
         // Every transition goes into the history, in one statement for sessions and bricks.
         var transitions: [Transition] = sessionChanges.map { ($0.sessionId, nil, nil, $0.from, $0.to, $0.observation) }
@@ -147,9 +146,12 @@ public struct EventStore: Sendable {
     /// the lot (a status storm is a quarter snapshots): the same end state as applying them one by
     /// one in stamp order. A tombstone at least as new keeps a snapshot out entirely; the session
     /// row takes a snapshot only when its stamp is newer (the upsert's guard), and only then are
-    /// its brick details replaced. Options go by their own stamp (`applyOptions`).
+    /// its brick details replaced. Options go by their own stamp (`options_observed_seq`): the
+    /// newest snapshot of a session that carries options (`options`, by session) moves it in the
+    /// same upsert, whatever the row's own stamp, and only where it moved are the options written.
     /// Returns the stamps of the snapshots that won, by session.
-    private func applySnapshots(_ all: [SessionSnapshot], _ p: inout PGPipeline) throws(PGError) -> [UUID: Int64] {
+    private func applySnapshots(_ all: [SessionSnapshot], options optionSnapshots: [UUID: SessionSnapshot],
+                                _ p: inout PGPipeline) throws(PGError) -> [UUID: Int64] {
         guard !all.isEmpty else { return [:] }
         let dead = try p.execute("SELECT session_id, observed_seq FROM georep_session_tombstones WHERE session_id = ANY($1::uuid[])",
                                   [PGArray.literal(all.map { $0.sessionId.uuidString })]).rows
@@ -160,35 +162,55 @@ public struct EventStore: Sendable {
         guard !snapshots.isEmpty else { return [:] }
         upsertInventory(snapshots, &p)
 
+        // Options read before the session was deleted do not come back with it.
+        var optionStamps: [UUID: Int64] = [:]
+        for (id, o) in optionSnapshots where tombstones[id].map({ $0 < o.observation.seq }) ?? true { optionStamps[id] = o.observation.seq }
         var columns = SnapshotColumns()
         for s in snapshots {
             columns.append(s, volumeID: uuidOrNil(s.primaryVolumeId), secondaryHostUUID: uuidOrNil(s.secondaryHostUuid),
-                           secondaryVolumeID: uuidOrNil(s.secondaryVolumeId), timestamp: timestamp(s.observation.at))
+                           secondaryVolumeID: uuidOrNil(s.secondaryVolumeId), timestamp: timestamp(s.observation.at),
+                           optionsSeq: optionStamps[s.sessionId] ?? 0)
         }
-        let won = try p.execute("""
-            INSERT INTO gluster_georep_session
+        // Each column moves only when the row's stamp does; the options' stamp only forward. A
+        // row comes back when either moved, with both stamps: the row's says whether the snapshot
+        // won (one of the same stamp, the same observation, counts as won and writes what it read).
+        let rows = try p.execute("""
+            INSERT INTO gluster_georep_session AS s
                 (session_id, master_volume_id, session_key, slave_host_uuid, slave_host_name, slave_volume_id,
-                 slave_volume_name, status, cluster_id, master_volume_name, user_name, observed_seq, observed_at, _update_date)
-            SELECT i, v, k, hu, h, sv, svn, st, c, pv, u, q, a, now()
+                 slave_volume_name, status, cluster_id, master_volume_name, user_name, observed_seq, observed_at, options_observed_seq, _update_date)
+            SELECT i, v, k, hu, h, sv, svn, st, c, pv, u, q, a, oq, now()
             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::text[],
-                        $10::text[], $11::text[], $12::bigint[], $13::timestamptz[]) AS x(i, v, k, hu, h, sv, svn, st, c, pv, u, q, a)
+                        $10::text[], $11::text[], $12::bigint[], $13::timestamptz[], $14::bigint[])
+                AS x(i, v, k, hu, h, sv, svn, st, c, pv, u, q, a, oq)
             ON CONFLICT (session_id) DO UPDATE SET
-                master_volume_id = COALESCE(EXCLUDED.master_volume_id, gluster_georep_session.master_volume_id),
-                session_key = EXCLUDED.session_key,
-                slave_host_uuid = COALESCE(EXCLUDED.slave_host_uuid, gluster_georep_session.slave_host_uuid),
-                slave_host_name = EXCLUDED.slave_host_name,
-                slave_volume_id = COALESCE(EXCLUDED.slave_volume_id, gluster_georep_session.slave_volume_id),
-                slave_volume_name = EXCLUDED.slave_volume_name,
-                status = EXCLUDED.status,
-                user_name = EXCLUDED.user_name,
-                observed_seq = EXCLUDED.observed_seq,
-                observed_at = EXCLUDED.observed_at,
-                _update_date = now()
-            WHERE gluster_georep_session.observed_seq < EXCLUDED.observed_seq
-            RETURNING session_id
+                master_volume_id = CASE WHEN s.observed_seq < EXCLUDED.observed_seq
+                    THEN COALESCE(EXCLUDED.master_volume_id, s.master_volume_id) ELSE s.master_volume_id END,
+                session_key = CASE WHEN s.observed_seq < EXCLUDED.observed_seq THEN EXCLUDED.session_key ELSE s.session_key END,
+                slave_host_uuid = CASE WHEN s.observed_seq < EXCLUDED.observed_seq
+                    THEN COALESCE(EXCLUDED.slave_host_uuid, s.slave_host_uuid) ELSE s.slave_host_uuid END,
+                slave_host_name = CASE WHEN s.observed_seq < EXCLUDED.observed_seq THEN EXCLUDED.slave_host_name ELSE s.slave_host_name END,
+                slave_volume_id = CASE WHEN s.observed_seq < EXCLUDED.observed_seq
+                    THEN COALESCE(EXCLUDED.slave_volume_id, s.slave_volume_id) ELSE s.slave_volume_id END,
+                slave_volume_name = CASE WHEN s.observed_seq < EXCLUDED.observed_seq THEN EXCLUDED.slave_volume_name ELSE s.slave_volume_name END,
+                status = CASE WHEN s.observed_seq < EXCLUDED.observed_seq THEN EXCLUDED.status ELSE s.status END,
+                user_name = CASE WHEN s.observed_seq < EXCLUDED.observed_seq THEN EXCLUDED.user_name ELSE s.user_name END,
+                observed_at = CASE WHEN s.observed_seq < EXCLUDED.observed_seq THEN EXCLUDED.observed_at ELSE s.observed_at END,
+                _update_date = CASE WHEN s.observed_seq < EXCLUDED.observed_seq THEN now() ELSE s._update_date END,
+                observed_seq = GREATEST(s.observed_seq, EXCLUDED.observed_seq),
+                options_observed_seq = GREATEST(s.options_observed_seq, EXCLUDED.options_observed_seq)
+            WHERE s.observed_seq < EXCLUDED.observed_seq OR s.options_observed_seq < EXCLUDED.options_observed_seq
+            RETURNING session_id, observed_seq, options_observed_seq
             """, columns.session.map(PGArray.literal)).rows
-        // Older snapshots lost to newer state: their details and options stay as they are.
-        let winners = Set(won.compactMap { $0[0].flatMap(UUID.init(uuidString:)) })
+        var winners = Set<UUID>()
+        var optionsMoved: [SessionSnapshot] = []
+        let bySession = Dictionary(snapshots.map { ($0.sessionId, $0) }, uniquingKeysWith: { $1 })
+        for row in rows {
+            guard let id = row[0].flatMap(UUID.init(uuidString:)), let s = bySession[id] else { continue }
+            if row[1].flatMap({ Int64($0) }) == s.observation.seq { winners.insert(id) }
+            if let seq = optionStamps[id], row[2].flatMap({ Int64($0) }) == seq, let o = optionSnapshots[id] { optionsMoved.append(o) }
+        }
+        writeOptions(optionsMoved, &p)
+        // Older snapshots lost to newer state: their details stay as they are.
         let fresh = snapshots.filter { winners.contains($0.sessionId) }
         guard !fresh.isEmpty else { return [:] }
         let stamps = Dictionary(fresh.map { ($0.sessionId, $0.observation.seq) }, uniquingKeysWith: max)
@@ -247,13 +269,9 @@ public struct EventStore: Sendable {
         return stamps
     }
 
-    /// The newest options of each session in the batch, where they are newer than the options
-    /// stored (`options_observed_seq`), whatever the session row's own stamp: a worker reads
-    /// options only now and then, so the newest snapshot of a session often has none. One
-    /// statement: the stamp moves, and only for the sessions where it moved are options no longer
-    /// listed deleted and the listed ones written (an unchanged one is not written at all).
-    /// A session without a row, or deleted after these options were read, takes none.
-    private func applyOptions(_ snapshots: [SessionSnapshot], _ p: inout PGPipeline) {
+    /// The options of the snapshots whose options stamp moved (``applySnapshots``): options no
+    /// longer listed are deleted and the listed ones written (an unchanged one is not written at all).
+    private func writeOptions(_ snapshots: [SessionSnapshot], _ p: inout PGPipeline) {
         guard !snapshots.isEmpty else { return }
         var ids: [String?] = [], keys: [String?] = [], values: [String?] = []
         for s in snapshots {
@@ -264,22 +282,15 @@ public struct EventStore: Sendable {
             }
         }
         p.queue("""
-            WITH won AS (
-                UPDATE gluster_georep_session s SET options_observed_seq = x.q
-                FROM unnest($1::uuid[], $2::bigint[]) AS x(i, q)
-                WHERE s.session_id = x.i AND s.options_observed_seq < x.q
-                    AND NOT EXISTS (SELECT 1 FROM georep_session_tombstones t WHERE t.session_id = x.i AND t.observed_seq >= x.q)
-                RETURNING s.session_id
-            ), gone AS (
-                DELETE FROM gluster_georep_config c USING won WHERE c.session_id = won.session_id
-                    AND NOT EXISTS (SELECT 1 FROM unnest($3::uuid[], $4::text[]) AS o(s, k) WHERE o.s = c.session_id AND o.k = c.config_key)
+            WITH gone AS (
+                DELETE FROM gluster_georep_config c WHERE c.session_id = ANY($1::uuid[])
+                    AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::text[]) AS o(s, k) WHERE o.s = c.session_id AND o.k = c.config_key)
             )
             INSERT INTO gluster_georep_config (session_id, config_key, config_value, _update_date)
-            SELECT o.s, o.k, o.v, now() FROM unnest($3::uuid[], $4::text[], $5::text[]) AS o(s, k, v) JOIN won ON won.session_id = o.s
+            SELECT o.s, o.k, o.v, now() FROM unnest($2::uuid[], $3::text[], $4::text[]) AS o(s, k, v)
             ON CONFLICT (session_id, config_key) DO UPDATE SET config_value = EXCLUDED.config_value, _update_date = now()
             WHERE gluster_georep_config.config_value IS DISTINCT FROM EXCLUDED.config_value
-            """, [PGArray.literal(snapshots.map { $0.sessionId.uuidString }), PGArray.literal(snapshots.map { String($0.observation.seq) }),
-                  PGArray.literal(ids), PGArray.literal(keys), PGArray.literal(values)])
+            """, [PGArray.literal(snapshots.map { $0.sessionId.uuidString }), PGArray.literal(ids), PGArray.literal(keys), PGArray.literal(values)])
     }
 
     /// The clusters, primary volumes, their bricks and hosts, as the snapshots show them, taken
