@@ -417,6 +417,12 @@ public final class AMQPConnection: @unchecked Sendable {
         try submitAck(delivery, multiple: true)
     }
 
+    /// ``ackAll(upTo:)`` without suspending: the ack is queued on the owner thread before this
+    /// returns, so acks queued under a caller's lock reach the broker in that lock's order.
+    public func queueAckAll(upTo delivery: Delivery) throws(AMQPError) {
+        try submitAck(delivery, multiple: true)
+    }
+
     private func submitAck(_ delivery: Delivery, multiple: Bool) throws(AMQPError) {
         guard isOpen else { throw .notConnected }
         let tag = delivery.deliveryTag

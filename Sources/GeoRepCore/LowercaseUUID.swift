@@ -30,5 +30,24 @@ extension KeyedEncodingContainer {
 
 extension UUID {
     /// The one spelling of an id everywhere: events, rows, the API, logs (`fa8a1487-…`).
-    public var lowercasedString: String { uuidString.lowercased() }
+    /// Written digit by digit: Foundation's `uuidString` formats through `snprintf`, which was a
+    /// tenth of the persister's writing time.
+    public var lowercasedString: String {
+        withUnsafeBytes(of: uuid) { raw in
+            String(unsafeUninitializedCapacity: 36) { out in
+                let digits: StaticString = "0123456789abcdef"
+                var o = 0
+                for (i, byte) in raw.enumerated() {
+                    if i == 4 || i == 6 || i == 8 || i == 10 {
+                        out[o] = UInt8(ascii: "-")
+                        o += 1
+                    }
+                    out[o] = digits.utf8Start[Int(byte >> 4)]
+                    out[o + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                    o += 2
+                }
+                return o
+            }
+        }
+    }
 }

@@ -17,17 +17,27 @@ public enum Timestamp {
         let days = total / 86_400_000
         let inDay = Int(total - days * 86_400_000)
         let (year, month, day) = civil(fromDays: Int(days))
-        var text = ""
-        text.reserveCapacity(24)
-        func put(_ value: Int, _ width: Int) {
-            var digits = String(value)
-            while digits.utf8.count < width { digits = "0" + digits }
-            text += digits
+        // Digit by digit into the string's own storage: `String(value)` and appends per field
+        // were a fifth of the persister's writing time.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            var o = 0
+            func put(_ value: Int, _ width: Int) {
+                var value = value
+                for i in stride(from: width - 1, through: 0, by: -1) {
+                    out[o + i] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                o += width
+            }
+            func mark(_ c: Unicode.Scalar) {
+                out[o] = UInt8(ascii: c)
+                o += 1
+            }
+            put(year, 4); mark("-"); put(month, 2); mark("-"); put(day, 2); mark("T")
+            put(inDay / 3_600_000, 2); mark(":"); put(inDay / 60_000 % 60, 2); mark(":"); put(inDay / 1000 % 60, 2)
+            mark("."); put(inDay % 1000, 3); mark("Z")
+            return o
         }
-        put(year, 4); text += "-"; put(month, 2); text += "-"; put(day, 2); text += "T"
-        put(inDay / 3_600_000, 2); text += ":"; put(inDay / 60_000 % 60, 2); text += ":"; put(inDay / 1000 % 60, 2)
-        text += "."; put(inDay % 1000, 3); text += "Z"
-        return text
     }
 
     /// Accepts RFC 3339 with or without fractional seconds.

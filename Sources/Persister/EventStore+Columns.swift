@@ -12,7 +12,7 @@ extension EventStore {
         mutating func append(_ s: SessionSnapshot, volumeID: String?, secondaryHostUUID: String?, secondaryVolumeID: String?, timestamp: String,
                              optionsSeq: Int64) {
             let row: [String?] = [
-                s.sessionId.uuidString, volumeID, s.sessionKey ?? s.session.key, secondaryHostUUID, s.session.secondaryHost, secondaryVolumeID,
+                s.sessionId.lowercasedString, volumeID, s.sessionKey ?? s.session.key, secondaryHostUUID, s.session.secondaryHost, secondaryVolumeID,
                 s.session.secondaryVolume, s.status.rawValue, s.session.cluster, s.session.primaryVolume, s.session.secondaryUser,
                 String(s.observation.seq), timestamp, String(optionsSeq),
             ]
@@ -30,7 +30,7 @@ extension EventStore {
         mutating func append(_ b: BrickDetail, of s: SessionSnapshot, brickID: String, nodeUUID: String?, lastSynced: String?,
                              checkpointTime: String?, checkpointDone: String?, timestamp: String) {
             let row: [String?] = [
-                s.sessionId.uuidString, String(s.observation.seq), timestamp, brickID,
+                s.sessionId.lowercasedString, String(s.observation.seq), timestamp, brickID,
                 b.secondaryNode ?? b.secondaryHost ?? s.session.secondaryHost, b.status.rawValue, b.checkpointStatus,
                 b.crawlStatus.map { String($0.prefix(32)) }, b.data.map(String.init), b.failures.map(String.init),
                 lastSynced, checkpointTime, checkpointDone, b.checkpointCompleted.map { $0 ? "true" : "false" },

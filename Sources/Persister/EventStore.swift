@@ -154,7 +154,7 @@ public struct EventStore: Sendable {
                                 _ p: inout PGPipeline) throws(PGError) -> [UUID: Int64] {
         guard !all.isEmpty else { return [:] }
         let dead = try p.execute("SELECT session_id, observed_seq FROM georep_session_tombstones WHERE session_id = ANY($1::uuid[])",
-                                  [PGArray.literal(all.map { $0.sessionId.uuidString })]).rows
+                                  [PGArray.literal(all.map { $0.sessionId.lowercasedString })]).rows
         var tombstones: [UUID: Int64] = [:]
         for row in dead { if let id = row[0].flatMap(UUID.init(uuidString:)), let seq = row[1].flatMap({ Int64($0) }) { tombstones[id] = seq } }
         let snapshots = all.filter { s in tombstones[s.sessionId].map { $0 < s.observation.seq } ?? true }
@@ -166,7 +166,9 @@ public struct EventStore: Sendable {
         var optionStamps: [UUID: Int64] = [:]
         for (id, o) in optionSnapshots where tombstones[id].map({ $0 < o.observation.seq }) ?? true { optionStamps[id] = o.observation.seq }
         var columns = SnapshotColumns()
-        for s in snapshots {
+        // Rows in session order: two writers' transactions then take their row locks in the same
+        // order and do not deadlock where their batches share sessions.
+        for s in snapshots.sorted(by: { $0.sessionId < $1.sessionId }) {
             columns.append(s, volumeID: uuidOrNil(s.primaryVolumeId), secondaryHostUUID: uuidOrNil(s.secondaryHostUuid),
                            secondaryVolumeID: uuidOrNil(s.secondaryVolumeId), timestamp: timestamp(s.observation.at),
                            optionsSeq: optionStamps[s.sessionId] ?? 0)
@@ -211,7 +213,7 @@ public struct EventStore: Sendable {
         }
         writeOptions(optionsMoved, &p)
         // Older snapshots lost to newer state: their details stay as they are.
-        let fresh = snapshots.filter { winners.contains($0.sessionId) }
+        let fresh = snapshots.filter { winners.contains($0.sessionId) }.sorted { $0.sessionId < $1.sessionId }
         guard !fresh.isEmpty else { return [:] }
         let stamps = Dictionary(fresh.map { ($0.sessionId, $0.observation.seq) }, uniquingKeysWith: max)
 
@@ -225,7 +227,7 @@ public struct EventStore: Sendable {
             for b in s.bricks {
                 // A brick listed twice: its first row stands (the insert took the first before).
                 guard listed.insert([s.sessionId, brickID(b, s)]).inserted else { continue }
-                details.append(b, of: s, brickID: brickID(b, s).uuidString, nodeUUID: uuidOrNil(b.primaryNodeUuid), lastSynced: b.lastSynced.map(timestamp),
+                details.append(b, of: s, brickID: brickID(b, s).lowercasedString, nodeUUID: uuidOrNil(b.primaryNodeUuid), lastSynced: b.lastSynced.map(timestamp),
                                checkpointTime: b.checkpointTime.map(timestamp), checkpointDone: b.checkpointCompletionTime.map(timestamp), timestamp: at)
             }
         }
@@ -265,7 +267,7 @@ public struct EventStore: Sendable {
         p.queue("""
             DELETE FROM gluster_georep_session_details d WHERE d.session_id = ANY($1::uuid[])
                 AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::uuid[]) AS n(s, b) WHERE n.s = d.session_id AND n.b = d.master_brick_id)
-            """, [PGArray.literal(fresh.map { $0.sessionId.uuidString }), PGArray.literal(details.columns[0]), PGArray.literal(details.columns[3])])
+            """, [PGArray.literal(fresh.map { $0.sessionId.lowercasedString }), PGArray.literal(details.columns[0]), PGArray.literal(details.columns[3])])
         return stamps
     }
 
@@ -276,7 +278,7 @@ public struct EventStore: Sendable {
         var ids: [String?] = [], keys: [String?] = [], values: [String?] = []
         for s in snapshots {
             for (key, value) in (s.options ?? [:]).sorted(by: { $0.key < $1.key }) {
-                ids.append(s.sessionId.uuidString)
+                ids.append(s.sessionId.lowercasedString)
                 keys.append(String(key.prefix(64)))
                 values.append(value)
             }
@@ -290,7 +292,7 @@ public struct EventStore: Sendable {
             SELECT o.s, o.k, o.v, now() FROM unnest($2::uuid[], $3::text[], $4::text[]) AS o(s, k, v)
             ON CONFLICT (session_id, config_key) DO UPDATE SET config_value = EXCLUDED.config_value, _update_date = now()
             WHERE gluster_georep_config.config_value IS DISTINCT FROM EXCLUDED.config_value
-            """, [PGArray.literal(snapshots.map { $0.sessionId.uuidString }), PGArray.literal(ids), PGArray.literal(keys), PGArray.literal(values)])
+            """, [PGArray.literal(snapshots.map { $0.sessionId.lowercasedString }), PGArray.literal(ids), PGArray.literal(keys), PGArray.literal(values)])
     }
 
     /// The clusters, primary volumes, their bricks and hosts, as the snapshots show them, taken
@@ -312,7 +314,7 @@ public struct EventStore: Sendable {
             for b in s.bricks {
                 // Within a snapshot the first brick naming a host names it; a newer snapshot renames it.
                 if let u = uuidOrNil(b.primaryNodeUuid), seen.insert(u).inserted { servers[u] = (s.session.cluster, b.primaryNode) }
-                bricks[brickID(b, s).uuidString] = (volumeID, uuidOrNil(b.primaryNodeUuid), b.primaryNode, b.primaryBrick)
+                bricks[brickID(b, s).lowercasedString] = (volumeID, uuidOrNil(b.primaryNodeUuid), b.primaryNode, b.primaryBrick)
             }
         }
         guard !volumes.isEmpty else { return }
@@ -352,7 +354,7 @@ public struct EventStore: Sendable {
     // MARK: Deletions
 
     private func applyDeleted(_ e: SessionDeleted, _ p: inout PGPipeline) {
-        let id = e.sessionId.uuidString
+        let id = e.sessionId.lowercasedString
         let seq = String(e.observation.seq)
         p.queue("""
             INSERT INTO georep_session_tombstones (session_id, observed_seq) VALUES ($1, $2)
@@ -375,7 +377,7 @@ public struct EventStore: Sendable {
                   ORDER BY id, seq DESC) v
             WHERE s.session_id = v.id AND s.observed_seq < v.seq
             """, [
-                PGArray.literal(changes.map { $0.sessionId.uuidString }), PGArray.literal(changes.map { $0.to.rawValue }),
+                PGArray.literal(changes.map { $0.sessionId.lowercasedString }), PGArray.literal(changes.map { $0.to.rawValue }),
                 PGArray.literal(changes.map { String($0.observation.seq) }), PGArray.literal(changes.map { timestamp($0.observation.at) }),
             ])
     }
@@ -391,7 +393,7 @@ public struct EventStore: Sendable {
                   ORDER BY sid, bid, seq DESC) v
             WHERE d.session_id = v.sid AND d.master_brick_id = v.bid AND d.observed_seq < v.seq
             """, [
-                PGArray.literal(known.map { $0.sessionId.uuidString }), PGArray.literal(known.map { $0.brickId!.uuidString }),
+                PGArray.literal(known.map { $0.sessionId.lowercasedString }), PGArray.literal(known.map { $0.brickId!.lowercasedString }),
                 PGArray.literal(known.map { $0.to.rawValue }), PGArray.literal(known.map { String($0.observation.seq) }),
                 PGArray.literal(known.map { timestamp($0.observation.at) }),
             ])
@@ -409,12 +411,12 @@ public struct EventStore: Sendable {
                                  $8::varchar[], $9::uuid[])
             ON CONFLICT DO NOTHING
             """, [
-                PGArray.literal(rows.map { $0.session.uuidString }), PGArray.literal(rows.map { $0.brickID?.uuidString }),
+                PGArray.literal(rows.map { $0.session.lowercasedString }), PGArray.literal(rows.map { $0.brickID?.lowercasedString }),
                 PGArray.literal(rows.map { $0.brick }), PGArray.literal(rows.map { $0.from?.rawValue }),
                 PGArray.literal(rows.map { $0.to.rawValue }), PGArray.literal(rows.map { String($0.observation.seq) }),
                 PGArray.literal(rows.map { timestamp($0.observation.at) }),
                 PGArray.literal(rows.map { $0.observation.cause.commandId == nil ? "monitor" : "command" }),
-                PGArray.literal(rows.map { $0.observation.cause.commandId?.uuidString }),
+                PGArray.literal(rows.map { $0.observation.cause.commandId?.lowercasedString }),
             ])
     }
 
@@ -444,8 +446,8 @@ public struct EventStore: Sendable {
             FROM unnest($1::uuid[], $2::varchar[], $3::uuid[], $4::text[], $5::varchar[], $6::timestamptz[]) AS x(c, a, s, r, n, t)
             ON CONFLICT (command_id) DO NOTHING
             """, [
-                PGArray.literal(rows.map { $0.commandId.uuidString }), PGArray.literal(rows.map { String($0.action.prefix(32)) }),
-                PGArray.literal(rows.map { $0.sessionId.uuidString }), PGArray.literal(rows.map { $0.session.key }),
+                PGArray.literal(rows.map { $0.commandId.lowercasedString }), PGArray.literal(rows.map { String($0.action.prefix(32)) }),
+                PGArray.literal(rows.map { $0.sessionId.lowercasedString }), PGArray.literal(rows.map { $0.session.key }),
                 PGArray.literal(rows.map { String($0.sender.prefix(128)) }), PGArray.literal(rows.map { timestamp($0.acceptedAt) }),
             ])
     }
@@ -469,8 +471,8 @@ public struct EventStore: Sendable {
                 option_name = EXCLUDED.option_name, option_kind = EXCLUDED.option_kind, option_value = EXCLUDED.option_value
             WHERE georep_commands.outcome = 'pending'
             """, [
-                PGArray.literal(rows.map { $0.commandId!.uuidString }), PGArray.literal(rows.map { String($0.action.prefix(32)) }),
-                PGArray.literal(rows.map { $0.sessionId?.uuidString }), PGArray.literal(rows.map { $0.session?.key }),
+                PGArray.literal(rows.map { $0.commandId!.lowercasedString }), PGArray.literal(rows.map { String($0.action.prefix(32)) }),
+                PGArray.literal(rows.map { $0.sessionId?.lowercasedString }), PGArray.literal(rows.map { $0.session?.key }),
                 PGArray.literal(rows.map { $0.outcome.rawValue }), PGArray.literal(rows.map(\.message)),
                 PGArray.literal(rows.map { $0.error?.code }), PGArray.literal(rows.map { timestamp($0.finishedAt) }),
                 PGArray.literal(rows.map { $0.grant.map { String($0.sender.prefix(128)) } }),
@@ -514,13 +516,13 @@ public struct EventStore: Sendable {
                 """, [i.cluster, PGArray.literal(Array(servers.keys)), PGArray.literal(Array(servers.values))])
         }
         try p.execute("DELETE FROM gluster_volume_bricks b USING gluster_volumes v WHERE b.volume_id = v.id AND v.cluster_id = $1 AND NOT (b.id = ANY($2::uuid[]))",
-                       [i.cluster, PGArray.literal(bricks.map { $0.1.id.uuidString })])
+                       [i.cluster, PGArray.literal(bricks.map { $0.1.id.lowercasedString })])
         if !bricks.isEmpty {
             try p.execute("""
                 INSERT INTO gluster_volume_bricks (id, volume_id, server_uuid, host_name, brick_dir, _update_date)
                 SELECT i, v, u, h, d, now() FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS b(i, v, u, h, d)
                 ON CONFLICT (id) DO UPDATE SET server_uuid = EXCLUDED.server_uuid, _update_date = now()
-                """, [PGArray.literal(bricks.map { $0.1.id.uuidString }), PGArray.literal(bricks.map(\.0)),
+                """, [PGArray.literal(bricks.map { $0.1.id.lowercasedString }), PGArray.literal(bricks.map(\.0)),
                       PGArray.literal(bricks.map { uuidOrNil($0.1.hostUuid) }), PGArray.literal(bricks.map(\.1.host)),
                       PGArray.literal(bricks.map(\.1.path))])
         }
@@ -529,21 +531,21 @@ public struct EventStore: Sendable {
         let gone = try p.execute("""
             SELECT session_id FROM gluster_georep_session
             WHERE cluster_id = $1 AND NOT (session_id = ANY($2::uuid[])) AND observed_seq < $3
-            """, [i.cluster, PGArray.literal(present.map(\.uuidString)), seq]).rows.compactMap { $0[0].flatMap(UUID.init(uuidString:)) }
+            """, [i.cluster, PGArray.literal(present.map(\.lowercasedString)), seq]).rows.compactMap { $0[0].flatMap(UUID.init(uuidString:)) }
         guard !gone.isEmpty else { return [] }
         try p.execute("""
             INSERT INTO georep_session_tombstones (session_id, observed_seq)
             SELECT g, $2 FROM unnest($1::uuid[]) AS g
             ON CONFLICT (session_id) DO UPDATE SET observed_seq = GREATEST(georep_session_tombstones.observed_seq, EXCLUDED.observed_seq),
                 deleted_at = now()
-            """, [PGArray.literal(gone.map(\.uuidString)), seq])
-        try p.execute("DELETE FROM gluster_georep_session WHERE session_id = ANY($1::uuid[])", [PGArray.literal(gone.map(\.uuidString))])
+            """, [PGArray.literal(gone.map(\.lowercasedString)), seq])
+        try p.execute("DELETE FROM gluster_georep_session WHERE session_id = ANY($1::uuid[])", [PGArray.literal(gone.map(\.lowercasedString))])
         return Set(gone)
     }
 
     private func notify(_ sessions: Set<UUID>, _ p: inout PGPipeline) {
         // NOTIFY payloads are limited to 8000 bytes; a very large batch says only how many.
-        let ids = sessions.map { "\"\($0.uuidString.lowercased())\"" }
+        let ids = sessions.map { "\"\($0.lowercasedString)\"" }
         let payload = ids.count <= 150 ? "{\"sessions\":[\(ids.joined(separator: ","))]}" : "{\"sessions\":\"many\",\"count\":\(ids.count)}"
         p.queue("SELECT pg_notify($1, $2)", [Self.notifyChannel, payload])
     }
@@ -554,7 +556,7 @@ public struct EventStore: Sendable {
         brick.brickId ?? StableID.brick(volumeID: s.primaryVolumeId ?? s.session.key, host: brick.primaryNode, path: brick.primaryBrick)
     }
 
-    func uuidOrNil(_ text: String?) -> String? { text.flatMap { UUID(uuidString: $0) }?.uuidString }
+    func uuidOrNil(_ text: String?) -> String? { text.flatMap { UUID(uuidString: $0) }?.lowercasedString }
 
     func timestamp(_ date: Date) -> String { Timestamp.format(date) }
 }

@@ -17,15 +17,18 @@ public struct PersisterConfiguration: Sendable {
     public var maxBatch: Int
     /// How long a batch waits to fill before it is written anyway.
     public var maxBatchDelay: Duration
+    /// Batches written at once, each on a PostgreSQL connection of its own.
+    public var writers: Int
     /// Names this process in connection names and event sources.
     public var instance: String
 
     public init(amqpURL: String, postgresURL: String, topology: GeoRepTopology = GeoRepTopology(), maxBatch: Int = 500,
-                maxBatchDelay: Duration = .milliseconds(20), instance: String = ProcessIdentity.name) {
+                maxBatchDelay: Duration = .milliseconds(20), writers: Int = 2, instance: String = ProcessIdentity.name) {
         self.maxBatch = max(1, maxBatch)
+        self.writers = max(1, writers)
         self.maxBatchDelay = maxBatchDelay
-        // Room for the batch being written and the next ones filling meanwhile.
-        let prefetch = UInt16(clamping: max(64, self.maxBatch * 4))
+        // Room for the batches being written and the next ones filling meanwhile.
+        let prefetch = UInt16(clamping: max(64, self.maxBatch * (self.writers + 2)))
         self.amqpURL = amqpURL
         self.postgresURL = postgresURL
         self.topology = topology
@@ -37,7 +40,10 @@ public struct PersisterConfiguration: Sendable {
 /// Consumes events and writes sessions, brick details and options into PostgreSQL.
 ///
 /// Batches: deliveries gather until `maxBatch` or `maxBatchDelay`, the whole batch is written in
-/// one transaction, and only then acked (one multiple-ack). At-least-once: a crash or lost
+/// one transaction, and only then acked (one multiple-ack). Up to `writers` batches are written at
+/// once on connections of their own, so PostgreSQL works on one while the next is built; acks
+/// still go in the order the batches were taken (``AckSequencer``), and the observation stamps
+/// make the order of the commits irrelevant to what is stored. At-least-once: a crash or lost
 /// connection before the commit gets the batch redelivered, and the observation stamps make the
 /// replay harmless. An event that cannot be read goes to the dead-letter queue with the reason at
 /// once; if PostgreSQL refuses a batch for its content, the batch is written event by event so
@@ -58,7 +64,8 @@ public struct PersisterService: Service {
 
     public func run() async throws {
         let amqp = try AMQPConfiguration(url: configuration.amqpURL)
-        let database = PGConnection(url: configuration.postgresURL, name: "persister", logger: logger)
+        let databases = (0..<configuration.writers).map { PGConnection(url: configuration.postgresURL, name: "persister \($0)", logger: logger) }
+        let database = databases[0]
         let health = self.health
         let supervisor = ConnectionSupervisor(configuration: amqp, name: "georep persister \(configuration.instance)",
                                               topology: configuration.topology.declarations, logger: logger) { up in
@@ -109,25 +116,42 @@ public struct PersisterService: Service {
                     }
                 }
                 group.addTask {
-                    while true {
-                        // A batch stops lingering once deliveries pause (a light load): the
-                        // publish→commit latency, while under load the batches still fill.
-                        let batch = await batcher.next(maxSize: configuration.maxBatch, maxDelay: configuration.maxBatchDelay,
-                                                       quiet: .milliseconds(2))
-                        guard !batch.isEmpty else { break }
-                        try await write(batch, consumer: consumer, bus: bus, database: database)
+                    let acks = AckSequencer<Delivery>()
+                    try await withThrowingTaskGroup(of: PGConnection.self) { writers in
+                        var idle = databases
+                        var number: UInt64 = 0
+                        while true {
+                            // A batch is taken only when a connection is free to write it: it
+                            // keeps filling meanwhile.
+                            if idle.isEmpty, let freed = try await writers.next() { idle.append(freed) }
+                            // A batch stops lingering once deliveries pause (a light load): the
+                            // publish→commit latency, while under load the batches still fill.
+                            let batch = await batcher.next(maxSize: configuration.maxBatch, maxDelay: configuration.maxBatchDelay,
+                                                           quiet: .milliseconds(2))
+                            guard !batch.isEmpty else { break }
+                            let database = idle.removeLast()
+                            let taken = number
+                            number += 1
+                            writers.addTask {
+                                try await write(batch, number: taken, acks: acks, consumer: consumer, bus: bus, database: database)
+                                return database
+                            }
+                        }
+                        try await writers.waitForAll()
                     }
                     if let failure = await batcher.failure { throw failure }
                 }
                 try await group.waitForAll()
             }
         }
-        await database.close()
+        for database in databases { await database.close() }
         logger.info("persister stopped")
     }
 
-    /// Writes and acks one batch; what could not be decoded goes to the dead-letter queue.
-    func write(_ batch: [DecodedDelivery], consumer: AMQPConnection, bus: GeoRepBus, database: PGConnection) async throws {
+    /// Writes and acks one batch (the `number`th taken); what could not be decoded goes to the
+    /// dead-letter queue.
+    func write(_ batch: [DecodedDelivery], number: UInt64, acks: AckSequencer<Delivery>, consumer: AMQPConnection, bus: GeoRepBus,
+               database: PGConnection) async throws {
         var events: [(delivery: Delivery, event: Event)] = []
         events.reserveCapacity(batch.count)
         for item in batch {
@@ -158,7 +182,7 @@ public struct PersisterService: Service {
                 }
             }
         }
-        if let last = batch.last { try await consumer.ackAll(upTo: last.delivery) }
+        if let last = batch.last { try acks.written(number, last: last.delivery) { (d) throws(AMQPError) in try consumer.queueAckAll(upTo: d) } }
     }
 
     private func attempt(_ database: PGConnection, _ body: @escaping @Sendable (PGSession) throws(PGError) -> Void) async -> PGError? {
@@ -170,10 +194,12 @@ public struct PersisterService: Service {
         }
     }
 
-    /// One transaction; waits out PostgreSQL being away (restart) without acking anything.
+    /// One transaction; waits out PostgreSQL being away (restart) without acking anything, and
+    /// runs again a transaction that lost to another one (a deadlock between two writers).
     /// Throws only what PostgreSQL says about the content.
     func commit(_ events: [Event], database: PGConnection) async throws {
         var backoff = Backoff()
+        var lost = 0
         let store = self.store
         while true {
             let result: PGError? = await attempt(database) { (db) throws(PGError) in
@@ -182,6 +208,12 @@ public struct PersisterService: Service {
             guard let error = result else {
                 health.set("postgres", up: true)
                 return
+            }
+            if error.isContention && lost < 10 {
+                lost += 1
+                logger.info("a batch lost to another transaction; writing it again", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...20)))
+                continue
             }
             guard error.isConnectionLoss else { throw error }
             if health.snapshot["postgres"] == true { GeoRepMetrics.reconnect(target: "postgres", role: "persister") }
@@ -226,6 +258,6 @@ extension PersisterService: CustomStringConvertible {
 extension PersisterConfiguration: CustomStringConvertible {
     public var description: String {
         // A description only: the URL was checked at start, `(unreadable URL)` cannot hide a fault.
-        "PersisterConfiguration(amqp: \((try? AMQPConfiguration(url: amqpURL).redacted) ?? "(unreadable URL)"), max_batch: \(maxBatch))"
+        "PersisterConfiguration(amqp: \((try? AMQPConfiguration(url: amqpURL).redacted) ?? "(unreadable URL)"), max_batch: \(maxBatch), writers: \(writers))"
     }
 }

@@ -20,6 +20,14 @@ public enum PGError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The transaction lost to another one (a deadlock, a serialization failure, a lock it could
+    /// not get): the same statements may well succeed when run again.
+    public var isContention: Bool {
+        guard case .queryFailed(let state, _, _) = self else { return false }
+        // 40P01 deadlock_detected, 40001 serialization_failure, 55P03 lock_not_available.
+        return state == "40P01" || state == "40001" || state == "55P03"
+    }
+
     public var description: String {
         switch self {
         case .connectionFailed(let m): "cannot connect to PostgreSQL: \(m)"

@@ -95,7 +95,8 @@ struct PersisterCommand: AsyncParsableCommand {
         let batch = settings.number(.persisterBatch)
         let delay = settings.number(.persisterBatchDelay)
         let configuration = PersisterConfiguration(amqpURL: try settings.amqp(), postgresURL: try settings.postgres(), topology: settings.topology,
-                                                   maxBatch: Int(batch), maxBatchDelay: .milliseconds(Int(delay)))
+                                                   maxBatch: Int(batch), maxBatchDelay: .milliseconds(Int(delay)),
+                                                   writers: Int(settings.number(.persisterWriters)))
         let persister = PersisterService(configuration: configuration, logger: logger)
         let router = Router()
         OpsRoutes.add(to: router, health: persister.health)

@@ -35,6 +35,7 @@ enum Setting: String, CaseIterable, Sendable {
     case amqpAdminUsers = "GEOREP_AMQP_ADMIN_USERS"
     case persisterBatch = "GEOREP_PERSISTER_BATCH"
     case persisterBatchDelay = "GEOREP_PERSISTER_BATCH_DELAY_MS"
+    case persisterWriters = "GEOREP_PERSISTER_WRITERS"
     case schemas = "GEOREP_SCHEMAS"
     case apiTokens = "GEOREP_API_TOKENS"
 
@@ -59,7 +60,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .inventory, .monitorInterval, .snapshotEvery, .checkpointStallAfter, .checkpointTouch, .gluster, .glusterTimeout, .glusterSuspectAfter, .workerConcurrency,
              .heartbeatInterval, .webhookTokens, .amqpAdminUsers:
             "worker"
-        case .persisterBatch, .persisterBatchDelay: "persister"
+        case .persisterBatch, .persisterBatchDelay, .persisterWriters: "persister"
         case .schemas: "migrate"
         case .apiTokens: "api"
         }
@@ -85,6 +86,7 @@ enum Setting: String, CaseIterable, Sendable {
         case .heartbeatInterval: "2"
         case .persisterBatch: "500"
         case .persisterBatchDelay: "20"
+        case .persisterWriters: "2"
         case .schemas: "Schemas/sql"
         }
     }
@@ -118,6 +120,7 @@ enum Setting: String, CaseIterable, Sendable {
             "comma-separated RabbitMQ users (the broker-checked user_id of a command) whose commands may change the options gsyncd runs or keeps its state by; empty: none"
         case .persisterBatch: "events written in one transaction at most"
         case .persisterBatchDelay: "milliseconds a batch waits to fill"
+        case .persisterWriters: "batches written at once, each on a PostgreSQL connection of its own"
         case .schemas: "directory of the numbered SQL migrations"
         case .apiTokens: "comma-separated TOKEN:ROLE pairs, ROLE read, write or admin (each includes the one before)"
         }
@@ -135,7 +138,7 @@ enum Setting: String, CaseIterable, Sendable {
             return nil
         }
         switch self {
-        case .shards, .snapshotEvery, .workerConcurrency, .persisterBatch: return number(1, whole: true)
+        case .shards, .snapshotEvery, .workerConcurrency, .persisterBatch, .persisterWriters: return number(1, whole: true)
         case .monitorInterval, .persisterBatchDelay: return number(0)
         case .glusterTimeout, .glusterSuspectAfter, .heartbeatInterval, .checkpointStallAfter: return number(0, strictly: true)
         case .declareTopology, .checkpointTouch:

@@ -23,6 +23,14 @@ import Testing
         return try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
     }
 
+    @Test func theLowerCaseSpellingIsFoundationsLowerCased() {
+        for _ in 0..<2_000 {
+            let id = UUID()
+            #expect(id.lowercasedString == id.uuidString.lowercased())
+        }
+        #expect(command.lowercasedString == "fa8a1487-0000-4000-8000-0000000000ab")
+    }
+
     @Test func eventsCarryLowerCaseIds() throws {
         let observation = Observation(seq: 1, at: Date(), cause: .command(command))
         let brick = StableID.brick(volumeID: "0E4A7D7E-2D0D-4F3A-9A51-111111111111", host: "n1", path: "/b")
