@@ -271,28 +271,46 @@ public struct EventStore: Sendable {
         return stamps
     }
 
-    /// The options of the snapshots whose options stamp moved (``applySnapshots``): options no
-    /// longer listed are deleted and the listed ones written (an unchanged one is not written at all).
+    /// The options of the snapshots whose options stamp moved (``applySnapshots``), where they
+    /// differ from those stored (the session row's `options_digest`, moved in the same statement):
+    /// options no longer listed are deleted and the listed ones written (an unchanged one is not
+    /// written at all).
     private func writeOptions(_ snapshots: [SessionSnapshot], _ p: inout PGPipeline) {
         guard !snapshots.isEmpty else { return }
-        var ids: [String?] = [], keys: [String?] = [], values: [String?] = []
+        var ids: [String?] = [], keys: [String?] = [], values: [String?] = [], digests: [String?] = []
         for s in snapshots {
-            for (key, value) in (s.options ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let options = (s.options ?? [:]).map { (String($0.key.prefix(64)), $0.value) }.sorted { $0.0 < $1.0 }
+            for (key, value) in options {
                 ids.append(s.sessionId.lowercasedString)
-                keys.append(String(key.prefix(64)))
+                keys.append(key)
                 values.append(value)
             }
+            digests.append(Self.digest(options))
         }
         p.queue("""
-            WITH gone AS (
-                DELETE FROM gluster_georep_config c WHERE c.session_id = ANY($1::uuid[])
+            WITH changed AS (
+                UPDATE gluster_georep_session s SET options_digest = x.d
+                FROM unnest($1::uuid[], $5::text[]) AS x(i, d)
+                WHERE s.session_id = x.i AND s.options_digest IS DISTINCT FROM x.d
+                RETURNING s.session_id
+            ), gone AS (
+                DELETE FROM gluster_georep_config c USING changed WHERE c.session_id = changed.session_id
                     AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::text[]) AS o(s, k) WHERE o.s = c.session_id AND o.k = c.config_key)
             )
             INSERT INTO gluster_georep_config (session_id, config_key, config_value, _update_date)
-            SELECT o.s, o.k, o.v, now() FROM unnest($2::uuid[], $3::text[], $4::text[]) AS o(s, k, v)
+            SELECT o.s, o.k, o.v, now() FROM unnest($2::uuid[], $3::text[], $4::text[]) AS o(s, k, v) JOIN changed ON changed.session_id = o.s
             ON CONFLICT (session_id, config_key) DO UPDATE SET config_value = EXCLUDED.config_value, _update_date = now()
             WHERE gluster_georep_config.config_value IS DISTINCT FROM EXCLUDED.config_value
-            """, [PGArray.literal(snapshots.map { $0.sessionId.lowercasedString }), PGArray.literal(ids), PGArray.literal(keys), PGArray.literal(values)])
+            """, [PGArray.literal(snapshots.map { $0.sessionId.lowercasedString }), PGArray.literal(ids), PGArray.literal(keys),
+                  PGArray.literal(values), PGArray.literal(digests)])
+    }
+
+    /// A session's options as stored (keys sorted), named by a name-based UUID of an
+    /// unambiguous spelling of them: equal options, equal digests, in every process.
+    static func digest(_ options: [(String, String)]) -> String {
+        var text = "options"
+        for (key, value) in options { text += "\n\(key.utf8.count):\(key)=\(value.utf8.count):\(value)" }
+        return StableID.uuid(name: text).lowercasedString
     }
 
     /// The clusters, primary volumes, their bricks and hosts, as the snapshots show them, taken

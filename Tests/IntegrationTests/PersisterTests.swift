@@ -160,6 +160,35 @@ extension Integration {
         try await cleanup()
     }
 
+    /// Options already stored are not written again (their rows keep their update time); a
+    /// changed value, a new key and a key gone are, and the digest follows what is stored.
+    @Test func optionsAlreadyStoredAreNotWrittenAgain() async throws {
+        let r = ref(7)
+        let id = r.sessionID.lowercasedString
+        func options() async throws -> String? {
+            try await scalar("SELECT string_agg(config_key || '=' || config_value, ',' ORDER BY config_key) FROM gluster_georep_config WHERE session_id = $1", [id])
+        }
+        func written() async throws -> String? {
+            try await scalar("SELECT max(_update_date)::text FROM gluster_georep_config WHERE session_id = $1", [id])
+        }
+        try await apply([snapshot(r, seq: 10, status: .active, options: ["sync_jobs": "3", "log_level": "INFO"])])
+        let first = try await written()
+        let digest = try await scalar("SELECT options_digest FROM gluster_georep_session WHERE session_id = $1", [id])
+        #expect(digest != nil)
+        try await apply([snapshot(r, seq: 20, status: .passive, options: ["log_level": "INFO", "sync_jobs": "3"])])
+        #expect(try await written() == first, "the same options, not written again")
+        #expect(try await scalar("SELECT options_observed_seq FROM gluster_georep_session WHERE session_id = $1", [id]) == "20")
+        #expect(try await scalar("SELECT options_digest FROM gluster_georep_session WHERE session_id = $1", [id]) == digest)
+        try await apply([snapshot(r, seq: 30, status: .active, options: ["sync_jobs": "5", "use_meta_volume": "true"])])
+        #expect(try await options() == "sync_jobs=5,use_meta_volume=true")
+        #expect(try await scalar("SELECT options_digest FROM gluster_georep_session WHERE session_id = $1", [id]) != digest)
+        // Back to the first options: written again, and the digest is the first one's.
+        try await apply([snapshot(r, seq: 40, status: .active, options: ["sync_jobs": "3", "log_level": "INFO"])])
+        #expect(try await options() == "log_level=INFO,sync_jobs=3")
+        #expect(try await scalar("SELECT options_digest FROM gluster_georep_session WHERE session_id = $1", [id]) == digest)
+        try await cleanup()
+    }
+
     @Test func anInventoryKeepsVolumesAndBricksAndDropsSessionsThatVanishedUnwatched() async throws {
         let (gone, stays, later) = (ref(11), ref(12), ref(13))
         try await apply([snapshot(gone, seq: 10, status: .active), snapshot(stays, seq: 10, status: .active)])
