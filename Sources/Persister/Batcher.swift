@@ -29,7 +29,13 @@ actor Batcher<Item: Sendable> {
     /// With `quiet`, the batch also closes when a pause of that length brought nothing new: at a
     /// light load lingering only adds latency (the persister's publish→commit), while under load
     /// the items keep coming and the batch still fills. Without it the batch waits out `maxDelay`.
-    func next(maxSize: Int, maxDelay: Duration, quiet: Duration? = nil) async -> [Item] {
+    ///
+    /// With `together`, a full batch takes the items right after it that `together` pairs with its
+    /// last one (up to `maxSize / 8` more): the persister keeps a session's events of one
+    /// observation in one batch, so that two batches written at once do not both write, and wait
+    /// for each other on, the session's row.
+    func next(maxSize: Int, maxDelay: Duration, quiet: Duration? = nil,
+              together: (@Sendable (Item, Item) -> Bool)? = nil) async -> [Item] {
         if items.isEmpty && !finished && !Task.isCancelled {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { waiter = $0 }
@@ -54,8 +60,13 @@ actor Batcher<Item: Sendable> {
                 }
             }
         }
-        let batch = Array(items.prefix(maxSize))
-        items.removeFirst(batch.count)
+        var count = min(maxSize, items.count)
+        if let together, count == maxSize {
+            let limit = min(items.count, maxSize + max(1, maxSize / 8))
+            while count < limit && together(items[count - 1], items[count]) { count += 1 }
+        }
+        let batch = Array(items.prefix(count))
+        items.removeFirst(count)
         return batch
     }
 

@@ -222,8 +222,10 @@ public struct EventStore: Sendable {
         // a delete of all and an insert would leave, at a fraction of the writes.
         var details = DetailColumns()
         var listed = Set<[UUID]>()
+        var brickDigests: [String?] = []
         for s in fresh {
             let at = timestamp(s.observation.at)
+            brickDigests.append(Self.digest(bricks: Set(s.bricks.map { brickID($0, s) })))
             for b in s.bricks {
                 // A brick listed twice: its first row stands (the insert took the first before).
                 guard listed.insert([s.sessionId, brickID(b, s)]).inserted else { continue }
@@ -264,10 +266,19 @@ public struct EventStore: Sendable {
                     _update_date = now()
                 """, details.columns.map(PGArray.literal))
         }
+        // Only where the listed bricks are not those the rows are for (the session row's
+        // bricks_digest, moved here) can rows of bricks no longer listed be left.
         p.queue("""
-            DELETE FROM gluster_georep_session_details d WHERE d.session_id = ANY($1::uuid[])
+            WITH changed AS (
+                UPDATE gluster_georep_session s SET bricks_digest = x.d
+                FROM unnest($1::uuid[], $4::text[]) AS x(i, d)
+                WHERE s.session_id = x.i AND s.bricks_digest IS DISTINCT FROM x.d
+                RETURNING s.session_id
+            )
+            DELETE FROM gluster_georep_session_details d USING changed WHERE d.session_id = changed.session_id
                 AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::uuid[]) AS n(s, b) WHERE n.s = d.session_id AND n.b = d.master_brick_id)
-            """, [PGArray.literal(fresh.map { $0.sessionId.lowercasedString }), PGArray.literal(details.columns[0]), PGArray.literal(details.columns[3])])
+            """, [PGArray.literal(fresh.map { $0.sessionId.lowercasedString }), PGArray.literal(details.columns[0]), PGArray.literal(details.columns[3]),
+                  PGArray.literal(brickDigests)])
         return stamps
     }
 
@@ -311,6 +322,11 @@ public struct EventStore: Sendable {
         var text = "options"
         for (key, value) in options { text += "\n\(key.utf8.count):\(key)=\(value.utf8.count):\(value)" }
         return StableID.uuid(name: text).lowercasedString
+    }
+
+    /// The set of a session's bricks, named the same way.
+    static func digest(bricks: Set<UUID>) -> String {
+        StableID.uuid(name: "bricks\n" + bricks.map(\.lowercasedString).sorted().joined(separator: "\n")).lowercasedString
     }
 
     /// The clusters, primary volumes, their bricks and hosts, as the snapshots show them, taken

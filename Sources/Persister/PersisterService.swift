@@ -127,7 +127,7 @@ public struct PersisterService: Service {
                             // A batch stops lingering once deliveries pause (a light load): the
                             // publish→commit latency, while under load the batches still fill.
                             let batch = await batcher.next(maxSize: configuration.maxBatch, maxDelay: configuration.maxBatchDelay,
-                                                           quiet: .milliseconds(2))
+                                                           quiet: .milliseconds(2), together: sameSession)
                             guard !batch.isEmpty else { break }
                             let database = idle.removeLast()
                             let taken = number
@@ -228,6 +228,31 @@ public struct PersisterService: Service {
 struct DecodedDelivery: Sendable {
     var delivery: Delivery
     var event: Result<Event, MessageError>
+}
+
+/// Whether two decoded deliveries are events about the same session.
+@Sendable func sameSession(_ a: DecodedDelivery, _ b: DecodedDelivery) -> Bool {
+    guard case .success(let x) = a.event, case .success(let y) = b.event, let session = sessionOf(x) else { return false }
+    return session == sessionOf(y)
+}
+
+/// The session an event is about, when it is about one.
+func sessionOf(_ event: Event) -> UUID? {
+    switch event {
+    case .sessionStatusChanged(let e): e.sessionId
+    case .brickStatusChanged(let e): e.sessionId
+    case .sessionSnapshot(let e): e.sessionId
+    case .sessionDeleted(let e): e.sessionId
+    case .commandAccepted(let e): e.sessionId
+    case .commandResult(let e): e.sessionId
+    case .checkpointCompleted(let e): e.sessionId
+    case .checkpointStalled(let e): e.sessionId
+    case .commandWaiting(let e): e.sessionId
+    case .scheduleSet(let e): e.sessionId
+    case .windowOpened(let e): e.sessionId
+    case .windowClosed(let e): e.sessionId
+    case .clusterInventory, .clusterAvailability: nil
+    }
 }
 
 /// When an event's state was observed (a result: when its command finished).

@@ -130,6 +130,29 @@ extension Integration {
         try await cleanup()
     }
 
+    /// The bricks' digest follows the rows: a brick dropped and listed again comes back, and a
+    /// snapshot listing the bricks already stored leaves their rows (and only theirs).
+    @Test func bricksDroppedAndListedAgainComeBack() async throws {
+        let r = ref(8)
+        let id = r.sessionID.lowercasedString
+        func bricks() async throws -> String? {
+            try await scalar("SELECT string_agg(master_brick_dir || '=' || status, ',' ORDER BY master_brick_dir) FROM gluster_georep_session_details WHERE session_id = $1", [id])
+        }
+        try await apply([snapshot(r, seq: 10, status: .active)])
+        let both = try await scalar("SELECT bricks_digest FROM gluster_georep_session WHERE session_id = $1", [id])
+        guard case .sessionSnapshot(var one) = snapshot(r, seq: 20, status: .passive) else { return }
+        one.bricks.removeLast()
+        try await apply([.sessionSnapshot(one)])
+        #expect(try await bricks() == "/b1=PASSIVE")
+        #expect(try await scalar("SELECT bricks_digest FROM gluster_georep_session WHERE session_id = $1", [id]) != both)
+        try await apply([snapshot(r, seq: 30, status: .faulty)])
+        #expect(try await bricks() == "/b1=FAULTY,/b2=FAULTY")
+        #expect(try await scalar("SELECT bricks_digest FROM gluster_georep_session WHERE session_id = $1", [id]) == both)
+        try await apply([snapshot(r, seq: 40, status: .active)])
+        #expect(try await bricks() == "/b1=ACTIVE,/b2=ACTIVE")
+        try await cleanup()
+    }
+
     /// Options go by the stamp of the snapshot that read them, not by the session row's: a
     /// newer snapshot without options (a monitor round of another worker) must not keep out an
     /// older one that carries the options a `config reset` just changed. (CI, 2026-12-01:

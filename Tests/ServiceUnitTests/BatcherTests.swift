@@ -5,6 +5,16 @@ import Testing
 /// The persister's batches: bounded by size and by time, everything taken once, and a
 /// cancelled reader stops waiting.
 @Suite struct BatcherTests {
+    @Test func aFullBatchTakesTheItemsThatBelongWithItsLast() async {
+        let batcher = Batcher<Int>()
+        // Groups of tens: 10-12, 20-23, 30.
+        for i in [10, 11, 12, 20, 21, 22, 23, 30] { await batcher.append(i) }
+        let together: @Sendable (Int, Int) -> Bool = { $0 / 10 == $1 / 10 }
+        #expect(await batcher.next(maxSize: 2, maxDelay: .seconds(5), together: together) == [10, 11, 12], "one more, up to the group's end")
+        #expect(await batcher.next(maxSize: 1, maxDelay: .seconds(5), together: together) == [20, 21], "at most a batch and an eighth")
+        #expect(await batcher.next(maxSize: 8, maxDelay: .milliseconds(20), together: together) == [22, 23, 30], "a batch not full is not extended")
+    }
+
     @Test func fullBatchesAtOnceAndAPartialOneAfterTheDelay() async {
         let batcher = Batcher<Int>()
         for i in 0..<7 { await batcher.append(i) }
