@@ -169,9 +169,8 @@ public struct EventStore: Sendable {
         // Rows in session order: two writers' transactions then take their row locks in the same
         // order and do not deadlock where their batches share sessions.
         for s in snapshots.sorted(by: { $0.sessionId < $1.sessionId }) {
-            columns.append(s, volumeID: uuidOrNil(s.primaryVolumeId), secondaryHostUUID: uuidOrNil(s.secondaryHostUuid),
-                           secondaryVolumeID: uuidOrNil(s.secondaryVolumeId), timestamp: timestamp(s.observation.at),
-                           optionsSeq: optionStamps[s.sessionId] ?? 0)
+            columns.append(s, volumeID: uuidValue(s.primaryVolumeId), secondaryHostUUID: uuidValue(s.secondaryHostUuid),
+                           secondaryVolumeID: uuidValue(s.secondaryVolumeId), optionsSeq: optionStamps[s.sessionId] ?? 0)
         }
         // Each column moves only when the row's stamp does; the options' stamp only forward. A
         // row comes back when either moved, with both stamps: the row's says whether the snapshot
@@ -202,7 +201,7 @@ public struct EventStore: Sendable {
                 options_observed_seq = GREATEST(s.options_observed_seq, EXCLUDED.options_observed_seq)
             WHERE s.observed_seq < EXCLUDED.observed_seq OR s.options_observed_seq < EXCLUDED.options_observed_seq
             RETURNING session_id, observed_seq, options_observed_seq
-            """, columns.session.map(PGArray.literal)).rows
+            """, binding: columns.parameters).rows
         var winners = Set<UUID>()
         var optionsMoved: [SessionSnapshot] = []
         let bySession = Dictionary(snapshots.map { ($0.sessionId, $0) }, uniquingKeysWith: { $1 })
@@ -224,13 +223,11 @@ public struct EventStore: Sendable {
         var listed = Set<[UUID]>()
         var brickDigests: [String?] = []
         for s in fresh {
-            let at = timestamp(s.observation.at)
             brickDigests.append(Self.digest(bricks: Set(s.bricks.map { brickID($0, s) })))
             for b in s.bricks {
                 // A brick listed twice: its first row stands (the insert took the first before).
                 guard listed.insert([s.sessionId, brickID(b, s)]).inserted else { continue }
-                details.append(b, of: s, brickID: brickID(b, s).lowercasedString, nodeUUID: uuidOrNil(b.primaryNodeUuid), lastSynced: b.lastSynced.map(timestamp),
-                               checkpointTime: b.checkpointTime.map(timestamp), checkpointDone: b.checkpointCompletionTime.map(timestamp), timestamp: at)
+                details.append(b, of: s, brickID: brickID(b, s), nodeUUID: uuidValue(b.primaryNodeUuid))
             }
         }
         if details.count > 0 {
@@ -264,7 +261,7 @@ public struct EventStore: Sendable {
                     failures = EXCLUDED.failures, master_node = EXCLUDED.master_node, master_node_uuid = EXCLUDED.master_node_uuid,
                     master_brick_dir = EXCLUDED.master_brick_dir, observed_seq = EXCLUDED.observed_seq, observed_at = EXCLUDED.observed_at,
                     _update_date = now()
-                """, details.columns.map(PGArray.literal))
+                """, binding: details.parameters)
         }
         // Only where the listed bricks are not those the rows are for (the session row's
         // bricks_digest, moved here) can rows of bricks no longer listed be left.
@@ -277,8 +274,8 @@ public struct EventStore: Sendable {
             )
             DELETE FROM gluster_georep_session_details d USING changed WHERE d.session_id = changed.session_id
                 AND NOT EXISTS (SELECT 1 FROM unnest($2::uuid[], $3::uuid[]) AS n(s, b) WHERE n.s = d.session_id AND n.b = d.master_brick_id)
-            """, [PGArray.literal(fresh.map { $0.sessionId.lowercasedString }), PGArray.literal(details.columns[0]), PGArray.literal(details.columns[3]),
-                  PGArray.literal(brickDigests)])
+            """, binding: [.text(PGArray.literal(fresh.map { $0.sessionId.lowercasedString })), .binary(details.columns[0].encoded),
+                           .binary(details.columns[3].encoded), .text(PGArray.literal(brickDigests))])
         return stamps
     }
 
@@ -438,20 +435,28 @@ public struct EventStore: Sendable {
     /// One row per transition, once (a replayed event hits the unique index and is skipped).
     private func history(_ rows: [Transition], _ p: inout PGPipeline) {
         guard !rows.isEmpty else { return }
+        // Binary arrays: nothing spelt out here and parsed again by the backend.
+        var columns: [PGBinaryArray] = [.uuid, .uuid, .text, .varchar, .varchar, .int8, .timestamptz, .varchar, .uuid].map {
+            PGBinaryArray($0, capacity: rows.count)
+        }
+        for row in rows {
+            columns[0].append(uuid: row.session)
+            columns[1].append(uuid: row.brickID)
+            columns[2].append(text: row.brick)
+            columns[3].append(text: row.from?.rawValue)
+            columns[4].append(text: row.to.rawValue)
+            columns[5].append(row.observation.seq)
+            columns[6].append(date: row.observation.at)
+            columns[7].append(text: row.observation.cause.commandId == nil ? "monitor" : "command")
+            columns[8].append(uuid: row.observation.cause.commandId)
+        }
         p.queue("""
             INSERT INTO georep_status_history
                 (session_id, master_brick_id, brick_name, from_status, to_status, observed_seq, observed_at, cause, cause_command_id)
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::varchar[], $5::varchar[], $6::bigint[], $7::timestamptz[],
                                  $8::varchar[], $9::uuid[])
             ON CONFLICT DO NOTHING
-            """, [
-                PGArray.literal(rows.map { $0.session.lowercasedString }), PGArray.literal(rows.map { $0.brickID?.lowercasedString }),
-                PGArray.literal(rows.map { $0.brick }), PGArray.literal(rows.map { $0.from?.rawValue }),
-                PGArray.literal(rows.map { $0.to.rawValue }), PGArray.literal(rows.map { String($0.observation.seq) }),
-                PGArray.literal(rows.map { timestamp($0.observation.at) }),
-                PGArray.literal(rows.map { $0.observation.cause.commandId == nil ? "monitor" : "command" }),
-                PGArray.literal(rows.map { $0.observation.cause.commandId?.lowercasedString }),
-            ])
+            """, binding: columns.map { .binary($0.encoded) })
     }
 
     /// One row per cluster; an older observation (a late redelivery) changes nothing.
@@ -590,7 +595,9 @@ public struct EventStore: Sendable {
         brick.brickId ?? StableID.brick(volumeID: s.primaryVolumeId ?? s.session.key, host: brick.primaryNode, path: brick.primaryBrick)
     }
 
-    func uuidOrNil(_ text: String?) -> String? { text.flatMap { UUID(uuidString: $0) }?.lowercasedString }
+    func uuidOrNil(_ text: String?) -> String? { uuidValue(text)?.lowercasedString }
+
+    func uuidValue(_ text: String?) -> UUID? { text.flatMap { UUID(uuidString: $0) } }
 
     func timestamp(_ date: Date) -> String { Timestamp.format(date) }
 }

@@ -81,15 +81,17 @@ public struct PGSession: @unchecked Sendable {
     /// Runs one statement with text parameters (`$1`, `$2`, …; nil is SQL NULL).
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?] = []) throws(PGError) -> PGResult {
-        var cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
-        defer { cStrings.forEach { free($0) } }
-        let result: OpaquePointer? = cStrings.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, parameters.count)) { values in
-                parameters.isEmpty
-                    ? PQexec(conn, sql)
-                    : PQexecParams(conn, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        try execute(sql, binding: parameters.map(PGParameter.text))
+    }
+
+    /// ``execute(_:_:)`` with parameters that may be binary.
+    @discardableResult
+    public func execute(_ sql: String, binding parameters: [PGParameter]) throws(PGError) -> PGResult {
+        let result: OpaquePointer? = parameters.isEmpty
+            ? PQexec(conn, sql)
+            : PGParameter.withLibPQArrays(parameters) { values, lengths, formats in
+                PQexecParams(conn, sql, Int32(parameters.count), nil, values, lengths, formats, 0)
             }
-        }
         return try PGResult.take(result, conn: conn, sql: sql)
     }
 

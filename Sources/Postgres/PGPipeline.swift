@@ -16,7 +16,7 @@ import Foundation
 public struct PGPipeline {
     /// The session the statements go to, for statements run one by one between pipelines.
     public let session: PGSession
-    private var queued: [(sql: String, parameters: [String?])] = []
+    private var queued: [(sql: String, parameters: [PGParameter])] = []
 
     public init(_ session: PGSession) { self.session = session }
 
@@ -25,12 +25,23 @@ public struct PGPipeline {
 
     /// Records a statement to be sent with the next `execute` or `flush`.
     public mutating func queue(_ sql: String, _ parameters: [String?] = []) {
+        queued.append((sql, parameters.map(PGParameter.text)))
+    }
+
+    /// ``queue(_:_:)`` with parameters that may be binary.
+    public mutating func queue(_ sql: String, binding parameters: [PGParameter]) {
         queued.append((sql, parameters))
     }
 
     /// Sends the queued statements and this one in one round trip; returns this one's result.
     @discardableResult
     public mutating func execute(_ sql: String, _ parameters: [String?] = []) throws(PGError) -> PGResult {
+        try execute(sql, binding: parameters.map(PGParameter.text))
+    }
+
+    /// ``execute(_:_:)`` with parameters that may be binary.
+    @discardableResult
+    public mutating func execute(_ sql: String, binding parameters: [PGParameter]) throws(PGError) -> PGResult {
         queued.append((sql, parameters))
         let statements = queued
         queued.removeAll()
@@ -54,8 +65,8 @@ extension PGSession {
     /// is safe because what our statements return is small (command tags and a column of ids);
     /// statements returning many rows should not go through here.
     @discardableResult
-    public func pipeline(_ statements: [(sql: String, parameters: [String?])]) throws(PGError) -> [PGResult] {
-        if statements.count == 1 { return [try execute(statements[0].sql, statements[0].parameters)] }
+    public func pipeline(_ statements: [(sql: String, parameters: [PGParameter])]) throws(PGError) -> [PGResult] {
+        if statements.count == 1 { return [try execute(statements[0].sql, binding: statements[0].parameters)] }
         guard !statements.isEmpty else { return [] }
         guard PQenterPipelineMode(conn) == 1 else { throw .connectionLost(errorMessage()) }
         // A statement with parameters is prepared the first time this connection sees it (the
@@ -125,24 +136,15 @@ extension PGSession {
         return results
     }
 
-    private func sendPrepared(_ name: String, _ parameters: [String?]) -> Bool {
-        var cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
-        defer { cStrings.forEach { free($0) } }
-        return cStrings.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, parameters.count)) { values in
-                PQsendQueryPrepared(conn, name, Int32(parameters.count), values, nil, nil, 0) == 1
-            }
+    private func sendPrepared(_ name: String, _ parameters: [PGParameter]) -> Bool {
+        PGParameter.withLibPQArrays(parameters) { values, lengths, formats in
+            PQsendQueryPrepared(conn, name, Int32(parameters.count), values, lengths, formats, 0) == 1
         }
     }
 
-    private func send(_ sql: String, _ parameters: [String?]) -> Bool {
-        if parameters.isEmpty { return PQsendQueryParams(conn, sql, 0, nil, nil, nil, nil, 0) == 1 }
-        var cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
-        defer { cStrings.forEach { free($0) } }
-        return cStrings.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, parameters.count)) { values in
-                PQsendQueryParams(conn, sql, Int32(parameters.count), nil, values, nil, nil, 0) == 1
-            }
+    private func send(_ sql: String, _ parameters: [PGParameter]) -> Bool {
+        PGParameter.withLibPQArrays(parameters) { values, lengths, formats in
+            PQsendQueryParams(conn, sql, Int32(parameters.count), nil, values, lengths, formats, 0) == 1
         }
     }
 

@@ -130,6 +130,36 @@ extension Integration {
         try await cleanup()
     }
 
+    /// Arrays sent in binary read as the same arrays spelt as text (the persister's parameters).
+    @Test func binaryArraysReadAsTheirTextSpellings() async throws {
+        let ids = [UUID(), nil, UUID(uuidString: "FA8A1487-0000-4000-8000-0000000000AB")!]
+        let dates = [Date(timeIntervalSince1970: 1_795_406_282.1234), nil, Date(timeIntervalSince1970: 946_684_799.9996), Date(timeIntervalSince1970: 0)]
+        let texts = ["a", nil, "ünïcode ✓ \"quoted\" back\\slash", "", "NULL"]
+        let numbers: [Int64?] = [0, -1, nil, Int64.max, Int64.min]
+        var u = PGBinaryArray(.uuid), t = PGBinaryArray(.timestamptz), w = PGBinaryArray(.timestamp), x = PGBinaryArray(.text)
+        var v = PGBinaryArray(.varchar), n = PGBinaryArray(.int8), b = PGBinaryArray(.bool)
+        ids.forEach { u.append(uuid: $0) }
+        dates.forEach { t.append(date: $0); w.append(date: $0) }
+        texts.forEach { x.append(text: $0); v.append(text: $0) }
+        numbers.forEach { n.append($0) }
+        [true, nil, false].forEach { b.append($0) }
+        let cases: [(PGBinaryArray, String, String)] = [
+            (u, "uuid", PGArray.literal(ids.map { $0?.lowercasedString })),
+            (t, "timestamptz", PGArray.literal(dates.map { $0.map(Timestamp.format) })),
+            (w, "timestamp", PGArray.literal(dates.map { $0.map(Timestamp.format) })),
+            (x, "text", PGArray.literal(texts)), (v, "varchar", PGArray.literal(texts)),
+            (n, "bigint", PGArray.literal(numbers.map { $0.map(String.init) })), (b, "boolean", "{true,NULL,false}"),
+            (PGBinaryArray(.uuid), "uuid", "{}"),
+        ]
+        for (binary, type, text) in cases {
+            let same = try await database.run { (db) throws(PGError) -> String? in
+                try db.execute("SELECT ($1::\(type)[] IS NOT DISTINCT FROM $2::\(type)[])::text || ' ' || $1::\(type)[]::text",
+                               binding: [.binary(binary.encoded), .text(text)]).rows.first?[0] ?? nil
+            }
+            #expect(same?.hasPrefix("true") == true, "\(type): \(same ?? "nil") against \(text)")
+        }
+    }
+
     /// The bricks' digest follows the rows: a brick dropped and listed again comes back, and a
     /// snapshot listing the bricks already stored leaves their rows (and only theirs).
     @Test func bricksDroppedAndListedAgainComeBack() async throws {
