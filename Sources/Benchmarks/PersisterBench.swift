@@ -315,27 +315,6 @@ actor PendingCommits {
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
-extension Event {
-    /// The session an event is about, when it is about one.
-    var sessionID: UUID? {
-        switch self {
-        case .sessionStatusChanged(let e): e.sessionId
-        case .brickStatusChanged(let e): e.sessionId
-        case .sessionSnapshot(let e): e.sessionId
-        case .sessionDeleted(let e): e.sessionId
-        case .commandAccepted(let e): e.sessionId
-        case .commandResult(let e): e.sessionId
-        case .checkpointCompleted(let e): e.sessionId
-        case .checkpointStalled(let e): e.sessionId
-        case .commandWaiting(let e): e.sessionId
-        case .scheduleSet(let e): e.sessionId
-        case .windowOpened(let e): e.sessionId
-        case .windowClosed(let e): e.sessionId
-        case .clusterInventory, .clusterAvailability: nil
-        }
-    }
-}
-
 /// Synthetic sessions of a cluster of the benchmark's own, and event streams over them.
 struct SyntheticWorld {
     let cluster: String

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything a worker publishes, with its CloudEvent type and its routing key on the
 /// events exchange.
 public enum Event: Sendable, Hashable {
@@ -91,6 +93,27 @@ public enum Event: Sendable, Hashable {
         switch self {
         case .checkpointCompleted, .checkpointStalled: true
         default: false
+        }
+    }
+}
+
+extension Event {
+    /// The session an event is about, when it is about one.
+    public var sessionID: UUID? {
+        switch self {
+        case .sessionStatusChanged(let e): e.sessionId
+        case .brickStatusChanged(let e): e.sessionId
+        case .sessionSnapshot(let e): e.sessionId
+        case .sessionDeleted(let e): e.sessionId
+        case .commandAccepted(let e): e.sessionId
+        case .commandResult(let e): e.sessionId
+        case .checkpointCompleted(let e): e.sessionId
+        case .checkpointStalled(let e): e.sessionId
+        case .commandWaiting(let e): e.sessionId
+        case .scheduleSet(let e): e.sessionId
+        case .windowOpened(let e): e.sessionId
+        case .windowClosed(let e): e.sessionId
+        case .clusterInventory, .clusterAvailability: nil
         }
     }
 }

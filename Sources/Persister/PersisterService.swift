@@ -232,27 +232,8 @@ struct DecodedDelivery: Sendable {
 
 /// Whether two decoded deliveries are events about the same session.
 @Sendable func sameSession(_ a: DecodedDelivery, _ b: DecodedDelivery) -> Bool {
-    guard case .success(let x) = a.event, case .success(let y) = b.event, let session = sessionOf(x) else { return false }
-    return session == sessionOf(y)
-}
-
-/// The session an event is about, when it is about one.
-func sessionOf(_ event: Event) -> UUID? {
-    switch event {
-    case .sessionStatusChanged(let e): e.sessionId
-    case .brickStatusChanged(let e): e.sessionId
-    case .sessionSnapshot(let e): e.sessionId
-    case .sessionDeleted(let e): e.sessionId
-    case .commandAccepted(let e): e.sessionId
-    case .commandResult(let e): e.sessionId
-    case .checkpointCompleted(let e): e.sessionId
-    case .checkpointStalled(let e): e.sessionId
-    case .commandWaiting(let e): e.sessionId
-    case .scheduleSet(let e): e.sessionId
-    case .windowOpened(let e): e.sessionId
-    case .windowClosed(let e): e.sessionId
-    case .clusterInventory, .clusterAvailability: nil
-    }
+    guard case .success(let x) = a.event, case .success(let y) = b.event, let session = x.sessionID else { return false }
+    return session == y.sessionID
 }
 
 /// When an event's state was observed (a result: when its command finished).
