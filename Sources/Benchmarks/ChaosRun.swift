@@ -138,7 +138,14 @@ struct ChaosRun: AsyncParsableCommand {
                     leader = run([cluster, "leader", "\(topology.prefix).commands.shard"], capturing: true).output
                         .trimmingCharacters(in: .whitespacesAndNewlines)
                 }
-                succeeded = !leader.isEmpty && run([cluster, "kill", leader]).status == 0
+                // No node's CLI answered (a CI run saw all three time out five times while the
+                // chaos load ran): the fault still happens, on node 1 (every node is up again
+                // before a fault), rather than not at all.
+                if leader.isEmpty {
+                    print("cluster node kill: no node said which leads the shard queues; killing node 1")
+                    leader = "1"
+                }
+                succeeded = run([cluster, "kill", leader]).status == 0
                 if succeeded {
                     killedNode = leader
                     nodeKills.append("node \(leader) after \(await collector.count) results")
