@@ -223,11 +223,13 @@ public struct EventStore: Sendable {
         var listed = Set<[UUID]>()
         var brickDigests: [String?] = []
         for s in fresh {
-            brickDigests.append(Self.digest(bricks: Set(s.bricks.map { brickID($0, s) })))
-            for b in s.bricks {
+            // A brick without an id gets a stable one (a SHA-1): computed once per brick.
+            let ids = s.bricks.map { brickID($0, s) }
+            brickDigests.append(Self.digest(bricks: Set(ids)))
+            for (b, id) in zip(s.bricks, ids) {
                 // A brick listed twice: its first row stands (the insert took the first before).
-                guard listed.insert([s.sessionId, brickID(b, s)]).inserted else { continue }
-                details.append(b, of: s, brickID: brickID(b, s), nodeUUID: uuidValue(b.primaryNodeUuid))
+                guard listed.insert([s.sessionId, id]).inserted else { continue }
+                details.append(b, of: s, brickID: id, nodeUUID: uuidValue(b.primaryNodeUuid))
             }
         }
         if details.count > 0 {
