@@ -102,6 +102,11 @@ struct PersisterBench: AsyncParsableCommand {
                      lightRate, persister.latency.p50, persister.latency.p99, persister.latency.max, persister.latency.count))
         print(String(format: "  persister RSS                           peak %.1f MiB, steady %.1f MiB, after the light load %.1f MiB   (target < 60 MiB)",
                      persister.peakRSS, persister.steadyRSS, persister.finalRSS))
+        // Two cores give 40 µs of CPU per event at 50,000 events/s, for every process together.
+        print("  CPU per event while the persister ran   " + persister.cpu.map { "\($0.name) " + String(format: "%.1f µs", $0.micros) }
+            .joined(separator: ", ") + String(format: "   (all: %.1f µs; 50,000/s on %d cores leaves %.0f µs)",
+                                                persister.cpu.reduce(0) { $0 + $1.micros }, ProcessInfo.processInfo.activeProcessorCount,
+                                                Double(ProcessInfo.processInfo.activeProcessorCount) * 1_000_000 / 50_000))
 
         try await world.remove(database)
         await admin.remove(topology.topology)
@@ -164,6 +169,8 @@ struct PersisterBench: AsyncParsableCommand {
         var steadyRSS: Double
         var finalRSS: Double
         var latency: (p50: Double, p99: Double, max: Double, count: Int)
+        /// CPU microseconds per event by part while the persister took the stream.
+        var cpu: [(name: String, micros: Double)]
     }
 
     func measurePersister(georep: String, stream: [Event], world: SyntheticWorld, topology: GeoRepTopology, amqpURL: String, pgURL: String,
@@ -187,6 +194,9 @@ struct PersisterBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(2))
             guard process.isRunning else { throw ValidationError("georep persister exited with status \(process.terminationStatus)") }
         }
+        let account = CPUAccount(persisterPID: process.processIdentifier)
+        let cpuAtStart = account.read()
+        var cpuAtEnd = cpuAtStart
         var samples: [Double] = []
         var done = ContinuousClock.now
         while true {
@@ -196,6 +206,7 @@ struct PersisterBench: AsyncParsableCommand {
             // of index entries, and polled every 20 ms it took PostgreSQL time from the persister.
             if try await world.sessionSeq(stream.last!, database), try await world.historyCount(database) - before >= expected {
                 done = ContinuousClock.now
+                cpuAtEnd = account.read()
                 break
             }
             guard process.isRunning else { throw ValidationError("georep persister exited with status \(process.terminationStatus)") }
@@ -210,7 +221,7 @@ struct PersisterBench: AsyncParsableCommand {
         // Steady: the median of the samples of the second half of the run.
         let steady = BenchSupport.quantile(Array(samples.suffix(max(1, samples.count / 2))), 0.5)
         return PersisterFigures(rate: rate, allAcked: allAcked, peakRSS: max(samples.max() ?? 0, final), steadyRSS: steady, finalRSS: final,
-                                latency: latency)
+                                latency: latency, cpu: account.perEvent(from: cpuAtStart, to: cpuAtEnd, events: stream.count))
     }
 
     /// Events published one at a time at `lightRate` a second, each about a session no other event
