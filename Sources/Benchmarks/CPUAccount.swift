@@ -7,10 +7,10 @@ import Foundation
 /// 50,000 events/s target (issue 19): the split per event shows which process the machine's two
 /// cores went to, so a run tells whether there is any CPU left to win.
 struct CPUAccount {
-    /// Clock ticks by part, and the machine's idle ticks (all cores).
+    /// CPU seconds by part, and the machine's idle seconds (all cores).
     struct Reading {
-        var ticks: [Part: Int] = [:]
-        var idle = 0
+        var seconds: [Part: Double] = [:]
+        var idle = 0.0
     }
 
     enum Part: String, CaseIterable {
@@ -21,18 +21,19 @@ struct CPUAccount {
     }
 
     let persisterPID: Int32
+    /// /proc/stat counts idle in clock ticks.
     private let hertz = Double(sysconf(Int32(_SC_CLK_TCK)))
 
     func read() -> Reading {
         var reading = Reading()
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
-            guard let pid = Int32(entry), let ticks = Self.ticks(of: entry) else { continue }
-            reading.ticks[part(pid: pid, cmdline: Self.cmdline(of: entry)), default: 0] += ticks
+            guard let pid = Int32(entry) else { continue }
+            reading.seconds[part(pid: pid, cmdline: Self.cmdline(of: entry)), default: 0] += CPUTimes(pid: pid).own
         }
         if let line = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8))?.split(separator: "\n").first {
             let fields = line.split(separator: " ").dropFirst().compactMap { Int($0) }
-            if fields.count > 4 { reading.idle = fields[3] + fields[4] }
+            if fields.count > 4 { reading.idle = Double(fields[3] + fields[4]) / hertz }
         }
         return reading
     }
@@ -40,11 +41,11 @@ struct CPUAccount {
     /// Microseconds of CPU per event, by part (idle included), between two readings. Processes
     /// that ended in between are not counted: the measured stretch starts none and ends none.
     func perEvent(from start: Reading, to end: Reading, events: Int) -> [(name: String, micros: Double)] {
-        let scale = 1_000_000 / hertz / Double(max(events, 1))
+        let scale = 1_000_000 / Double(max(events, 1))
         var out = Part.allCases.map { part in
-            (part.rawValue, Double(max(0, (end.ticks[part] ?? 0) - (start.ticks[part] ?? 0))) * scale)
+            (part.rawValue, max(0, (end.seconds[part] ?? 0) - (start.seconds[part] ?? 0)) * scale)
         }
-        out.append(("idle", Double(max(0, end.idle - start.idle)) * scale))
+        out.append(("idle", max(0, end.idle - start.idle) * scale))
         return out
     }
 
@@ -53,15 +54,6 @@ struct CPUAccount {
         if cmdline.hasPrefix("postgres") || cmdline.contains("/bin/postgres") { return .postgres }
         if cmdline.contains("beam.smp") { return .rabbit }
         return .rest
-    }
-
-    /// utime + stime of a process, from /proc/PID/stat (fields after the command's parenthesis).
-    private static func ticks(of pid: String) -> Int? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
-        return user + system
     }
 
     private static func cmdline(of pid: String) -> String {
