@@ -103,10 +103,10 @@ struct PersisterBench: AsyncParsableCommand {
         print(String(format: "  persister RSS                           peak %.1f MiB, steady %.1f MiB, after the light load %.1f MiB   (target < 60 MiB)",
                      persister.peakRSS, persister.steadyRSS, persister.finalRSS))
         // Two cores give 40 µs of CPU per event at 50,000 events/s, for every process together.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
         print("  CPU per event while the persister ran   " + persister.cpu.map { "\($0.name) " + String(format: "%.1f µs", $0.micros) }
             .joined(separator: ", ") + String(format: "   (all: %.1f µs; 50,000/s on %d cores leaves %.0f µs)",
-                                                persister.cpu.reduce(0) { $0 + $1.micros }, ProcessInfo.processInfo.activeProcessorCount,
-                                                Double(ProcessInfo.processInfo.activeProcessorCount) * 1_000_000 / 50_000))
+                                                persister.cpu.reduce(0) { $0 + $1.micros }, cores, Double(cores) * 1_000_000 / 50_000))
 
         try await world.remove(database)
         await admin.remove(topology.topology)
@@ -200,7 +200,7 @@ struct PersisterBench: AsyncParsableCommand {
         var samples: [Double] = []
         var done = ContinuousClock.now
         while true {
-            samples.append(rssMiB(process.processIdentifier))
+            samples.append(CPUTimes.rssMiB(pid: process.processIdentifier))
             // The last events of the stream are a flip of its last session: its snapshot is the very last.
             // That one-row lookup comes first: counting the history rows reads tens of thousands
             // of index entries, and polled every 20 ms it took PostgreSQL time from the persister.
@@ -217,7 +217,7 @@ struct PersisterBench: AsyncParsableCommand {
         try await Task.sleep(for: .milliseconds(300))
         let allAcked = try await admin.messageCount(queue: topology.persisterQueue) == 0
         let latency = try await lightLoad(world: world, bus: bus, pgURL: pgURL, logger: logger)
-        let final = rssMiB(process.processIdentifier)
+        let final = CPUTimes.rssMiB(pid: process.processIdentifier)
         // Steady: the median of the samples of the second half of the run.
         let steady = BenchSupport.quantile(Array(samples.suffix(max(1, samples.count / 2))), 0.5)
         return PersisterFigures(rate: rate, allAcked: allAcked, peakRSS: max(samples.max() ?? 0, final), steadyRSS: steady, finalRSS: final,
@@ -296,15 +296,6 @@ struct PersisterBench: AsyncParsableCommand {
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let rate = object["rate"] as? Double
         else { throw ValidationError("the Python peer failed (status \(process.terminationStatus)): \(String(decoding: data, as: UTF8.self))") }
         return rate
-    }
-
-    /// Resident set size of a process, from /proc.
-    func rssMiB(_ pid: Int32) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
-        else { return 0 }
-        return kb / 1024
     }
 }
 
