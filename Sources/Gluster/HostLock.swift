@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,15 +34,33 @@ public struct HostLock: Sendable {
         self.directory = directory
     }
 
-    /// A held lock; give it back with ``release()``.
-    public struct Held: Sendable {
-        fileprivate let fd: Int32
+    /// A held lock: given back by ``release()``, or when the last reference to it goes.
+    ///
+    /// A lock kept for a change whose outcome is unknown (``ClusterHealth``) used to outlive the
+    /// executor that kept it: nothing was left to probe glusterd and give it back, and the open
+    /// descriptor held the host for the rest of the process. The likeliest reading of CI stop 29,
+    /// where the tests' in-process workers come and go in one process and every later call on
+    /// `vm` was refused as `host_busy`. A process that exits gives its locks back; a dropped
+    /// holder now does too.
+    public final class Held: Sendable {
+        private let descriptor: Mutex<Int32>
 
+        fileprivate init(fd: Int32) { descriptor = Mutex(fd) }
+
+        fileprivate var fd: Int32 { descriptor.withLock { $0 } }
+
+        /// Gives the lock back; a second call does nothing (the descriptor is not closed twice).
         public func release() {
+            let fd = descriptor.withLock { fd in
+                defer { fd = -1 }
+                return fd
+            }
             guard fd >= 0 else { return }
             flock(fd, LOCK_UN)
             close(fd)
         }
+
+        deinit { release() }
     }
 
     /// Waits for the host's lock up to `timeout` seconds; throws ``GlusterError/hostBusy(host:seconds:)``
@@ -58,7 +77,7 @@ public struct HostLock: Sendable {
         do {
             try await wait(lock.fd, exclusive ? LOCK_EX : LOCK_SH, until: deadline, host: host, timeout: timeout)
         } catch {
-            close(lock.fd)
+            lock.release()
             throw error
         }
         return lock

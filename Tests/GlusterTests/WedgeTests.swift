@@ -71,19 +71,33 @@ import Testing
         #expect(health.takeChanges().map(\.available) == [false, true])
     }
 
-    /// A gluster that never answers: the first read is ended by the watchdog or the timeout, the
-    /// cluster is marked wedged, and the next calls fail at once instead of waiting again.
-    @Test func callsToAWedgedClusterFailAtOnce() async throws {
+    /// A folder of its own holding `gluster`, a program that never answers.
+    static func hangingGluster() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("georep-wedge-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
         let hanging = dir.appendingPathComponent("gluster")
         try "#!/bin/sh\nexec sleep 30\n".write(to: hanging, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hanging.path)
+        return dir
+    }
+
+    /// An executor of cluster `lab` (host `vm`) running the hanging gluster of `dir`, taking its
+    /// turns in `dir` too: not the real lab's, which a bench or a service may hold.
+    static func executor(_ dir: URL, timeout: Double) -> GlusterExecutor {
         let inventory = Inventory(clusters: [Inventory.Cluster(id: "lab", hosts: [Inventory.Host(name: "vm", transport: .local)])])
-        var gluster = GlusterExecutor(inventory: inventory, commandTimeout: 2, glusterProgram: hanging.path, logger: .init(label: "test"))
+        var gluster = GlusterExecutor(inventory: inventory, commandTimeout: timeout,
+                                      glusterProgram: dir.appendingPathComponent("gluster").path, logger: .init(label: "test"))
         gluster.probeInterval = 60
-        gluster.lockDirectory = dir.path  // not the real lab's turns: a bench or a service may hold host vm's
+        gluster.lockDirectory = dir.path
+        return gluster
+    }
+
+    /// A gluster that never answers: the first read is ended by the watchdog or the timeout, the
+    /// cluster is marked wedged, and the next calls fail at once instead of waiting again.
+    @Test func callsToAWedgedClusterFailAtOnce() async throws {
+        let dir = try Self.hangingGluster()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gluster = Self.executor(dir, timeout: 2)
 
         let started = ContinuousClock.now
         await #expect(throws: GlusterError.self) { try await gluster.volumes(cluster: "lab") }
@@ -101,5 +115,26 @@ import Testing
             #expect(error.description.contains("other clusters are not affected"))
         }
         #expect(ContinuousClock.now - again < .seconds(1), "the second call waited instead of failing at once")
+    }
+
+    /// A change whose outcome is unknown keeps the host's turn until glusterd answers again; an
+    /// executor that goes before that gives it back, as its process's exit would. The turn once
+    /// stayed with a test process for the rest of its run (``HostLock/Held``).
+    @Test func aTurnKeptForAnUnknownOutcomeGoesWithItsExecutor() async throws {
+        let dir = try Self.hangingGluster()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let lock = HostLock(directory: dir.path)
+        do {
+            let gluster = Self.executor(dir, timeout: 1)
+            let ref = SessionRef(cluster: "lab", primaryVolume: "mvol", secondaryHost: "vm", secondaryVolume: "svol")
+            await #expect(throws: GlusterError.self) { _ = try await gluster.perform(.lifecycle(.start, ref, force: false), cluster: "lab") }
+            #expect(gluster.health.parkedLock("lab"), "the change's turn was not kept")
+            await #expect(throws: GlusterError.hostBusy(host: "vm", seconds: 0.3)) {
+                try await lock.acquire(host: "vm", exclusive: false, timeout: 0.3)
+            }
+        }
+        let read = try await lock.acquire(host: "vm", exclusive: false, timeout: 2)
+        read.release()
+        read.release()  // a second release closes nothing
     }
 }
