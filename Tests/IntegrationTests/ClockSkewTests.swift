@@ -41,7 +41,7 @@ extension Integration {
                     let row = try await database.run { (db) throws(PGError) in
                         try db.execute("SELECT status FROM gluster_georep_session WHERE session_id = $1", [ref.sessionID.uuidString]).rows.first?[0]
                     }
-                    if row != status.rawValue { wrong.append("\(ref.primaryVolume): \(row.map { $0 ?? "NULL" } ?? "no row")") }
+                    if row != status.rawValue { wrong.append("\(ref.primaryVolume): \(row ?? "no row, or NULL")") }
                 }
                 while let next = await client.nextEvent(timeout: 0.05), case .success(let (_, event)) = next { seen.append(event) }
                 return wrong.isEmpty ? true : nil
