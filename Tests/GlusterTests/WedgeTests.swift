@@ -71,14 +71,29 @@ import Testing
         #expect(health.takeChanges().map(\.available) == [false, true])
     }
 
-    /// A folder of its own holding `gluster`, a program that never answers.
+    /// A folder of its own holding `gluster`, a program that never answers (but to `ready`).
     static func hangingGluster() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("georep-wedge-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let hanging = dir.appendingPathComponent("gluster")
-        try "#!/bin/sh\nexec sleep 30\n".write(to: hanging, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\n[ \"$1\" = ready ] && exit 0\nexec sleep 30\n".write(to: hanging, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hanging.path)
-        return dir
+        // A process another test spawned while the file was open for writing holds it until
+        // that child closes its descriptors, and an exec meanwhile fails with "Text file busy"
+        // (seen in CI): the first call then failed to launch instead of hanging.
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            let probe = Process()
+            probe.executableURL = hanging
+            probe.arguments = ["ready"]
+            do { try probe.run() } catch where Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+            probe.waitUntilExit()
+            try #require(probe.terminationStatus == 0, "the hanging gluster answered `ready` with \(probe.terminationStatus)")
+            return dir
+        }
     }
 
     /// An executor of cluster `lab` (host `vm`) running the hanging gluster of `dir`, taking its
